@@ -1,0 +1,22 @@
+#pragma once
+// The one business time zone (SPEC.md "Time"): defines "today" for daily
+// budgets and the offsets of timestamps on the wire.
+#include <chrono>
+#include <string>
+
+namespace adserver {
+
+/// Selects the business zone (an IANA name such as "Asia/Seoul") for the whole
+/// process. False if the zone is unknown on this machine.
+bool set_business_time_zone(const std::string& iana_name);
+const std::string& business_time_zone();
+
+/// Business date of a point in time, YYYY-MM-DD.
+std::string business_date(std::chrono::system_clock::time_point t);
+std::string business_today();
+
+/// ISO 8601 with offset in the business zone, e.g. 2026-11-24T09:30:00.123+09:00.
+std::string iso8601(std::chrono::system_clock::time_point t);
+std::string iso8601_now();
+
+}  // namespace adserver

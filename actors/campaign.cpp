@@ -1,0 +1,178 @@
+#include "actors/campaign.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/campaign_logic.hpp"
+#include "actors/errors.hpp"
+#include "actors/ledger_logic.hpp"
+#include "actors/validation.hpp"
+#include "storage/statements.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+namespace adserver {
+
+namespace {
+
+std::string json_strings(const std::vector<std::string>& xs) {
+  std::string out = "[";
+  for (size_t i = 0; i < xs.size(); ++i)
+    out += (i ? "," : "") + json_quote(xs[i]);
+  return out + "]";
+}
+
+using self_ptr = campaign_actor::stateful_pointer<campaign_state>;
+
+/// Writes a unit, then applies `on_commit` to the returned row; the campaign
+/// looks at no other message until the write has answered.
+template <class F>
+void write_then(self_ptr self, std::vector<pg_statement> unit,
+                caf::typed_response_promise<campaign_record> promise,
+                const std::string& event_type, principal who, F on_commit) {
+  self->request(self->state.io.writer, caf::infinite, write_atom::value, std::move(unit))
+    .await(
+      [=](const pg_results& results) mutable {
+        auto& st = self->state;
+        on_commit(st, results);
+        ++st.changes;
+        self->send(st.io.kafka, publish_atom::value, campaign_event(event_type, st.campaign, who));
+        promise.deliver(st.campaign);
+      },
+      [=](caf::error& err) mutable { promise.deliver(err); });
+}
+
+caf::error check_active(const campaign_record& c) {
+  if (!c.audit.activated)
+    return make_error(ec::reference_inactive,
+                      "campaign " + std::to_string(c.id) + " is deleted",
+                      "{\"campaign_id\":" + std::to_string(c.id) + "}");
+  return caf::none;
+}
+
+}  // namespace
+
+kafka_event campaign_event(const std::string& event_type, const campaign_record& c,
+                           const principal& who) {
+  std::string bids = "{";
+  bool first = true;
+  for (auto& [k, v] : c.bids) {
+    bids += (first ? "" : ",") + json_quote(k) + ":" + std::to_string(v);
+    first = false;
+  }
+  bids += "}";
+  std::string payload =
+    "{\"event_type\":" + json_quote(event_type)
+    + ",\"timestamp\":" + json_quote(iso8601_now())
+    + ",\"campaign_id\":" + std::to_string(c.id)
+    + ",\"advertiser_id\":" + std::to_string(c.advertiser_id)
+    + ",\"product_id\":" + json_quote(c.product_id)
+    + ",\"status\":" + json_quote(c.status)
+    + ",\"activated\":" + (c.audit.activated ? "1" : "0")
+    + ",\"start_date\":" + json_quote(c.start_date)
+    + ",\"end_date\":" + json_quote(c.end_date)
+    + ",\"daily_budget\":" + std::to_string(c.daily_budget)
+    + ",\"total_budget\":" + std::to_string(c.total_budget)
+    + ",\"bids\":" + bids
+    + ",\"targeting\":{\"categories\":" + json_strings(c.categories)
+    + ",\"keywords\":" + json_strings(c.keywords) + "}"
+    + ",\"updated_user_id\":" + json_quote(who) + "}";
+  return {"campaign-events", std::to_string(c.id), payload};
+}
+
+campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign_state> self,
+                                       campaign_record record, io_handles io,
+                                       directory_actor directory) {
+  self->state.campaign = std::move(record);
+  self->state.io = std::move(io);
+  self->state.directory = std::move(directory);
+  return {
+    [=](get_atom) -> caf::result<campaign_record> { return self->state.campaign; },
+    [=](transition_atom, const std::string& requested,
+        principal& who) -> caf::result<campaign_record> {
+      auto& c = self->state.campaign;
+      if (auto err = check_active(c))
+        return err;
+      auto next = next_status(c.status, requested);
+      if (!next)
+        return next.error();
+      if (*next == c.status)
+        return c;
+      auto promise = self->make_response_promise<campaign_record>();
+      write_then(self, {storage::campaign_set_status(c.id, *next, who)}, promise,
+                 "CAMPAIGN_UPDATED", who, [](campaign_state& st, const pg_results& res) {
+                   if (!res.empty() && !res[0].empty()) {
+                     auto bids = st.campaign.bids;
+                     st.campaign = storage::parse_campaign(res[0][0]);
+                     st.campaign.bids = bids;
+                   }
+                 });
+      return promise;
+    },
+    [=](bids_atom, placement_bids& bids, principal& who) -> caf::result<campaign_record> {
+      auto& c = self->state.campaign;
+      if (auto err = check_active(c))
+        return err;
+      if (bids.empty())
+        return validation_error("bids", "at least one placement bid is required");
+      if (auto err = validate_bids(bids))
+        return err;
+      auto promise = self->make_response_promise<campaign_record>();
+      write_then(self, storage::campaign_replace_bids(c.id, bids, who), promise,
+                 "CAMPAIGN_UPDATED", who, [bids, who](campaign_state& st, const pg_results&) {
+                   st.campaign.bids = bids;
+                   st.campaign.audit.updated_user_id = who;
+                   st.campaign.audit.updated_at = iso8601_now();
+                 });
+      return promise;
+    },
+    [=](delete_atom, principal& who) -> caf::result<campaign_record> {
+      auto& c = self->state.campaign;
+      if (!c.audit.activated)
+        return c;
+      auto promise = self->make_response_promise<campaign_record>();
+      write_then(self, {storage::campaign_deactivate(c.id, who)}, promise, "CAMPAIGN_DELETED",
+                 who, [](campaign_state& st, const pg_results& res) {
+                   if (!res.empty() && !res[0].empty()) {
+                     auto bids = st.campaign.bids;
+                     st.campaign = storage::parse_campaign(res[0][0]);
+                     st.campaign.bids = bids;
+                   }
+                 });
+      return promise;
+    },
+    [=](budget_atom) -> caf::result<budget_view> {
+      auto promise = self->make_response_promise<budget_view>();
+      auto c = self->state.campaign;
+      self->request(self->state.directory, std::chrono::seconds(30), ledger_atom::value,
+                    c.advertiser_id)
+        .then(
+          [=](ledger_actor& l) mutable {
+            self->request(l, std::chrono::seconds(30), budget_atom::value, c.id)
+              .then([=](const campaign_spend& s) mutable { promise.deliver(make_budget_view(s)); },
+                    [=](caf::error&) mutable {
+                      // Not in the ledger (e.g. deleted): budgets with no spend today.
+                      campaign_spend s;
+                      s.campaign_id = c.id;
+                      s.daily_budget = c.daily_budget;
+                      s.total_budget = c.total_budget;
+                      promise.deliver(make_budget_view(s));
+                    });
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](status_atom) {
+      auto& c = self->state.campaign;
+      status_record r;
+      r.kind = "campaign";
+      r.key = std::to_string(c.id);
+      r.figures = {{"advertiser_id", c.advertiser_id},
+                   {"daily_budget", c.daily_budget},
+                   {"total_budget", c.total_budget},
+                   {"changes", self->state.changes}};
+      r.info = {{"status", c.status}, {"activated", c.audit.activated ? "1" : "0"}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

@@ -1,0 +1,237 @@
+#include "actors/directory.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/campaign.hpp"
+#include "actors/errors.hpp"
+#include "actors/ledger.hpp"
+#include "actors/validation.hpp"
+#include "storage/statements.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <functional>
+
+namespace adserver {
+
+namespace {
+
+using self_ptr = directory_actor::stateful_pointer<directory_state>;
+
+template <class Waiters, class Value>
+void deliver_all(Waiters& waiters, int64_t id, const Value& v) {
+  auto it = waiters.find(id);
+  if (it == waiters.end())
+    return;
+  auto list = std::move(it->second);
+  waiters.erase(it);
+  for (auto& p : list)
+    p.deliver(v);
+}
+
+caf::error not_found(const char* what, int64_t id) {
+  return make_error(ec::reference_not_found,
+                    std::string{what} + " " + std::to_string(id) + " does not exist",
+                    std::string{"{\""} + what + "_id\":" + std::to_string(id) + "}");
+}
+
+ledger_actor spawn_ledger(self_ptr self, ledger_init init) {
+  auto id = init.advertiser.id;
+  auto l = self->spawn(ledger, std::move(init), self->state.io);
+  self->state.ledgers[id] = l;
+  ++self->state.activations;
+  return l;
+}
+
+void activate_ledger(self_ptr self, int64_t id) {
+  auto today = business_today();
+  auto fail = [=](const caf::error& err) { deliver_all(self->state.ledger_waiters, id, err); };
+  self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                storage::advertiser_load(id))
+    .then(
+      [=](const pg_rows& rows) {
+        if (rows.empty()) {
+          fail(not_found("advertiser", id));
+          return;
+        }
+        ledger_init init;
+        init.advertiser = storage::parse_advertiser(rows.front());
+        init.version = storage::parse_advertiser_version(rows.front());
+        self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                      storage::ledger_campaigns(id, today))
+          .then(
+            [=](const pg_rows& campaign_rows) mutable {
+              for (auto& r : campaign_rows)
+                init.campaigns.push_back(storage::parse_campaign_spend(r, today));
+              auto l = spawn_ledger(self, std::move(init));
+              deliver_all(self->state.ledger_waiters, id, l);
+            },
+            fail);
+      },
+      fail);
+}
+
+void activate_campaign(self_ptr self, int64_t id) {
+  auto fail = [=](const caf::error& err) { deliver_all(self->state.campaign_waiters, id, err); };
+  self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                storage::campaign_load(id))
+    .then(
+      [=](const pg_rows& rows) {
+        if (rows.empty()) {
+          fail(not_found("campaign", id));
+          return;
+        }
+        auto c = self->spawn(campaign, storage::parse_campaign(rows.front()), self->state.io,
+                             directory_actor{self});
+        self->state.campaigns[id] = c;
+        ++self->state.activations;
+        deliver_all(self->state.campaign_waiters, id, c);
+      },
+      fail);
+}
+
+/// Calls `f` with the advertiser's ledger once it is active.
+void with_ledger(self_ptr self, int64_t id, caf::typed_response_promise<ledger_actor> promise) {
+  auto& st = self->state;
+  if (auto it = st.ledgers.find(id); it != st.ledgers.end()) {
+    promise.deliver(it->second);
+    return;
+  }
+  auto& waiters = st.ledger_waiters[id];
+  waiters.push_back(promise);
+  if (waiters.size() == 1)
+    activate_ledger(self, id);
+}
+
+void create_campaign(self_ptr self, campaign_record spec, principal who,
+                     caf::typed_response_promise<campaign_record> promise) {
+  auto fail = [=](caf::error& err) mutable { promise.deliver(err); };
+  // Every reference is checked by the application (no foreign keys).
+  self->request(directory_actor{self}, std::chrono::seconds(30), ledger_atom::value,
+                spec.advertiser_id)
+    .then(
+      [=](ledger_actor& l) mutable {
+        self->request(l, std::chrono::seconds(30), get_atom::value)
+          .then(
+            [=](const advertiser_record& adv) mutable {
+              if (!adv.audit.activated) {
+                promise.deliver(make_error(
+                  ec::reference_inactive,
+                  "advertiser " + std::to_string(adv.id) + " is not active",
+                  "{\"advertiser_id\":" + std::to_string(adv.id) + "}"));
+                return;
+              }
+              self->request(self->state.catalog, std::chrono::seconds(30), get_atom::value,
+                            spec.product_id)
+                .then(
+                  [=](const product_record& p) mutable {
+                    if (!p.audit.activated) {
+                      promise.deliver(make_error(
+                        ec::reference_inactive, "product " + p.product_id + " is not active",
+                        "{\"product_id\":" + json_quote(p.product_id) + "}"));
+                      return;
+                    }
+                    self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                                  std::vector<pg_statement>{storage::campaign_create(spec, who)})
+                      .then(
+                        [=](const pg_results& res) mutable {
+                          if (res.empty() || res[0].empty()) {
+                            promise.deliver(make_error(ec::internal, "campaign not stored"));
+                            return;
+                          }
+                          auto rec = storage::parse_campaign(res[0][0]);
+                          rec.bids = spec.bids;
+                          auto c = self->spawn(campaign, rec, self->state.io,
+                                               directory_actor{self});
+                          self->state.campaigns[rec.id] = c;
+                          campaign_spend spend;
+                          spend.campaign_id = rec.id;
+                          spend.daily_budget = rec.daily_budget;
+                          spend.total_budget = rec.total_budget;
+                          spend.day = business_today();
+                          self->send(l, campaign_atom::value, spend);
+                          self->send(self->state.io.kafka, publish_atom::value,
+                                     campaign_event("CAMPAIGN_CREATED", rec, who));
+                          promise.deliver(rec);
+                        },
+                        fail);
+                  },
+                  fail);
+            },
+            fail);
+      },
+      fail);
+}
+
+}  // namespace
+
+directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
+                                         io_handles io, catalog_actor catalog) {
+  self->state.io = std::move(io);
+  self->state.catalog = std::move(catalog);
+  return {
+    [=](ledger_atom, int64_t id) -> caf::result<ledger_actor> {
+      if (id <= 0)
+        return not_found("advertiser", id);
+      auto promise = self->make_response_promise<ledger_actor>();
+      with_ledger(self, id, promise);
+      return promise;
+    },
+    [=](campaign_atom, int64_t id) -> caf::result<campaign_actor> {
+      auto& st = self->state;
+      if (id <= 0)
+        return not_found("campaign", id);
+      if (auto it = st.campaigns.find(id); it != st.campaigns.end())
+        return it->second;
+      auto promise = self->make_response_promise<campaign_actor>();
+      auto& waiters = st.campaign_waiters[id];
+      waiters.push_back(promise);
+      if (waiters.size() == 1)
+        activate_campaign(self, id);
+      return promise;
+    },
+    [=](create_atom, advertiser_spec& spec, principal& who) -> caf::result<advertiser_record> {
+      if (auto err = validate(spec))
+        return err;
+      auto promise = self->make_response_promise<advertiser_record>();
+      auto bn = spec.business_number;
+      self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                    std::vector<pg_statement>{storage::advertiser_create(spec, who)})
+        .then(
+          [=](const pg_results& res) mutable {
+            if (res.empty() || res[0].empty()) {
+              promise.deliver(make_error(
+                ec::conflict, "business_number " + bn + " is already registered",
+                "{\"field\":\"business_number\",\"business_number\":" + json_quote(bn) + "}"));
+              return;
+            }
+            ledger_init init;
+            init.advertiser = storage::parse_advertiser(res[0][0]);
+            init.version = storage::parse_advertiser_version(res[0][0]);
+            spawn_ledger(self, init);
+            self->send(self->state.io.redis, set_atom::value, balance_key(init.advertiser.id),
+                       std::to_string(init.advertiser.balance), int64_t{0});
+            promise.deliver(init.advertiser);
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](create_atom, campaign_record& spec, principal& who) -> caf::result<campaign_record> {
+      if (auto err = validate_new_campaign(spec, business_today()))
+        return err;
+      auto promise = self->make_response_promise<campaign_record>();
+      create_campaign(self, std::move(spec), std::move(who), promise);
+      return promise;
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      status_record r;
+      r.kind = "directory";
+      r.figures = {{"ledgers", static_cast<int64_t>(st.ledgers.size())},
+                   {"campaigns", static_cast<int64_t>(st.campaigns.size())},
+                   {"activations", st.activations}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

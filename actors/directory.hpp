@@ -1,0 +1,29 @@
+#pragma once
+// The directory finds entity actors by key, activating them from PostgreSQL on
+// first use (concurrent first uses share one activation), and creates new
+// entities. It is the one place that knows where an entity lives, so
+// clustering can later place entities on other nodes behind the same interface.
+#include "actors/io_handles.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <map>
+#include <vector>
+
+namespace adserver {
+
+struct directory_state {
+  io_handles io;
+  catalog_actor catalog;
+  std::map<int64_t, ledger_actor> ledgers;
+  std::map<int64_t, campaign_actor> campaigns;
+  std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
+  std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
+  int64_t activations = 0;
+  static inline const char* name = "directory";
+};
+
+directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
+                                         io_handles io, catalog_actor catalog);
+
+}  // namespace adserver

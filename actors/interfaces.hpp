@@ -1,0 +1,121 @@
+#pragma once
+// Every actor interface of adserver, one line of doc per message. Lean on
+// purpose (no actor_system, no behaviors): include it anywhere.
+#include "actors/types.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+
+namespace adserver {
+
+// -- atoms (at most 10 characters) ------------------------------------------
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
+using balance_atom = caf::atom_constant<caf::atom("balance")>;
+using budget_atom = caf::atom_constant<caf::atom("budget")>;
+using bids_atom = caf::atom_constant<caf::atom("bids")>;
+using transition_atom = caf::atom_constant<caf::atom("transition")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
+using campaign_atom = caf::atom_constant<caf::atom("campaign")>;
+using product_atom = caf::atom_constant<caf::atom("product")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using query_atom = caf::atom_constant<caf::atom("query")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using set_atom = caf::atom_constant<caf::atom("set")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
+
+// -- storage I/O actors (storage/) --------------------------------------------
+
+/// PostgreSQL writer: the only connection that changes data; group commit.
+using pg_writer_actor = caf::typed_actor<
+  // Run a unit of statements; committed (with others) before the reply.
+  caf::replies_to<write_atom, std::vector<pg_statement>>::with<pg_results>,
+  // Internal: commit what has queued up since the last batch.
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// PostgreSQL reader: read-only queries off the write path.
+using pg_reader_actor = caf::typed_actor<
+  // Run one read statement.
+  caf::replies_to<query_atom, pg_statement>::with<pg_rows>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Redis mirror writer: pipelined SETs; remembers what it could not write and
+/// replays it when Redis returns.
+using redis_actor = caf::typed_actor<
+  // SET key value [EX ttl_seconds when > 0]; last value per key wins.
+  caf::reacts_to<set_atom, std::string, std::string, int64_t>,
+  // Internal: send what has queued up.
+  caf::reacts_to<flush_atom>,
+  // Internal: reconnect and replay while Redis is down.
+  caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Kafka producer: idempotent; spools to disk while brokers are unreachable.
+using kafka_actor = caf::typed_actor<
+  // Publish one event (fire and forget; never dropped).
+  caf::reacts_to<publish_atom, kafka_event>,
+  // Internal: serve delivery reports, replay the spool.
+  caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+// -- state owners (actors/) -----------------------------------------------------
+
+/// advertiser-ledger, one per advertiser: the single writer of its money.
+using ledger_actor = caf::typed_actor<
+  // The advertiser with its current balance.
+  caf::replies_to<get_atom>::with<advertiser_record>,
+  // Charge or deduct; durable in PostgreSQL before the reply.
+  caf::replies_to<balance_atom, balance_change, principal>::with<balance_change_result>,
+  // Balance and today's spend per campaign.
+  caf::replies_to<balance_atom>::with<balance_view>,
+  // Soft delete the advertiser (activated = 0).
+  caf::replies_to<delete_atom, principal>::with<advertiser_record>,
+  // A campaign's budgets were created or changed.
+  caf::reacts_to<campaign_atom, campaign_spend>,
+  // One campaign's budgets and spend.
+  caf::replies_to<budget_atom, int64_t>::with<campaign_spend>,
+  // Internal: re-read committed state after a failed write.
+  caf::reacts_to<reload_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// campaign, one per campaign: configuration, status, bids, budgets.
+using campaign_actor = caf::typed_actor<
+  // The campaign with bids and targeting.
+  caf::replies_to<get_atom>::with<campaign_record>,
+  // Change status (ACTIVE, PAUSED, ENDED) along the allowed transitions.
+  caf::replies_to<transition_atom, std::string, principal>::with<campaign_record>,
+  // Replace bids for the given placements.
+  caf::replies_to<bids_atom, placement_bids, principal>::with<campaign_record>,
+  // Soft delete.
+  caf::replies_to<delete_atom, principal>::with<campaign_record>,
+  // Budgets with spend (asks the advertiser's ledger).
+  caf::replies_to<budget_atom>::with<budget_view>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Product metadata (ad_products_meta), cached.
+using catalog_actor = caf::typed_actor<
+  // Create a product.
+  caf::replies_to<create_atom, product_record, principal>::with<product_record>,
+  // Read a product by product_id.
+  caf::replies_to<get_atom, std::string>::with<product_record>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Finds, activates (from PostgreSQL) and creates entity actors.
+using directory_actor = caf::typed_actor<
+  // The ledger of an advertiser, activated on first use.
+  caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
+  // The actor of a campaign, activated on first use.
+  caf::replies_to<campaign_atom, int64_t>::with<campaign_actor>,
+  // Register an advertiser (unique business number).
+  caf::replies_to<create_atom, advertiser_spec, principal>::with<advertiser_record>,
+  // Create a campaign (PENDING) after checking its references.
+  caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+}  // namespace adserver

@@ -1,0 +1,228 @@
+#include "actors/ledger.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/errors.hpp"
+#include "actors/ledger_logic.hpp"
+#include "storage/statements.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+namespace adserver {
+
+std::string balance_key(int64_t advertiser_id) {
+  return "balance:" + std::to_string(advertiser_id);
+}
+
+std::string daily_spent_key(int64_t campaign_id, const std::string& date) {
+  return "daily_spent:" + std::to_string(campaign_id) + ":" + date;
+}
+
+namespace {
+
+using self_ptr = ledger_actor::stateful_pointer<ledger_state>;
+
+void apply_init(ledger_state& st, ledger_init init) {
+  st.advertiser = std::move(init.advertiser);
+  st.version = init.version;
+  st.campaigns.clear();
+  for (auto& c : init.campaigns)
+    st.campaigns[c.campaign_id] = c;
+}
+
+void mirror_balance(self_ptr self, int64_t balance) {
+  self->send(self->state.io.redis, set_atom::value, balance_key(self->state.advertiser.id),
+             std::to_string(balance), int64_t{0});
+}
+
+void reload(self_ptr self);
+
+void settle(self_ptr self) {
+  auto& st = self->state;
+  --st.inflight;
+  if (st.recovering && st.inflight == 0)
+    reload(self);
+}
+
+/// Re-reads the advertiser, its balance and version from PostgreSQL.
+void reload(self_ptr self) {
+  auto id = self->state.advertiser.id;
+  self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                storage::advertiser_load(id))
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        if (rows.empty()) {
+          self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
+          return;
+        }
+        st.advertiser = storage::parse_advertiser(rows.front());
+        st.version = storage::parse_advertiser_version(rows.front());
+        st.recovering = false;
+        ++st.reloads;
+        mirror_balance(self, st.advertiser.balance);
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
+        for (auto& f : waiting)
+          f();
+      },
+      [=](caf::error&) {
+        self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
+      });
+}
+
+caf::error check_active(const ledger_state& st) {
+  if (!st.advertiser.audit.activated)
+    return make_error(ec::reference_inactive,
+                      "advertiser " + std::to_string(st.advertiser.id) + " is deleted",
+                      "{\"advertiser_id\":" + std::to_string(st.advertiser.id) + "}");
+  return caf::none;
+}
+
+void change_balance(self_ptr self, balance_change change, principal who,
+                    caf::typed_response_promise<balance_change_result> promise) {
+  auto& st = self->state;
+  if (st.recovering) {
+    st.waiting.emplace_back([=] { change_balance(self, change, who, promise); });
+    return;
+  }
+  if (auto err = check_active(st)) {
+    promise.deliver(err);
+    return;
+  }
+  auto plan = plan_balance_change(st.advertiser.balance, change);
+  if (!plan) {
+    promise.deliver(plan.error());
+    return;
+  }
+  auto expected_version = st.version;
+  st.advertiser.balance = plan->balance_after;
+  st.version += 1;
+  ++st.inflight;
+  auto stmt = storage::balance_change_write(st.advertiser.id, expected_version,
+                                            plan->balance_before, plan->balance_after,
+                                            plan->transaction_type, plan->amount,
+                                            change.memo, who);
+  self->request(st.io.writer, caf::infinite, write_atom::value, std::vector<pg_statement>{stmt})
+    .then(
+      [=](const pg_results& results) mutable {
+        auto& st = self->state;
+        if (results.empty() || results[0].empty()) {
+          // The version moved under us: our memory is not the database's.
+          ++st.changes_failed;
+          st.recovering = true;
+          promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
+        } else {
+          ++st.changes_committed;
+          balance_change_result r;
+          r.advertiser_id = st.advertiser.id;
+          r.balance_before = plan->balance_before;
+          r.balance_after = plan->balance_after;
+          r.history_id = storage::to_int(results[0][0][0]);
+          mirror_balance(self, plan->balance_after);
+          promise.deliver(r);
+        }
+        settle(self);
+      },
+      [=](caf::error& err) mutable {
+        auto& st = self->state;
+        ++st.changes_failed;
+        st.recovering = true;
+        promise.deliver(err);
+        settle(self);
+      });
+}
+
+balance_view make_balance_view(ledger_state& st) {
+  balance_view v;
+  v.advertiser_id = st.advertiser.id;
+  v.balance = st.advertiser.balance;
+  auto today = business_today();
+  for (auto& [id, spend] : st.campaigns) {
+    spend = roll_to_day(spend, today);
+    v.campaigns.push_back(spend);
+  }
+  return v;
+}
+
+}  // namespace
+
+ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
+                                   ledger_init init, io_handles io) {
+  self->state.io = std::move(io);
+  apply_init(self->state, std::move(init));
+  return {
+    [=](get_atom) -> caf::result<advertiser_record> {
+      return self->state.advertiser;
+    },
+    [=](balance_atom, balance_change& change,
+        principal& who) -> caf::result<balance_change_result> {
+      auto promise = self->make_response_promise<balance_change_result>();
+      change_balance(self, std::move(change), std::move(who), promise);
+      return promise;
+    },
+    [=](balance_atom) -> caf::result<balance_view> {
+      return make_balance_view(self->state);
+    },
+    [=](delete_atom, principal& who) -> caf::result<advertiser_record> {
+      auto promise = self->make_response_promise<advertiser_record>();
+      auto id = self->state.advertiser.id;
+      self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                    std::vector<pg_statement>{storage::advertiser_deactivate(id, who)})
+        .then(
+          [=](const pg_results& results) mutable {
+            if (results.empty() || results[0].empty()) {
+              promise.deliver(make_error(ec::reference_not_found, "advertiser not found"));
+              return;
+            }
+            auto rec = storage::parse_advertiser(results[0][0]);
+            auto& st = self->state;
+            st.advertiser.audit = rec.audit;
+            st.advertiser.status = rec.status;
+            rec.balance = st.advertiser.balance;
+            promise.deliver(rec);
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](campaign_atom, campaign_spend& spend) {
+      auto& st = self->state;
+      auto today = business_today();
+      auto it = st.campaigns.find(spend.campaign_id);
+      if (it == st.campaigns.end()) {
+        st.campaigns[spend.campaign_id] = roll_to_day(spend, today);
+      } else {
+        it->second.daily_budget = spend.daily_budget;
+        it->second.total_budget = spend.total_budget;
+      }
+    },
+    [=](budget_atom, int64_t campaign_id) -> caf::result<campaign_spend> {
+      auto& st = self->state;
+      auto it = st.campaigns.find(campaign_id);
+      if (it == st.campaigns.end())
+        return make_error(ec::reference_not_found,
+                          "campaign " + std::to_string(campaign_id)
+                            + " is not an active campaign of this advertiser");
+      it->second = roll_to_day(it->second, business_today());
+      return it->second;
+    },
+    [=](reload_atom) { reload(self); },
+    [=](status_atom) {
+      auto& st = self->state;
+      status_record r;
+      r.kind = "advertiser-ledger";
+      r.key = std::to_string(st.advertiser.id);
+      r.figures = {{"balance", st.advertiser.balance},
+                   {"version", st.version},
+                   {"inflight", st.inflight},
+                   {"waiting", static_cast<int64_t>(st.waiting.size())},
+                   {"campaigns", static_cast<int64_t>(st.campaigns.size())},
+                   {"changes_committed", st.changes_committed},
+                   {"changes_failed", st.changes_failed},
+                   {"reloads", st.reloads}};
+      r.info["recovering"] = st.recovering ? "true" : "false";
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

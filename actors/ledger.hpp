@@ -1,0 +1,47 @@
+#pragma once
+// advertiser-ledger: one per advertiser, the single writer of its balance and
+// of its campaigns' spend. Changes are applied in memory in arrival order and
+// written to PostgreSQL as compare-and-set on ad_balances.version; a change is
+// acknowledged only after its commit. Writes are pipelined (the writer groups
+// them into shared commits), so one advertiser is not limited to one commit
+// round trip per change.
+#include "actors/io_handles.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <deque>
+#include <functional>
+#include <map>
+
+namespace adserver {
+
+struct ledger_init {
+  advertiser_record advertiser;
+  int64_t version = 0;
+  std::vector<campaign_spend> campaigns;
+};
+
+struct ledger_state {
+  advertiser_record advertiser;  // balance field = balance after all accepted changes
+  int64_t version = 0;           // ad_balances.version after all accepted changes
+  std::map<int64_t, campaign_spend> campaigns;
+  io_handles io;
+  int64_t inflight = 0;
+  // After a failed write the in-memory state may be ahead of the database:
+  // stop, let in-flight writes settle, re-read, then serve what waited.
+  bool recovering = false;
+  std::deque<std::function<void()>> waiting;
+  int64_t changes_committed = 0;
+  int64_t changes_failed = 0;
+  int64_t reloads = 0;
+  static inline const char* name = "advertiser-ledger";
+};
+
+ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
+                                   ledger_init init, io_handles io);
+
+/// Mirror keys (seed 000): balance:{advertiser_id}, daily_spent:{campaign_id}:{date}.
+std::string balance_key(int64_t advertiser_id);
+std::string daily_spent_key(int64_t campaign_id, const std::string& date);
+
+}  // namespace adserver

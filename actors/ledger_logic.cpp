@@ -1,0 +1,56 @@
+#include "actors/ledger_logic.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/validation.hpp"
+
+#include <algorithm>
+
+namespace adserver {
+
+caf::expected<planned_change> plan_balance_change(int64_t balance,
+                                                  const balance_change& change) {
+  if (auto err = validate(change))
+    return err;
+  planned_change out;
+  out.balance_before = balance;
+  out.amount = change.amount;
+  if (change.action == "charge") {
+    if (balance > max_money * 1000 - change.amount)
+      return validation_error("amount", "balance would exceed the supported maximum");
+    out.balance_after = balance + change.amount;
+    out.transaction_type = "CHARGE";
+  } else {
+    if (change.amount > balance)
+      return make_error(ec::insufficient_balance,
+                        "balance " + std::to_string(balance)
+                          + " is less than the deduct amount "
+                          + std::to_string(change.amount),
+                        "{\"balance\":" + std::to_string(balance)
+                          + ",\"requested\":" + std::to_string(change.amount) + "}");
+    out.balance_after = balance - change.amount;
+    out.transaction_type = "DEDUCT";
+  }
+  return out;
+}
+
+campaign_spend roll_to_day(campaign_spend spend, const std::string& today) {
+  if (spend.day != today) {
+    spend.day = today;
+    spend.spent_today = 0;
+  }
+  return spend;
+}
+
+budget_view make_budget_view(const campaign_spend& spend) {
+  budget_view out;
+  out.campaign_id = spend.campaign_id;
+  out.daily_budget = spend.daily_budget;
+  out.spent_today = spend.spent_today;
+  out.remaining_today = std::max<int64_t>(0, spend.daily_budget - spend.spent_today);
+  out.total_budget = spend.total_budget;
+  out.spent_total = spend.spent_total;
+  out.remaining_total = std::max<int64_t>(0, spend.total_budget - spend.spent_total);
+  return out;
+}
+
+}  // namespace adserver

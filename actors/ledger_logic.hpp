@@ -1,0 +1,28 @@
+#pragma once
+// Ledger arithmetic, free of actors and I/O.
+#include "actors/types.hpp"
+
+#include <caf/expected.hpp>
+
+namespace adserver {
+
+struct planned_change {
+  int64_t balance_before = 0;
+  int64_t balance_after = 0;
+  int64_t amount = 0;
+  std::string transaction_type;  // CHARGE | DEDUCT
+};
+
+/// The effect of an admin balance change on `balance`, or why it is refused:
+/// VALIDATION_FAILED, or INSUFFICIENT_BALANCE (details carry the balance) when
+/// a deduct would go below zero.
+caf::expected<planned_change> plan_balance_change(int64_t balance,
+                                                  const balance_change& change);
+
+/// Resets spent_today when the business day changed since it was counted.
+campaign_spend roll_to_day(campaign_spend spend, const std::string& today);
+
+/// Budget figures as the API shows them; remaining never below zero.
+budget_view make_budget_view(const campaign_spend& spend);
+
+}  // namespace adserver

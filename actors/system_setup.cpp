@@ -1,0 +1,33 @@
+#include "actors/system_setup.hpp"
+
+#include "actors/interfaces.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace adserver {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<audit_fields>("audit_fields");
+  cfg.add_message_type<advertiser_spec>("advertiser_spec");
+  cfg.add_message_type<advertiser_record>("advertiser_record");
+  cfg.add_message_type<balance_change>("balance_change");
+  cfg.add_message_type<balance_change_result>("balance_change_result");
+  cfg.add_message_type<campaign_spend>("campaign_spend");
+  cfg.add_message_type<std::vector<campaign_spend>>("std::vector<campaign_spend>");
+  cfg.add_message_type<balance_view>("balance_view");
+  cfg.add_message_type<product_record>("product_record");
+  cfg.add_message_type<placement_bids>("placement_bids");
+  cfg.add_message_type<campaign_record>("campaign_record");
+  cfg.add_message_type<budget_view>("budget_view");
+  cfg.add_message_type<pg_statement>("pg_statement");
+  cfg.add_message_type<std::vector<pg_statement>>("std::vector<pg_statement>");
+  cfg.add_message_type<pg_rows>("pg_rows");
+  cfg.add_message_type<pg_results>("pg_results");
+  cfg.add_message_type<kafka_event>("kafka_event");
+  cfg.add_message_type<status_record>("status_record");
+  cfg.add_message_type<ledger_actor>("ledger_actor");
+  cfg.add_message_type<campaign_actor>("campaign_actor");
+}
+
+}  // namespace adserver

@@ -1,0 +1,201 @@
+#pragma once
+// Records that travel in actor messages. Each has an inspect() so CAF can
+// serialize it (remote actors) and render it (logging).
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adserver {
+
+/// Who made a change; fills created_user_id / updated_user_id.
+using principal = std::string;
+
+struct audit_fields {
+  bool activated = true;
+  std::string created_at;
+  std::string updated_at;
+  std::string created_user_id;
+  std::string updated_user_id;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_fields& x) {
+  return f(caf::meta::type_name("audit_fields"), x.activated, x.created_at,
+           x.updated_at, x.created_user_id, x.updated_user_id);
+}
+
+struct advertiser_spec {
+  std::string advertiser_name;
+  std::string business_number;
+  std::string email;
+  std::string business_type;
+  int64_t initial_balance = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, advertiser_spec& x) {
+  return f(caf::meta::type_name("advertiser_spec"), x.advertiser_name,
+           x.business_number, x.email, x.business_type, x.initial_balance);
+}
+
+struct advertiser_record {
+  int64_t id = 0;
+  std::string advertiser_name;
+  std::string business_number;
+  std::string email;
+  std::string business_type;
+  std::string status;
+  int64_t balance = 0;
+  audit_fields audit;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, advertiser_record& x) {
+  return f(caf::meta::type_name("advertiser_record"), x.id, x.advertiser_name,
+           x.business_number, x.email, x.business_type, x.status, x.balance,
+           x.audit);
+}
+
+struct balance_change {
+  std::string action;  // "charge" | "deduct"
+  int64_t amount = 0;
+  std::string memo;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, balance_change& x) {
+  return f(caf::meta::type_name("balance_change"), x.action, x.amount, x.memo);
+}
+
+struct balance_change_result {
+  int64_t advertiser_id = 0;
+  int64_t balance_before = 0;
+  int64_t balance_after = 0;
+  int64_t history_id = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, balance_change_result& x) {
+  return f(caf::meta::type_name("balance_change_result"), x.advertiser_id,
+           x.balance_before, x.balance_after, x.history_id);
+}
+
+/// A campaign's budgets and spend as the ledger (their single writer) knows them.
+struct campaign_spend {
+  int64_t campaign_id = 0;
+  int64_t daily_budget = 0;
+  int64_t total_budget = 0;
+  int64_t spent_today = 0;
+  int64_t spent_total = 0;
+  std::string day;  // business date spent_today belongs to, YYYY-MM-DD
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, campaign_spend& x) {
+  return f(caf::meta::type_name("campaign_spend"), x.campaign_id, x.daily_budget,
+           x.total_budget, x.spent_today, x.spent_total, x.day);
+}
+
+struct balance_view {
+  int64_t advertiser_id = 0;
+  int64_t balance = 0;
+  std::vector<campaign_spend> campaigns;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, balance_view& x) {
+  return f(caf::meta::type_name("balance_view"), x.advertiser_id, x.balance,
+           x.campaigns);
+}
+
+struct product_record {
+  std::string product_id;
+  std::string product_name;
+  std::string category;
+  int64_t price = 0;
+  audit_fields audit;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, product_record& x) {
+  return f(caf::meta::type_name("product_record"), x.product_id, x.product_name,
+           x.category, x.price, x.audit);
+}
+
+/// Bids per placement (HOME, CATEGORY, SEARCH, PRODUCT_DETAIL), in won.
+using placement_bids = std::map<std::string, int64_t>;
+
+struct campaign_record {
+  int64_t id = 0;
+  int64_t advertiser_id = 0;
+  std::string campaign_name;
+  std::string campaign_type = "CPC";
+  std::string product_id;
+  std::string start_date;
+  std::string end_date;
+  std::string status;
+  int64_t daily_budget = 0;
+  int64_t total_budget = 0;
+  std::vector<std::string> categories;
+  std::vector<std::string> keywords;
+  placement_bids bids;
+  audit_fields audit;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, campaign_record& x) {
+  return f(caf::meta::type_name("campaign_record"), x.id, x.advertiser_id,
+           x.campaign_name, x.campaign_type, x.product_id, x.start_date,
+           x.end_date, x.status, x.daily_budget, x.total_budget, x.categories,
+           x.keywords, x.bids, x.audit);
+}
+
+struct budget_view {
+  int64_t campaign_id = 0;
+  int64_t daily_budget = 0;
+  int64_t spent_today = 0;
+  int64_t remaining_today = 0;
+  int64_t total_budget = 0;
+  int64_t spent_total = 0;
+  int64_t remaining_total = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, budget_view& x) {
+  return f(caf::meta::type_name("budget_view"), x.campaign_id, x.daily_budget,
+           x.spent_today, x.remaining_today, x.total_budget, x.spent_total,
+           x.remaining_total);
+}
+
+/// A named prepared statement (storage/statements.cpp) and its text parameters.
+struct pg_statement {
+  std::string name;
+  std::vector<std::string> params;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pg_statement& x) {
+  return f(caf::meta::type_name("pg_statement"), x.name, x.params);
+}
+using pg_row = std::vector<std::string>;
+using pg_rows = std::vector<pg_row>;
+/// Results of a unit of statements, one pg_rows per statement.
+using pg_results = std::vector<pg_rows>;
+
+/// One event for the outbound log.
+struct kafka_event {
+  std::string topic;
+  std::string key;
+  std::string payload;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, kafka_event& x) {
+  return f(caf::meta::type_name("kafka_event"), x.topic, x.key, x.payload);
+}
+
+/// The answer every actor kind gives to `status`: small and JSON-able.
+struct status_record {
+  std::string kind;
+  std::string key;
+  std::map<std::string, int64_t> figures;
+  std::map<std::string, std::string> info;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_record& x) {
+  return f(caf::meta::type_name("status_record"), x.kind, x.key, x.figures,
+           x.info);
+}
+
+}  // namespace adserver

@@ -1,0 +1,218 @@
+#include "actors/validation.hpp"
+
+#include "actors/errors.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <set>
+
+namespace adserver {
+
+namespace {
+
+bool digits(const std::string& s, size_t from, size_t n) {
+  for (size_t i = from; i < from + n; ++i)
+    if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i])))
+      return false;
+  return true;
+}
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80)
+      ++n;
+  return n;
+}
+
+caf::error require_text(const std::string& field, const std::string& value,
+                        size_t max_chars) {
+  if (value.empty())
+    return validation_error(field, field + " is required");
+  if (utf8_length(value) > max_chars)
+    return validation_error(field, field + " is longer than "
+                                     + std::to_string(max_chars) + " characters");
+  return caf::none;
+}
+
+caf::error require_money(const std::string& field, int64_t value, bool allow_zero) {
+  if (value < 0 || (!allow_zero && value == 0))
+    return validation_error(field, field + " must be a positive integer amount of won");
+  if (value > max_money)
+    return validation_error(field, field + " is too large");
+  return caf::none;
+}
+
+}  // namespace
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+caf::error validation_error(const std::string& field, const std::string& message) {
+  return make_error(ec::validation_failed, message,
+                    "{\"field\":" + json_quote(field) + "}");
+}
+
+bool is_business_number(const std::string& s) {
+  return s.size() == 12 && digits(s, 0, 3) && s[3] == '-' && digits(s, 4, 2)
+         && s[6] == '-' && digits(s, 7, 5);
+}
+
+bool is_email(const std::string& s) {
+  if (s.size() > 254)
+    return false;
+  auto at = s.find('@');
+  if (at == std::string::npos || at == 0 || s.find('@', at + 1) != std::string::npos)
+    return false;
+  auto domain = s.substr(at + 1);
+  auto dot = domain.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 2 > domain.size())
+    return false;
+  if (domain.find("..") != std::string::npos || domain.front() == '.'
+      || domain.back() == '.')
+    return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == ',' || c == ';' || c == '<' || c == '>')
+      return false;
+  return true;
+}
+
+bool is_calendar_date(const std::string& s) {
+  if (s.size() != 10 || !digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2)
+      || s[7] != '-' || !digits(s, 8, 2))
+    return false;
+  int y = std::stoi(s.substr(0, 4));
+  int m = std::stoi(s.substr(5, 2));
+  int d = std::stoi(s.substr(8, 2));
+  if (y < 2000 || y > 9999 || m < 1 || m > 12 || d < 1)
+    return false;
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int limit = days[m - 1] + (m == 2 && leap ? 1 : 0);
+  return d <= limit;
+}
+
+bool is_placement(const std::string& s) {
+  return s == "HOME" || s == "CATEGORY" || s == "SEARCH" || s == "PRODUCT_DETAIL";
+}
+
+caf::error validate(const advertiser_spec& x) {
+  if (auto err = require_text("advertiser_name", x.advertiser_name, 200))
+    return err;
+  if (x.business_number.empty())
+    return validation_error("business_number", "business_number is required");
+  if (!is_business_number(x.business_number))
+    return validation_error("business_number",
+                            "business_number must look like 123-45-67890");
+  if (x.email.empty())
+    return validation_error("email", "email is required");
+  if (!is_email(x.email))
+    return validation_error("email", "email is not a valid address");
+  if (auto err = require_text("business_type", x.business_type, 100))
+    return err;
+  return require_money("initial_balance", x.initial_balance, true);
+}
+
+caf::error validate(const balance_change& x) {
+  if (x.action != "charge" && x.action != "deduct")
+    return validation_error("action", "action must be \"charge\" or \"deduct\"");
+  if (auto err = require_money("amount", x.amount, false))
+    return err;
+  if (x.memo.size() > 500)
+    return validation_error("memo", "memo is longer than 500 bytes");
+  return caf::none;
+}
+
+caf::error validate(const product_record& x) {
+  if (auto err = require_text("product_id", x.product_id, 100))
+    return err;
+  for (unsigned char c : x.product_id)
+    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.'))
+      return validation_error("product_id",
+                              "product_id may contain only letters, digits, _ - .");
+  if (auto err = require_text("product_name", x.product_name, 200))
+    return err;
+  if (auto err = require_text("category", x.category, 200))
+    return err;
+  if (x.category.front() == '/' || x.category.back() == '/'
+      || x.category.find("//") != std::string::npos)
+    return validation_error("category", "category must look like a/b/c");
+  return require_money("price", x.price, true);
+}
+
+caf::error validate_bids(const placement_bids& bids) {
+  for (auto& [placement, bid] : bids) {
+    if (!is_placement(placement))
+      return validation_error("bids." + placement,
+                              "unknown placement " + placement
+                                + " (HOME, CATEGORY, SEARCH, PRODUCT_DETAIL)");
+    if (auto err = require_money("bids." + placement, bid, false))
+      return err;
+  }
+  return caf::none;
+}
+
+caf::error validate_new_campaign(const campaign_record& x, const std::string& today) {
+  if (x.advertiser_id <= 0)
+    return validation_error("advertiser_id", "advertiser_id is required");
+  if (auto err = require_text("campaign_name", x.campaign_name, 200))
+    return err;
+  if (x.campaign_type != "CPC")
+    return validation_error("campaign_type", "campaign_type must be \"CPC\"");
+  if (auto err = require_text("product_id", x.product_id, 100))
+    return err;
+  if (!is_calendar_date(x.start_date))
+    return validation_error("start_date", "start_date must be a date YYYY-MM-DD");
+  if (!is_calendar_date(x.end_date))
+    return validation_error("end_date", "end_date must be a date YYYY-MM-DD");
+  if (x.end_date < x.start_date)
+    return validation_error("end_date", "end_date is before start_date");
+  if (x.end_date < today)
+    return validation_error("end_date", "end_date is in the past");
+  if (auto err = require_money("daily_budget", x.daily_budget, false))
+    return err;
+  if (auto err = require_money("total_budget", x.total_budget, false))
+    return err;
+  if (x.daily_budget > x.total_budget)
+    return validation_error("daily_budget", "daily_budget exceeds total_budget");
+  if (x.categories.size() > 50)
+    return validation_error("targeting.categories", "at most 50 categories");
+  for (auto& c : x.categories)
+    if (c.empty() || c.size() > 200 || c.front() == '/' || c.back() == '/'
+        || c.find("//") != std::string::npos)
+      return validation_error("targeting.categories",
+                              "each category must look like a/b/c");
+  if (x.keywords.size() > 100)
+    return validation_error("targeting.keywords", "at most 100 keywords");
+  std::set<std::string> seen;
+  for (auto& k : x.keywords) {
+    auto n = utf8_length(k);
+    if (n < 2 || n > 100)
+      return validation_error("targeting.keywords",
+                              "each keyword must have 2-100 characters");
+    if (!seen.insert(k).second)
+      return validation_error("targeting.keywords", "duplicate keyword " + k);
+  }
+  return validate_bids(x.bids);
+}
+
+}  // namespace adserver

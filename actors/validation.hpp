@@ -1,0 +1,32 @@
+#pragma once
+// Input rules of the admin API (seed 000 §5-7), as plain functions.
+#include "actors/types.hpp"
+
+#include <caf/error.hpp>
+
+#include <string>
+
+namespace adserver {
+
+bool is_business_number(const std::string& s);  // NNN-NN-NNNNN
+bool is_email(const std::string& s);
+bool is_calendar_date(const std::string& s);  // YYYY-MM-DD, a real day
+bool is_placement(const std::string& s);       // HOME|CATEGORY|SEARCH|PRODUCT_DETAIL
+
+/// Largest amount of won accepted anywhere (keeps sums far from overflow).
+constexpr int64_t max_money = 1'000'000'000'000'000;  // 10^15
+
+/// VALIDATION_FAILED naming the field, or none.
+caf::error validation_error(const std::string& field, const std::string& message);
+
+caf::error validate(const advertiser_spec& x);
+caf::error validate(const balance_change& x);
+caf::error validate(const product_record& x);
+caf::error validate_bids(const placement_bids& bids);
+/// A new campaign; `today` is the business date (start_date may not be earlier).
+caf::error validate_new_campaign(const campaign_record& x, const std::string& today);
+
+/// Escapes a string for embedding in a JSON document.
+std::string json_quote(const std::string& s);
+
+}  // namespace adserver

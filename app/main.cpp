@@ -1,0 +1,131 @@
+// adserver: wires configuration, storage I/O actors, state owners and HTTP.
+#include "actors/business_time.hpp"
+#include "actors/catalog.hpp"
+#include "actors/directory.hpp"
+#include "actors/system_setup.hpp"
+#include "config/settings.hpp"
+#include "net/app_context.hpp"
+#include "net/http_server.hpp"
+#include "net/router.hpp"
+#include "storage/kafka_actor.hpp"
+#include "storage/loaders.hpp"
+#include "storage/migrate.hpp"
+#include "storage/pg_actors.hpp"
+#include "storage/redis_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <iostream>
+
+using namespace adserver;
+
+namespace {
+
+struct system_config : caf::actor_system_config {
+  explicit system_config(const settings& s) {
+    load<caf::io::middleman>();
+    set("scheduler.max-threads", s.actor_threads);
+    set("logger.verbosity", caf::atom("quiet"));
+    register_message_types(*this);
+  }
+};
+
+int run(const settings& cfg) {
+  if (!set_business_time_zone(cfg.time_zone)) {
+    std::cerr << "invalid option time_zone: unknown time zone " << cfg.time_zone << std::endl;
+    return 2;
+  }
+  if (auto err = storage::apply_migrations(cfg.postgres_conninfo); !err.empty()) {
+    std::cerr << "adserver: cannot prepare the database (postgres.conninfo): " << err
+              << std::endl;
+    return 1;
+  }
+  if (cfg.migrate_only) {
+    std::cout << "adserver: migrations applied" << std::endl;
+    return 0;
+  }
+
+  std::unique_ptr<storage::embedded_kafka> embedded;
+  std::string brokers = cfg.kafka_brokers;
+  if (brokers == "embedded") {
+    std::string err;
+    embedded = storage::embedded_kafka::start(cfg.kafka_partitions, err);
+    if (!embedded) {
+      std::cerr << "adserver: cannot start the embedded Kafka cluster: " << err << std::endl;
+      return 1;
+    }
+    brokers = embedded->bootstrap();
+  }
+
+  system_config sys_cfg{cfg};
+  caf::actor_system sys{sys_cfg};
+
+  storage::pg_settings pg{cfg.postgres_conninfo, cfg.time_zone};
+  io_handles io;
+  io.writer = sys.spawn<caf::detached>(storage::pg_writer, pg);
+  io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
+  io.redis = sys.spawn<caf::detached>(storage::redis_writer,
+                                      storage::redis_settings{cfg.redis_host, cfg.redis_port});
+  io.kafka = storage::spawn_kafka_producer(
+    sys, {brokers, cfg.kafka_spool_path, static_cast<int>(cfg.kafka_message_timeout_ms)});
+  if (auto err = storage::resync_mirror(cfg.postgres_conninfo, cfg.time_zone, io.redis);
+      !err.empty())
+    std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
+
+  auto products = sys.spawn(catalog, io);
+  auto dir = sys.spawn(directory, io, products);
+
+  net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
+  net::app_context app{&bridge, dir, products, io, &cfg};
+  net::router routes;
+  routes.set_admin_tokens(cfg.admin_tokens);
+  net::add_health_routes(routes, app);
+  net::add_admin_routes(routes, app);
+
+  net::http_options http{cfg.http_address,         cfg.http_port,
+                         cfg.http_io_threads,      cfg.http_body_limit,
+                         cfg.http_header_limit,    cfg.http_idle_timeout_ms,
+                         cfg.http_max_connections};
+  net::http_server server{routes, http};
+  if (auto err = server.start(); !err.empty()) {
+    std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;
+    caf::anon_send_exit(io.kafka, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "adserver ready: http://" << cfg.http_address << ":" << server.port()
+            << std::endl;
+  if (cfg.admin_announce_token)
+    std::cout << "admin token: " << cfg.admin_tokens.begin()->first << std::endl;
+  std::cout << "kcat -b " << brokers << " -C -t ad-events" << std::endl;
+
+  server.wait_for_shutdown_signal();
+  std::cout << "adserver: shutting down" << std::endl;
+  server.stop();
+  bridge.stop();
+  for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
+                 caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
+                 caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings cfg;
+  std::string err;
+  bool help = false;
+  if (!load_settings(argc, argv, cfg, err, help)) {
+    std::cerr << "adserver: " << err << std::endl;
+    return 2;
+  }
+  if (help) {
+    std::cout << settings_help();
+    return 0;
+  }
+  return run(cfg);
+}

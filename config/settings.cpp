@@ -1,0 +1,265 @@
+#include "config/settings.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace adserver {
+
+namespace {
+
+struct option {
+  const char* key;
+  const char* doc;
+  std::function<bool(settings&, const std::string&, std::string&)> set;
+};
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+    ++i;
+  return s.substr(i);
+}
+
+template <class Int>
+std::function<bool(settings&, const std::string&, std::string&)>
+integer(Int settings::*field, int64_t lo, int64_t hi) {
+  return [=](settings& s, const std::string& v, std::string& why) {
+    char* end = nullptr;
+    errno = 0;
+    long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || x < lo || x > hi) {
+      why = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+      return false;
+    }
+    s.*field = static_cast<Int>(x);
+    return true;
+  };
+}
+
+std::function<bool(settings&, const std::string&, std::string&)>
+text(std::string settings::*field, bool required) {
+  return [=](settings& s, const std::string& v, std::string& why) {
+    if (required && v.empty()) {
+      why = "must not be empty";
+      return false;
+    }
+    s.*field = v;
+    return true;
+  };
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> all = {
+    {"http.address", "address the HTTP server binds (default 127.0.0.1)",
+     text(&settings::http_address, true)},
+    {"http.port", "HTTP port (default 8080; 0 picks a free port)",
+     integer(&settings::http_port, 0, 65535)},
+    {"http.io_threads", "threads serving HTTP connections (default 2)",
+     integer(&settings::http_io_threads, 1, 64)},
+    {"http.body_limit", "largest request body in bytes; larger gets 413 (default 1048576)",
+     integer(&settings::http_body_limit, 1024, 64 << 20)},
+    {"http.header_limit", "largest request header block in bytes; larger gets 431 (default 8192)",
+     integer(&settings::http_header_limit, 1024, 1 << 20)},
+    {"http.idle_timeout_ms",
+     "a connection idle or sending a request slower than this is closed (default 30000)",
+     integer(&settings::http_idle_timeout_ms, 100, 3600000)},
+    {"http.max_connections", "open connections above this are refused (default 10000)",
+     integer(&settings::http_max_connections, 1, 1000000)},
+    {"actors.threads", "actor scheduler threads (default 2)",
+     integer(&settings::actor_threads, 1, 64)},
+    {"postgres.conninfo", "libpq connection string of the PostgreSQL database",
+     text(&settings::postgres_conninfo, true)},
+    {"redis.host", "Redis host (default 127.0.0.1)", text(&settings::redis_host, true)},
+    {"redis.port", "Redis port (default 56379)", integer(&settings::redis_port, 1, 65535)},
+    {"kafka.brokers",
+     "\"embedded\" (librdkafka's in-process mock cluster) or host:port,host:port",
+     text(&settings::kafka_brokers, true)},
+    {"kafka.partitions", "partitions per topic of the embedded cluster (default 3)",
+     integer(&settings::kafka_partitions, 1, 64)},
+    {"kafka.spool_path", "file that holds events while brokers are unreachable",
+     text(&settings::kafka_spool_path, true)},
+    {"kafka.message_timeout_ms",
+     "after this long undelivered events move to the spool (default 10000)",
+     integer(&settings::kafka_message_timeout_ms, 100, 3600000)},
+    {"admin.tokens",
+     "admin bearer tokens: principal:token[,principal:token...]; the principal fills "
+     "created_user_id/updated_user_id (required)",
+     [](settings& s, const std::string& v, std::string& why) {
+       s.admin_tokens.clear();
+       s.admin_tokens_raw = v;
+       std::stringstream in(v);
+       std::string item;
+       while (std::getline(in, item, ',')) {
+         item = trim(item);
+         if (item.empty())
+           continue;
+         auto colon = item.find(':');
+         std::string who = colon == std::string::npos ? "admin" : trim(item.substr(0, colon));
+         std::string token = colon == std::string::npos ? item : trim(item.substr(colon + 1));
+         if (token.size() < 16 || who.empty()) {
+           why = "each token must have at least 16 characters (principal:token)";
+           return false;
+         }
+         s.admin_tokens[token] = who;
+       }
+       if (s.admin_tokens.empty()) {
+         why = "at least one admin token is required";
+         return false;
+       }
+       return true;
+     }},
+    {"admin.announce_token", "print the first admin token when ready (quickstart only)",
+     [](settings& s, const std::string& v, std::string& why) {
+       if (v != "true" && v != "false") {
+         why = "must be true or false";
+         return false;
+       }
+       s.admin_announce_token = v == "true";
+       return true;
+     }},
+    {"security.hmac_secret", "secret that signs tracking tokens, at least 32 characters",
+     [](settings& s, const std::string& v, std::string& why) {
+       if (v.size() < 32) {
+         why = "must have at least 32 characters";
+         return false;
+       }
+       s.hmac_secret = v;
+       return true;
+     }},
+    {"time_zone", "business time zone: defines today for daily budgets (default Asia/Seoul)",
+     text(&settings::time_zone, true)},
+  };
+  return all;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "ADSERVER_";
+  for (char c : key)
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+bool apply(settings& s, const std::string& key, const std::string& value,
+           const std::string& source, std::string& err) {
+  for (auto& o : options())
+    if (key == o.key) {
+      std::string why;
+      if (!o.set(s, value, why)) {
+        err = "invalid option " + key + " (" + source + "): " + why;
+        return false;
+      }
+      return true;
+    }
+  err = "unknown option " + key + " (" + source + ")";
+  return false;
+}
+
+bool load_file(const std::string& path, settings& s, std::string& err) {
+  std::ifstream in(path);
+  if (!in) {
+    err = "cannot read configuration file " + path;
+    return false;
+  }
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto hash = line.find('#');
+    if (hash != std::string::npos)
+      line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty())
+      continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      err = path + ":" + std::to_string(n) + ": expected key = value";
+      return false;
+    }
+    if (!apply(s, trim(line.substr(0, eq)), trim(line.substr(eq + 1)),
+               path + ":" + std::to_string(n), err))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string settings_help() {
+  std::string out = "usage: adserver [--config FILE] [--migrate-only] [--key=value ...]\n\noptions "
+                    "(file key, environment variable, flag):\n";
+  for (auto& o : options())
+    out += "  " + std::string{o.key} + "  (" + env_name(o.key) + ", --" + o.key + ")\n      "
+           + o.doc + "\n";
+  return out;
+}
+
+bool load_settings(int argc, char** argv, settings& out, std::string& err, bool& help) {
+  help = false;
+  settings s;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string config_file;
+  if (const char* env = std::getenv("ADSERVER_CONFIG"))
+    config_file = env;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+      return true;
+    }
+    if (arg == "--migrate-only") {
+      s.migrate_only = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      err = "unexpected argument " + arg;
+      return false;
+    }
+    arg = arg.substr(2);
+    std::string key = arg;
+    std::string value;
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      key = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      err = "option --" + key + " needs a value";
+      return false;
+    }
+    if (key == "config")
+      config_file = value;
+    else
+      flags.emplace_back(key, value);
+  }
+  if (!config_file.empty() && !load_file(config_file, s, err))
+    return false;
+  for (auto& o : options())
+    if (const char* v = std::getenv(env_name(o.key).c_str()))
+      if (!apply(s, o.key, v, "environment " + env_name(o.key), err))
+        return false;
+  for (auto& [k, v] : flags)
+    if (!apply(s, k, v, "flag --" + k, err))
+      return false;
+  if (s.migrate_only) {
+    out = std::move(s);
+    return true;
+  }
+  if (s.admin_tokens.empty()) {
+    err = "missing option admin.tokens: at least one admin token is required";
+    return false;
+  }
+  if (s.hmac_secret.empty()) {
+    err = "missing option security.hmac_secret: the tracking token secret is required";
+    return false;
+  }
+  out = std::move(s);
+  return true;
+}
+
+}  // namespace adserver

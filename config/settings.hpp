@@ -1,0 +1,50 @@
+#pragma once
+// adserver's configuration: one `key = value` file (config/adserver.conf
+// documents every key), then environment variables ADSERVER_<KEY> (dots and
+// dashes become underscores, upper case), then command-line flags --key=value.
+// Later sources win. validate() names the first bad option.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adserver {
+
+struct settings {
+  std::string http_address = "127.0.0.1";
+  int http_port = 8080;
+  int http_io_threads = 2;
+  int64_t http_body_limit = 1 << 20;
+  int64_t http_header_limit = 8 << 10;
+  int64_t http_idle_timeout_ms = 30000;   // keep-alive idle and slow-client read limit
+  int64_t http_max_connections = 10000;
+  int actor_threads = 2;
+  std::string postgres_conninfo =
+    "host=127.0.0.1 port=55432 dbname=adserver user=adserver connect_timeout=5";
+  std::string redis_host = "127.0.0.1";
+  int redis_port = 56379;
+  std::string kafka_brokers = "embedded";
+  int kafka_partitions = 3;
+  std::string kafka_spool_path = ".data/kafka-spool.bin";
+  int64_t kafka_message_timeout_ms = 10000;
+  /// token -> principal (fills created_user_id / updated_user_id)
+  std::map<std::string, std::string> admin_tokens;
+  bool admin_announce_token = false;
+  std::string hmac_secret;
+  std::string time_zone = "Asia/Seoul";
+
+  /// --migrate-only: apply migrations and exit.
+  bool migrate_only = false;
+
+  /// The raw admin.tokens option: "principal:token,principal:token" or "token".
+  std::string admin_tokens_raw;
+};
+
+/// Builds settings from file, environment and flags. On error returns false
+/// and sets `err` to a message naming the option. `--help` sets `help`.
+bool load_settings(int argc, char** argv, settings& out, std::string& err, bool& help);
+
+/// The documented keys, for --help.
+std::string settings_help();
+
+}  // namespace adserver

@@ -1,0 +1,163 @@
+// Admin API (SPEC.md "HTTP API"): JSON -> actor message -> JSON.
+#include "actors/validation.hpp"
+#include "net/ask.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace adserver::net {
+
+using nlohmann::json;
+
+namespace {
+
+template <class T>
+auto reply_with(int status) {
+  return [status](const T& x) { return json_reply(status, to_json(x)); };
+}
+
+/// Parses the body into T; on failure answers and returns false.
+template <class T>
+bool decode_body(const route_context& ctx, const respond_fn& respond, T& out) {
+  json j;
+  if (auto err = parse_object(ctx.request.body, j)) {
+    respond(error_reply(err));
+    return false;
+  }
+  if (auto err = decode(j, out)) {
+    respond(error_reply(err));
+    return false;
+  }
+  return true;
+}
+
+bool path_id(const route_context& ctx, const respond_fn& respond, int64_t& id) {
+  if (auto err = read_id(ctx, "id", id)) {
+    respond(error_reply(err));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void add_admin_routes(router& r, const app_context& app) {
+  // -- advertisers ------------------------------------------------------------------
+  r.add("POST", "/admin/v1/advertisers", true, [app](route_context& ctx, respond_fn respond) {
+    advertiser_spec spec;
+    if (!decode_body(ctx, respond, spec))
+      return;
+    if (auto err = validate(spec))
+      return respond(error_reply(err));
+    ask<advertiser_record>(app, app.directory, respond, reply_with<advertiser_record>(201), create_atom::value,
+        spec, ctx.principal);
+  });
+  r.add("GET", "/admin/v1/advertisers/{id}", true, [app](route_context& ctx, respond_fn respond) {
+    int64_t id;
+    if (path_id(ctx, respond, id))
+      ask_entity<ledger_actor, advertiser_record>(app, ledger_atom::value, id, respond, reply_with<advertiser_record>(200),
+                 get_atom::value);
+  });
+  r.add("DELETE", "/admin/v1/advertisers/{id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (path_id(ctx, respond, id))
+            ask_entity<ledger_actor, advertiser_record>(app, ledger_atom::value, id, respond, reply_with<advertiser_record>(200),
+                       delete_atom::value, ctx.principal);
+        });
+  r.add("PUT", "/admin/v1/advertisers/{id}/balance", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          balance_change change;
+          if (!path_id(ctx, respond, id) || !decode_body(ctx, respond, change))
+            return;
+          if (auto err = validate(change))
+            return respond(error_reply(err));
+          ask_entity<ledger_actor, balance_change_result>(app, ledger_atom::value, id, respond, reply_with<balance_change_result>(200),
+                     balance_atom::value, change, ctx.principal);
+        });
+  r.add("GET", "/admin/v1/advertisers/{id}/balance", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (path_id(ctx, respond, id))
+            ask_entity<ledger_actor, balance_view>(app, ledger_atom::value, id, respond, reply_with<balance_view>(200),
+                       balance_atom::value);
+        });
+
+  // -- products ---------------------------------------------------------------------
+  r.add("POST", "/admin/v1/products", true, [app](route_context& ctx, respond_fn respond) {
+    product_record p;
+    if (!decode_body(ctx, respond, p))
+      return;
+    if (auto err = validate(p))
+      return respond(error_reply(err));
+    ask<product_record>(app, app.catalog, respond, reply_with<product_record>(201), create_atom::value, p,
+        ctx.principal);
+  });
+  r.add("GET", "/admin/v1/products/{product_id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          auto id = ctx.params["product_id"];
+          if (id.empty() || id.size() > 100)
+            return respond(error_reply(validation_error("product_id", "product_id is invalid")));
+          ask<product_record>(app, app.catalog, respond, reply_with<product_record>(200), get_atom::value, id);
+        });
+
+  // -- campaigns --------------------------------------------------------------------
+  r.add("POST", "/admin/v1/campaigns", true, [app](route_context& ctx, respond_fn respond) {
+    campaign_record spec;
+    if (!decode_body(ctx, respond, spec))
+      return;
+    ask<campaign_record>(app, app.directory, respond, reply_with<campaign_record>(201), create_atom::value, spec,
+        ctx.principal);
+  });
+  r.add("GET", "/admin/v1/campaigns/{id}", true, [app](route_context& ctx, respond_fn respond) {
+    int64_t id;
+    if (path_id(ctx, respond, id))
+      ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
+                 get_atom::value);
+  });
+  r.add("DELETE", "/admin/v1/campaigns/{id}", true, [app](route_context& ctx, respond_fn respond) {
+    int64_t id;
+    if (path_id(ctx, respond, id))
+      ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
+                 delete_atom::value, ctx.principal);
+  });
+  r.add("PATCH", "/admin/v1/campaigns/{id}/status", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          json j;
+          std::string status;
+          if (!path_id(ctx, respond, id))
+            return;
+          if (auto err = parse_object(ctx.request.body, j))
+            return respond(error_reply(err));
+          if (auto err = read_string(j, "status", true, status))
+            return respond(error_reply(err));
+          ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
+                     transition_atom::value, status, ctx.principal);
+        });
+  r.add("PUT", "/admin/v1/campaigns/{id}/bids", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          json j;
+          placement_bids bids;
+          if (!path_id(ctx, respond, id))
+            return;
+          if (auto err = parse_object(ctx.request.body, j))
+            return respond(error_reply(err));
+          // Accept {"bids": {...}} as in campaign creation, or the bare map.
+          json wrapped = j.contains("bids") ? j : json{{"bids", j}};
+          if (auto err = read_bids(wrapped, "bids", bids))
+            return respond(error_reply(err));
+          ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
+                     bids_atom::value, bids, ctx.principal);
+        });
+  r.add("GET", "/admin/v1/campaigns/{id}/budget", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (path_id(ctx, respond, id))
+            ask_entity<campaign_actor, budget_view>(app, campaign_atom::value, id, respond, reply_with<budget_view>(200),
+                       budget_atom::value);
+        });
+}
+
+}  // namespace adserver::net

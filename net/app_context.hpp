@@ -1,0 +1,23 @@
+#pragma once
+// What route handlers may reach: the bridge and the actors' handles. No
+// business state lives in net/.
+#include "actors/io_handles.hpp"
+#include "config/settings.hpp"
+#include "net/bridge.hpp"
+
+namespace adserver::net {
+
+struct app_context {
+  const actor_bridge* bridge = nullptr;
+  directory_actor directory;
+  catalog_actor catalog;
+  io_handles io;
+  const settings* config = nullptr;
+};
+
+class router;
+
+void add_health_routes(router& r, const app_context& app);
+void add_admin_routes(router& r, const app_context& app);
+
+}  // namespace adserver::net

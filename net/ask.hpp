@@ -1,0 +1,44 @@
+#pragma once
+// Request/response from route handlers through the bridge; errors become the
+// JSON error reply. Included only by route files (pulls in the actor headers).
+#include "net/app_context.hpp"
+#include "net/json_codec.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <chrono>
+
+namespace adserver::net {
+
+constexpr auto actor_timeout = std::chrono::seconds(30);
+
+/// Sends `args` to `target`; `on_value(value)` builds the reply.
+template <class T, class Handle, class OnValue, class... Ts>
+void ask(const app_context& app, Handle target, respond_fn respond, OnValue on_value,
+         Ts... args) {
+  app.bridge->run([=](caf::event_based_actor* self) {
+    self->request(target, actor_timeout, args...)
+      .then([=](T& value) { respond(on_value(value)); },
+            [=](caf::error& err) { respond(error_reply(err)); });
+  });
+}
+
+/// Finds the entity actor through the directory, then asks it.
+template <class Entity, class T, class Atom, class OnValue, class... Ts>
+void ask_entity(const app_context& app, Atom kind, int64_t id, respond_fn respond,
+                OnValue on_value, Ts... args) {
+  auto directory = app.directory;
+  app.bridge->run([=](caf::event_based_actor* self) {
+    self->request(directory, actor_timeout, kind, id)
+      .then(
+        [=](Entity& entity) {
+          self->request(entity, actor_timeout, args...)
+            .then([=](T& value) { respond(on_value(value)); },
+                  [=](caf::error& err) { respond(error_reply(err)); });
+        },
+        [=](caf::error& err) { respond(error_reply(err)); });
+  });
+}
+
+}  // namespace adserver::net

@@ -1,0 +1,290 @@
+#include "net/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <cctype>
+#include <thread>
+#include <vector>
+
+namespace adserver::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct shared_counters {
+  std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> requests{0};
+};
+
+http_request to_request(const http::request<http::string_body>& req, const std::string& client) {
+  http_request out;
+  out.method = std::string{req.method_string()};
+  auto target = std::string{req.target()};
+  auto q = target.find('?');
+  out.path = target.substr(0, q);
+  if (q != std::string::npos)
+    out.query = parse_query(target.substr(q + 1));
+  for (auto& field : req) {
+    std::string name{field.name_string()};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string{field.value()};
+  }
+  out.body = req.body();
+  out.client_address = client;
+  return out;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, const router& routes, const http_options& opts,
+          shared_counters& counters)
+    : stream_(std::move(socket)), routes_(routes), opts_(opts), counters_(counters) {
+    ++counters_.connections;
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      client_ = ep.address().to_string();
+  }
+
+  ~session() {
+    --counters_.connections;
+  }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(opts_.body_limit));
+    parser_->header_limit(static_cast<uint32_t>(opts_.header_limit));
+    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout
+        || ec == asio::error::connection_reset || ec == asio::error::eof) {
+      close();
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      fail_and_close(413, "PAYLOAD_TOO_LARGE",
+                     "request body exceeds " + std::to_string(opts_.body_limit) + " bytes");
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      fail_and_close(431, "HEADERS_TOO_LARGE",
+                     "request headers exceed " + std::to_string(opts_.header_limit) + " bytes");
+      return;
+    }
+    if (ec) {
+      fail_and_close(400, "VALIDATION_FAILED", "malformed HTTP request");
+      return;
+    }
+    auto req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    ++counters_.requests;
+    // While the handler works nothing is read, so a slow handler cannot be
+    // flooded; the idle timer is off until the reply is written.
+    stream_.expires_never();
+    auto request = to_request(req, client_);
+    auto self = shared_from_this();
+    routes_.dispatch(request, [self](http_reply reply) {
+      asio::post(self->stream_.get_executor(),
+                 [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
+    });
+  }
+
+  void fail_and_close(int status, const std::string& code, const std::string& message) {
+    keep_alive_ = false;
+    version_ = 11;
+    write(error_reply(status, code, message));
+  }
+
+  void write(http_reply reply) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(reply.status), version_);
+    res->set(http::field::server, "adserver");
+    res->set(http::field::content_type, reply.content_type);
+    for (auto& [k, v] : reply.headers)
+      res->set(k, v);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(reply.body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        if (!self->keep_alive_) {
+                          self->drain_and_close();
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  // Closing with unread request bytes pending makes the kernel send a reset,
+  // which can destroy the error reply before the client reads it: stop
+  // sending, swallow what the client still sends (bounded), then close.
+  void drain_and_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_.resize(64 << 10);
+    drain_step(0);
+  }
+
+  void drain_step(size_t drained) {
+    if (drained > (16u << 20)) {
+      close();
+      return;
+    }
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+                              if (ec) {
+                                self->close();
+                                return;
+                              }
+                              self->drain_step(drained + n);
+                            });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const router& routes_;
+  const http_options& opts_;
+  shared_counters& counters_;
+  std::string client_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  std::vector<char> drain_;
+};
+
+}  // namespace
+
+struct http_server::impl {
+  impl(const router& r, http_options o)
+    : routes(r), opts(std::move(o)), ioc(opts.threads), acceptor(asio::make_strand(ioc)) {
+  }
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        if (counters.connections.load() >= opts.max_connections) {
+          beast::error_code ignored;
+          s.close(ignored);
+        } else {
+          s.set_option(tcp::no_delay(true), ec);
+          std::make_shared<session>(std::move(s), routes, opts, counters)->start();
+        }
+      }
+      accept();
+    });
+  }
+
+  const router& routes;
+  http_options opts;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  shared_counters counters;
+  uint16_t bound_port = 0;
+};
+
+http_server::http_server(const router& routes, http_options options)
+  : impl_(new impl(routes, std::move(options))) {
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+std::string http_server::start() {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opts.address, ec);
+  if (ec)
+    return "invalid http.address " + impl_->opts.address;
+  tcp::endpoint ep{addr, static_cast<uint16_t>(impl_->opts.port)};
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec)
+    a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    a.bind(ep, ec);
+  if (!ec)
+    a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return "cannot listen on " + impl_->opts.address + ":" + std::to_string(impl_->opts.port)
+           + ": " + ec.message();
+  impl_->bound_port = a.local_endpoint().port();
+  impl_->accept();
+  for (int i = 0; i < impl_->opts.threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return {};
+}
+
+uint16_t http_server::port() const {
+  return impl_->bound_port;
+}
+
+void http_server::wait_for_shutdown_signal() {
+  asio::io_context sig_ioc;
+  asio::signal_set signals(sig_ioc, SIGINT, SIGTERM);
+  signals.async_wait([](beast::error_code, int) {});
+  sig_ioc.run();
+}
+
+void http_server::stop() {
+  if (impl_->threads.empty())
+    return;
+  asio::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    t.join();
+  impl_->threads.clear();
+}
+
+int64_t http_server::open_connections() const {
+  return impl_->counters.connections.load();
+}
+
+int64_t http_server::requests_served() const {
+  return impl_->counters.requests.load();
+}
+
+}  // namespace adserver::net

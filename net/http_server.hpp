@@ -1,0 +1,43 @@
+#pragma once
+// The Boost.Beast HTTP/1.1 keep-alive server. Reads each request with size
+// limits and timeouts, hands it to the router, writes the reply when the
+// handler answers. No Beast in this header.
+#include "net/router.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace adserver::net {
+
+struct http_options {
+  std::string address = "127.0.0.1";
+  int port = 8080;
+  int threads = 2;
+  int64_t body_limit = 1 << 20;
+  int64_t header_limit = 8 << 10;
+  int64_t idle_timeout_ms = 30000;
+  int64_t max_connections = 10000;
+};
+
+class http_server {
+public:
+  http_server(const router& routes, http_options options);
+  ~http_server();
+  /// Binds and starts the I/O threads. Empty string or the reason.
+  std::string start();
+  /// The bound port (useful with port 0).
+  uint16_t port() const;
+  /// Blocks until SIGINT or SIGTERM.
+  void wait_for_shutdown_signal();
+  /// Stops accepting, closes connections, joins the threads.
+  void stop();
+  int64_t open_connections() const;
+  int64_t requests_served() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace adserver::net

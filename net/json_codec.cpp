@@ -1,0 +1,261 @@
+#include "net/json_codec.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/validation.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace adserver::net {
+
+using nlohmann::json;
+
+namespace {
+
+caf::error wrong_type(const char* field, const char* expected) {
+  return validation_error(field, std::string{field} + " must be " + expected);
+}
+
+json audit_json(json j, const audit_fields& a) {
+  j["activated"] = a.activated ? 1 : 0;
+  j["created_at"] = a.created_at;
+  j["updated_at"] = a.updated_at;
+  j["created_user_id"] = a.created_user_id;
+  j["updated_user_id"] = a.updated_user_id;
+  return j;
+}
+
+}  // namespace
+
+caf::error parse_object(const std::string& body, json& out) {
+  out = json::parse(body, nullptr, false);
+  if (out.is_discarded())
+    return make_error(ec::validation_failed, "request body is not valid JSON",
+                      "{\"field\":\"body\"}");
+  if (!out.is_object())
+    return make_error(ec::validation_failed, "request body must be a JSON object",
+                      "{\"field\":\"body\"}");
+  return caf::none;
+}
+
+caf::error read_string(const json& j, const char* field, bool required, std::string& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    if (required)
+      return validation_error(field, std::string{field} + " is required");
+    return caf::none;
+  }
+  if (!it->is_string())
+    return wrong_type(field, "a string");
+  out = it->get<std::string>();
+  return caf::none;
+}
+
+caf::error read_int(const json& j, const char* field, bool required, int64_t& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    if (required)
+      return validation_error(field, std::string{field} + " is required");
+    return caf::none;
+  }
+  if (it->is_number_unsigned()) {
+    auto v = it->get<uint64_t>();
+    if (v > static_cast<uint64_t>(INT64_MAX))
+      return wrong_type(field, "an integer in range");
+    out = static_cast<int64_t>(v);
+    return caf::none;
+  }
+  if (!it->is_number_integer())
+    return wrong_type(field, "an integer (won, no fractions)");
+  out = it->get<int64_t>();
+  return caf::none;
+}
+
+caf::error read_string_array(const json& j, const char* field, std::vector<std::string>& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null())
+    return caf::none;
+  if (!it->is_array())
+    return wrong_type(field, "an array of strings");
+  for (auto& x : *it) {
+    if (!x.is_string())
+      return wrong_type(field, "an array of strings");
+    out.push_back(x.get<std::string>());
+  }
+  return caf::none;
+}
+
+caf::error read_bids(const json& j, const char* field, placement_bids& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null())
+    return caf::none;
+  if (!it->is_object())
+    return wrong_type(field, "an object of placement: bid");
+  for (auto& [placement, bid] : it->items()) {
+    auto name = std::string{field} + "." + placement;
+    if (!is_placement(placement))
+      return validation_error(name, "unknown placement " + placement
+                                      + " (HOME, CATEGORY, SEARCH, PRODUCT_DETAIL)");
+    if (!bid.is_number_integer())
+      return validation_error(name, name + " must be an integer (won)");
+    out[placement] = bid.get<int64_t>();
+  }
+  return caf::none;
+}
+
+caf::error read_id(const route_context& ctx, const char* name, int64_t& out) {
+  auto it = ctx.params.find(name);
+  const std::string& s = it == ctx.params.end() ? std::string{} : it->second;
+  bool ok = !s.empty() && s.size() <= 18;
+  for (char c : s)
+    ok = ok && c >= '0' && c <= '9';
+  if (!ok || (out = std::stoll(s)) <= 0)
+    return validation_error(name, std::string{name} + " must be a positive integer");
+  return caf::none;
+}
+
+caf::error decode(const json& j, advertiser_spec& out) {
+  if (auto e = read_string(j, "advertiser_name", true, out.advertiser_name))
+    return e;
+  if (auto e = read_string(j, "business_number", true, out.business_number))
+    return e;
+  if (auto e = read_string(j, "email", true, out.email))
+    return e;
+  if (auto e = read_string(j, "business_type", true, out.business_type))
+    return e;
+  return read_int(j, "initial_balance", false, out.initial_balance);
+}
+
+caf::error decode(const json& j, balance_change& out) {
+  if (auto e = read_string(j, "action", true, out.action))
+    return e;
+  if (auto e = read_int(j, "amount", true, out.amount))
+    return e;
+  return read_string(j, "memo", false, out.memo);
+}
+
+caf::error decode(const json& j, product_record& out) {
+  if (auto e = read_string(j, "product_id", true, out.product_id))
+    return e;
+  if (auto e = read_string(j, "product_name", true, out.product_name))
+    return e;
+  if (auto e = read_string(j, "category", true, out.category))
+    return e;
+  return read_int(j, "price", false, out.price);
+}
+
+caf::error decode(const json& j, campaign_record& out) {
+  if (auto e = read_int(j, "advertiser_id", true, out.advertiser_id))
+    return e;
+  if (auto e = read_string(j, "campaign_name", true, out.campaign_name))
+    return e;
+  if (auto e = read_string(j, "campaign_type", false, out.campaign_type))
+    return e;
+  if (auto e = read_string(j, "product_id", true, out.product_id))
+    return e;
+  if (auto e = read_string(j, "start_date", true, out.start_date))
+    return e;
+  if (auto e = read_string(j, "end_date", true, out.end_date))
+    return e;
+  if (auto e = read_int(j, "daily_budget", true, out.daily_budget))
+    return e;
+  if (auto e = read_int(j, "total_budget", true, out.total_budget))
+    return e;
+  auto t = j.find("targeting");
+  if (t != j.end() && !t->is_null()) {
+    if (!t->is_object())
+      return wrong_type("targeting", "an object {categories, keywords}");
+    if (auto e = read_string_array(*t, "categories", out.categories))
+      return validation_error("targeting.categories", "targeting.categories must be an array of strings");
+    if (auto e = read_string_array(*t, "keywords", out.keywords))
+      return validation_error("targeting.keywords", "targeting.keywords must be an array of strings");
+  }
+  return read_bids(j, "bids", out.bids);
+}
+
+json to_json(const advertiser_record& x) {
+  return audit_json({{"id", x.id},
+                     {"advertiser_name", x.advertiser_name},
+                     {"business_number", x.business_number},
+                     {"email", x.email},
+                     {"business_type", x.business_type},
+                     {"status", x.status},
+                     {"balance", x.balance}},
+                    x.audit);
+}
+
+json to_json(const balance_change_result& x) {
+  return {{"advertiser_id", x.advertiser_id},
+          {"balance_before", x.balance_before},
+          {"balance_after", x.balance_after},
+          {"history_id", x.history_id}};
+}
+
+json to_json(const balance_view& x) {
+  json campaigns = json::array();
+  for (auto& c : x.campaigns)
+    campaigns.push_back({{"campaign_id", c.campaign_id},
+                         {"daily_budget", c.daily_budget},
+                         {"spent_today", c.spent_today},
+                         {"total_budget", c.total_budget},
+                         {"spent_total", c.spent_total}});
+  return {{"advertiser_id", x.advertiser_id}, {"balance", x.balance}, {"campaigns", campaigns}};
+}
+
+json to_json(const product_record& x) {
+  return audit_json({{"product_id", x.product_id},
+                     {"product_name", x.product_name},
+                     {"category", x.category},
+                     {"price", x.price}},
+                    x.audit);
+}
+
+json to_json(const campaign_record& x) {
+  json bids = json::object();
+  for (auto& [k, v] : x.bids)
+    bids[k] = v;
+  return audit_json({{"id", x.id},
+                     {"advertiser_id", x.advertiser_id},
+                     {"campaign_name", x.campaign_name},
+                     {"campaign_type", x.campaign_type},
+                     {"product_id", x.product_id},
+                     {"start_date", x.start_date},
+                     {"end_date", x.end_date},
+                     {"status", x.status},
+                     {"daily_budget", x.daily_budget},
+                     {"total_budget", x.total_budget},
+                     {"targeting", {{"categories", x.categories}, {"keywords", x.keywords}}},
+                     {"bids", bids}},
+                    x.audit);
+}
+
+json to_json(const budget_view& x) {
+  return {{"campaign_id", x.campaign_id},       {"daily_budget", x.daily_budget},
+          {"spent_today", x.spent_today},       {"remaining_today", x.remaining_today},
+          {"total_budget", x.total_budget},     {"spent_total", x.spent_total},
+          {"remaining_total", x.remaining_total}};
+}
+
+json to_json(const status_record& x) {
+  json j = {{"kind", x.kind}};
+  if (!x.key.empty())
+    j["key"] = x.key;
+  for (auto& [k, v] : x.figures)
+    j[k] = v;
+  for (auto& [k, v] : x.info)
+    j[k] = v;
+  return j;
+}
+
+http_reply json_reply(int status, const json& body) {
+  http_reply r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+http_reply error_reply(const caf::error& err) {
+  auto v = view(err);
+  return error_reply(http_status(v.code), to_code(v.code), v.message, v.details_json);
+}
+
+}  // namespace adserver::net

@@ -1,0 +1,159 @@
+#include "net/router.hpp"
+
+#include "actors/validation.hpp"
+
+#include <openssl/crypto.h>
+
+namespace adserver::net {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string::npos)
+      j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+std::string decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+/// Constant-time lookup so response timing does not leak token prefixes.
+const std::string* find_principal(const std::map<std::string, std::string>& tokens,
+                                  const std::string& presented) {
+  const std::string* found = nullptr;
+  for (auto& [token, who] : tokens)
+    if (token.size() == presented.size()
+        && CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0)
+      found = &who;
+  return found;
+}
+
+}  // namespace
+
+http_reply error_reply(int status, const std::string& code, const std::string& message,
+                       const std::string& details_json) {
+  http_reply r;
+  r.status = status;
+  r.body = "{\"error\":{\"code\":" + json_quote(code) + ",\"message\":" + json_quote(message)
+           + ",\"details\":" + (details_json.empty() ? "{}" : details_json) + "}}";
+  return r;
+}
+
+std::map<std::string, std::string> parse_query(const std::string& q) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i <= q.size() && !q.empty()) {
+    auto j = q.find('&', i);
+    if (j == std::string::npos)
+      j = q.size();
+    auto part = q.substr(i, j - i);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      if (eq == std::string::npos)
+        out[decode(part)] = "";
+      else
+        out[decode(part.substr(0, eq))] = decode(part.substr(eq + 1));
+    }
+    i = j + 1;
+    if (j == q.size())
+      break;
+  }
+  return out;
+}
+
+void router::add(const std::string& method, const std::string& pattern, bool admin,
+                 handler_fn h) {
+  routes_.push_back({method, split_path(pattern), admin, std::move(h)});
+}
+
+void router::set_admin_tokens(std::map<std::string, std::string> tokens) {
+  admin_tokens_ = std::move(tokens);
+}
+
+void router::dispatch(const http_request& req, respond_fn respond) const {
+  auto segments = split_path(req.path);
+  bool path_matched = false;
+  std::vector<std::string> allowed;
+  for (auto& r : routes_) {
+    if (r.segments.size() != segments.size())
+      continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      auto& s = r.segments[i];
+      if (s.size() > 2 && s.front() == '{' && s.back() == '}')
+        params[s.substr(1, s.size() - 2)] = decode(segments[i]);
+      else
+        ok = s == segments[i];
+    }
+    if (!ok)
+      continue;
+    path_matched = true;
+    if (r.method != req.method) {
+      allowed.push_back(r.method);
+      continue;
+    }
+    route_context ctx{req, std::move(params), {}};
+    if (r.admin) {
+      auto it = req.headers.find("authorization");
+      const std::string* who = nullptr;
+      if (it != req.headers.end() && it->second.rfind("Bearer ", 0) == 0)
+        who = find_principal(admin_tokens_, it->second.substr(7));
+      if (!who) {
+        auto reply = error_reply(401, "UNAUTHORIZED", "a valid admin bearer token is required");
+        reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+        respond(std::move(reply));
+        return;
+      }
+      ctx.principal = *who;
+    }
+    r.handler(ctx, std::move(respond));
+    return;
+  }
+  if (path_matched) {
+    std::string allow;
+    for (auto& m : allowed)
+      allow += (allow.empty() ? "" : ", ") + m;
+    auto reply = error_reply(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed here",
+                             "{\"allow\":" + json_quote(allow) + "}");
+    reply.headers.emplace_back("Allow", allow);
+    respond(std::move(reply));
+    return;
+  }
+  respond(error_reply(404, "NOT_FOUND", "no such endpoint: " + req.path));
+}
+
+}  // namespace adserver::net

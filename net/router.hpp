@@ -1,0 +1,64 @@
+#pragma once
+// HTTP requests as plain values, and the table that maps method + path to a
+// handler. No Beast here: handlers and tests stay light.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adserver::net {
+
+struct http_request {
+  std::string method;
+  std::string path;                         // without the query string
+  std::map<std::string, std::string> query;  // decoded
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string client_address;
+};
+
+struct http_reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Completes a request; callable from any thread, exactly once.
+using respond_fn = std::function<void(http_reply)>;
+
+struct route_context {
+  const http_request& request;
+  std::map<std::string, std::string> params;  // {id} segments
+  std::string principal;                      // admin routes: who is calling
+};
+
+using handler_fn = std::function<void(route_context&, respond_fn)>;
+
+class router {
+public:
+  /// `pattern` like "/admin/v1/advertisers/{id}/balance".
+  void add(const std::string& method, const std::string& pattern, bool admin, handler_fn h);
+  /// token -> principal for admin routes.
+  void set_admin_tokens(std::map<std::string, std::string> tokens);
+  void dispatch(const http_request& req, respond_fn respond) const;
+
+private:
+  struct route {
+    std::string method;
+    std::vector<std::string> segments;
+    bool admin;
+    handler_fn handler;
+  };
+  std::vector<route> routes_;
+  std::map<std::string, std::string> admin_tokens_;
+};
+
+/// The JSON error body of SPEC.md with the status of its code.
+http_reply error_reply(int status, const std::string& code, const std::string& message,
+                       const std::string& details_json = "{}");
+
+/// Splits "a=1&b=x%20y" into a decoded map.
+std::map<std::string, std::string> parse_query(const std::string& q);
+
+}  // namespace adserver::net

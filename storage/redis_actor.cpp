@@ -1,0 +1,96 @@
+#include "storage/redis_actor.hpp"
+
+#include "storage/redis_connection.hpp"
+
+#include <chrono>
+
+namespace adserver::storage {
+
+namespace {
+
+constexpr size_t max_pipeline = 1024;
+
+/// Writes pending keys; false when Redis is unreachable.
+bool write_pending(redis_state& st) {
+  if (!st.conn->connected() && !st.conn->connect().empty())
+    return false;
+  while (!st.pending.empty()) {
+    std::vector<redis_connection::command> cmds;
+    std::vector<std::string> keys;
+    for (auto it = st.pending.begin(); it != st.pending.end() && cmds.size() < max_pipeline;
+         ++it) {
+      redis_connection::command cmd{"SET", it->first, it->second.data};
+      if (it->second.ttl_seconds > 0) {
+        cmd.push_back("EX");
+        cmd.push_back(std::to_string(it->second.ttl_seconds));
+      }
+      cmds.push_back(std::move(cmd));
+      keys.push_back(it->first);
+    }
+    std::vector<redis_connection::reply> replies;
+    std::string err;
+    if (!st.conn->pipeline(cmds, replies, err))
+      return false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (replies[i].ok)
+        ++st.writes;
+      else
+        ++st.failures;  // a rejected value will not get better by retrying
+      st.pending.erase(keys[i]);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+redis_actor::behavior_type
+redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings settings) {
+  self->state.settings = settings;
+  self->state.conn = std::make_shared<redis_connection>(settings.host, settings.port, 500);
+  return {
+    [=](set_atom, std::string& key, std::string& value, int64_t ttl) {
+      auto& st = self->state;
+      st.pending[std::move(key)] = {std::move(value), ttl};
+      if (!st.down && !st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_scheduled = false;
+      if (st.down)
+        return;
+      if (!write_pending(st)) {
+        st.down = true;
+        ++st.failures;
+        self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
+      }
+    },
+    [=](poll_atom) {
+      auto& st = self->state;
+      if (!st.down)
+        return;
+      if (write_pending(st)) {
+        st.down = false;
+        ++st.resyncs;
+      } else {
+        self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
+      }
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      status_record r;
+      r.kind = "redis-writer";
+      r.figures = {{"connected", st.down ? 0 : 1},
+                   {"writes", st.writes},
+                   {"failures", st.failures},
+                   {"resyncs", st.resyncs},
+                   {"pending_keys", static_cast<int64_t>(st.pending.size())}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver::storage

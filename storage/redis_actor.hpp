@@ -1,0 +1,41 @@
+#pragma once
+// The Redis mirror writer (detached: blocks in hiredis). Redis is a mirror,
+// never the source of truth: while it is down the server keeps working and
+// this actor keeps the newest value per key to write once it returns.
+#include "actors/interfaces.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace adserver::storage {
+
+class redis_connection;
+
+struct redis_settings {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+};
+
+struct redis_state {
+  struct value {
+    std::string data;
+    int64_t ttl_seconds = 0;
+  };
+  redis_settings settings;
+  std::shared_ptr<redis_connection> conn;
+  std::map<std::string, value> pending;  // newest unwritten value per key
+  bool flush_scheduled = false;
+  bool down = false;
+  int64_t writes = 0;
+  int64_t failures = 0;
+  int64_t resyncs = 0;
+  static inline const char* name = "redis-writer";
+};
+
+redis_actor::behavior_type
+redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings settings);
+
+}  // namespace adserver::storage

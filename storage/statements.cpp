@@ -1,0 +1,291 @@
+#include "storage/statements.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace adserver::storage {
+
+namespace {
+
+#define TS(col) "to_char(" col ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MSTZH:TZM')"
+#define AUDIT(p) p "activated = 1, " TS(p "created_at") ", " TS(p "updated_at") ", " \
+  p "created_user_id, " p "updated_user_id"
+
+#define ADVERTISER_COLS(a, b)                                                     \
+  a "id, " a "advertiser_name, " a "business_number, " a "email, " a "business_type, " \
+  a "status, coalesce(" b "current_balance, 0), " AUDIT(a) ", coalesce(" b "version, 0)"
+
+#define CAMPAIGN_COLS(c)                                                          \
+  c "id, " c "advertiser_id, " c "campaign_name, " c "campaign_type, " c "product_id, " \
+  c "status, " c "start_date::text, " c "end_date::text, " c "daily_budget, "      \
+  c "total_budget, " c "target_categories::text, " c "target_keywords::text, " AUDIT(c)
+
+#define PRODUCT_COLS "product_id, product_name, category, price, " AUDIT("")
+
+const std::vector<std::pair<const char*, const char*>> statements = {
+  {"advertiser_create",
+   "WITH adv AS ("
+   "  INSERT INTO ad_advertisers (advertiser_name, business_number, email, business_type,"
+   "                              status, created_user_id, updated_user_id)"
+   "  VALUES ($1, $2, $3, $4, 'ACTIVE', $6, $6)"
+   "  ON CONFLICT (business_number) WHERE activated = 1 DO NOTHING RETURNING *),"
+   " bal AS ("
+   "  INSERT INTO ad_balances (advertiser_id, current_balance, version, created_user_id,"
+   "                           updated_user_id)"
+   "  SELECT id, $5::bigint, 0, $6, $6 FROM adv RETURNING *),"
+   " hist AS ("
+   "  INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
+   "      balance_before, balance_after, memo, created_user_id, updated_user_id)"
+   "  SELECT id, 'INITIAL', $5::bigint, 0, $5::bigint, 'initial balance', $6, $6"
+   "  FROM adv WHERE $5::bigint > 0)"
+   " SELECT " ADVERTISER_COLS("a.", "b.") " FROM adv a JOIN bal b ON b.advertiser_id = a.id"},
+  {"advertiser_load",
+   "SELECT " ADVERTISER_COLS("a.", "b.") " FROM ad_advertisers a"
+   " LEFT JOIN ad_balances b ON b.advertiser_id = a.id WHERE a.id = $1::bigint"},
+  {"advertiser_deactivate",
+   "WITH a AS (UPDATE ad_advertisers SET activated = 0, status = 'DELETED',"
+   "  updated_user_id = $2 WHERE id = $1::bigint RETURNING *)"
+   " SELECT " ADVERTISER_COLS("a.", "b.") " FROM a"
+   " LEFT JOIN ad_balances b ON b.advertiser_id = a.id"},
+  {"balance_change_write",
+   "WITH upd AS ("
+   "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + 1,"
+   "    updated_user_id = $8"
+   "  WHERE advertiser_id = $1::bigint AND version = $2::bigint RETURNING advertiser_id)"
+   " INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
+   "   balance_before, balance_after, memo, created_user_id, updated_user_id)"
+   " SELECT advertiser_id, $5, $6::bigint, $3::bigint, $4::bigint, $7, $8, $8 FROM upd"
+   " RETURNING id"},
+  {"ledger_campaigns",
+   "SELECT c.id, c.daily_budget, c.total_budget, coalesce(d.spent, 0),"
+   "       coalesce(s.spent_total, 0)"
+   " FROM ad_campaigns c"
+   " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
+   " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
+   " WHERE c.advertiser_id = $1::bigint AND c.activated = 1 ORDER BY c.id"},
+  {"all_balances",
+   "SELECT b.advertiser_id, b.current_balance FROM ad_balances b"},
+  {"all_daily_spend",
+   "SELECT campaign_id, spent FROM ad_campaign_daily_spend WHERE spend_date = $1::date"},
+  {"product_create",
+   "INSERT INTO ad_products_meta (product_id, product_name, category, price,"
+   "  created_user_id, updated_user_id) VALUES ($1, $2, $3, $4::bigint, $5, $5)"
+   " ON CONFLICT (product_id) DO NOTHING RETURNING " PRODUCT_COLS},
+  {"product_get", "SELECT " PRODUCT_COLS " FROM ad_products_meta WHERE product_id = $1"},
+  {"campaign_create",
+   "WITH c AS ("
+   "  INSERT INTO ad_campaigns (advertiser_id, campaign_name, campaign_type, product_id,"
+   "    status, start_date, end_date, daily_budget, total_budget, target_categories,"
+   "    target_keywords, created_user_id, updated_user_id)"
+   "  VALUES ($1::bigint, $2, $3, $4, 'PENDING', $5::date, $6::date, $7::bigint,"
+   "          $8::bigint, $9::jsonb, $10::jsonb, $11, $11) RETURNING *),"
+   " b AS ("
+   "  INSERT INTO ad_placement_bids (campaign_id, placement, bid_price, created_user_id,"
+   "    updated_user_id)"
+   "  SELECT c.id, e.key, e.value::bigint, $11, $11 FROM c, jsonb_each_text($12::jsonb) e),"
+   " s AS ("
+   "  INSERT INTO ad_campaign_spend (campaign_id, advertiser_id, created_user_id,"
+   "    updated_user_id) SELECT id, advertiser_id, $11, $11 FROM c)"
+   " SELECT " CAMPAIGN_COLS("c.") ", '{}' FROM c"},
+  {"campaign_load",
+   "SELECT " CAMPAIGN_COLS("c.") ","
+   " (SELECT coalesce(jsonb_object_agg(placement, bid_price), '{}')::text"
+   "  FROM ad_placement_bids WHERE campaign_id = c.id AND activated = 1)"
+   " FROM ad_campaigns c WHERE c.id = $1::bigint"},
+  {"campaign_set_status",
+   "UPDATE ad_campaigns c SET status = $2, updated_user_id = $3 WHERE id = $1::bigint"
+   " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
+  {"campaign_upsert_bids",
+   "INSERT INTO ad_placement_bids (campaign_id, placement, bid_price, created_user_id,"
+   "  updated_user_id)"
+   " SELECT $1::bigint, e.key, e.value::bigint, $3, $3 FROM jsonb_each_text($2::jsonb) e"
+   " ON CONFLICT (campaign_id, placement) DO UPDATE SET bid_price = EXCLUDED.bid_price,"
+   "   activated = 1, updated_user_id = EXCLUDED.updated_user_id"},
+  {"campaign_drop_other_bids",
+   "UPDATE ad_placement_bids SET activated = 0, updated_user_id = $3"
+   " WHERE campaign_id = $1::bigint AND activated = 1 AND NOT ($2::jsonb ? placement)"},
+  {"campaign_deactivate",
+   "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
+   " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
+};
+
+#undef TS
+#undef AUDIT
+#undef ADVERTISER_COLS
+#undef CAMPAIGN_COLS
+#undef PRODUCT_COLS
+
+std::string str(int64_t x) {
+  return std::to_string(x);
+}
+
+std::string bids_json(const placement_bids& bids) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& [k, v] : bids)
+    j[k] = v;
+  return j.dump();
+}
+
+std::vector<std::string> string_array(const std::string& json_text) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(json_text, nullptr, false);
+  if (j.is_array())
+    for (auto& x : j)
+      if (x.is_string())
+        out.push_back(x.get<std::string>());
+  return out;
+}
+
+audit_fields parse_audit(const pg_row& row, size_t at) {
+  audit_fields a;
+  a.activated = row.at(at) == "t";
+  a.created_at = row.at(at + 1);
+  a.updated_at = row.at(at + 2);
+  a.created_user_id = row.at(at + 3);
+  a.updated_user_id = row.at(at + 4);
+  return a;
+}
+
+}  // namespace
+
+const std::vector<std::pair<const char*, const char*>>& named_statements() {
+  return statements;
+}
+
+int64_t to_int(const std::string& s) {
+  if (s.empty())
+    return 0;
+  return std::stoll(s);
+}
+
+pg_statement advertiser_create(const advertiser_spec& x, const principal& who) {
+  return {"advertiser_create",
+          {x.advertiser_name, x.business_number, x.email, x.business_type,
+           str(x.initial_balance), who}};
+}
+
+pg_statement advertiser_load(int64_t id) {
+  return {"advertiser_load", {str(id)}};
+}
+
+pg_statement advertiser_deactivate(int64_t id, const principal& who) {
+  return {"advertiser_deactivate", {str(id), who}};
+}
+
+pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_version,
+                                  int64_t balance_before, int64_t balance_after,
+                                  const std::string& transaction_type, int64_t amount,
+                                  const std::string& memo, const principal& who) {
+  return {"balance_change_write",
+          {str(advertiser_id), str(expected_version), str(balance_before),
+           str(balance_after), transaction_type, str(amount), memo, who}};
+}
+
+pg_statement ledger_campaigns(int64_t advertiser_id, const std::string& today) {
+  return {"ledger_campaigns", {str(advertiser_id), today}};
+}
+
+pg_statement all_balances() {
+  return {"all_balances", {}};
+}
+
+pg_statement all_daily_spend(const std::string& today) {
+  return {"all_daily_spend", {today}};
+}
+
+pg_statement product_create(const product_record& x, const principal& who) {
+  return {"product_create", {x.product_id, x.product_name, x.category, str(x.price), who}};
+}
+
+pg_statement product_get(const std::string& product_id) {
+  return {"product_get", {product_id}};
+}
+
+pg_statement campaign_create(const campaign_record& x, const principal& who) {
+  return {"campaign_create",
+          {str(x.advertiser_id), x.campaign_name, x.campaign_type, x.product_id,
+           x.start_date, x.end_date, str(x.daily_budget), str(x.total_budget),
+           nlohmann::json(x.categories).dump(), nlohmann::json(x.keywords).dump(), who,
+           bids_json(x.bids)}};
+}
+
+pg_statement campaign_load(int64_t id) {
+  return {"campaign_load", {str(id)}};
+}
+
+pg_statement campaign_set_status(int64_t id, const std::string& status, const principal& who) {
+  return {"campaign_set_status", {str(id), status, who}};
+}
+
+std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids& bids,
+                                                const principal& who) {
+  auto json = bids_json(bids);
+  return {{"campaign_upsert_bids", {str(id), json, who}},
+          {"campaign_drop_other_bids", {str(id), json, who}}};
+}
+
+pg_statement campaign_deactivate(int64_t id, const principal& who) {
+  return {"campaign_deactivate", {str(id), who}};
+}
+
+advertiser_record parse_advertiser(const pg_row& row) {
+  advertiser_record x;
+  x.id = to_int(row.at(0));
+  x.advertiser_name = row.at(1);
+  x.business_number = row.at(2);
+  x.email = row.at(3);
+  x.business_type = row.at(4);
+  x.status = row.at(5);
+  x.balance = to_int(row.at(6));
+  x.audit = parse_audit(row, 7);
+  return x;
+}
+
+int64_t parse_advertiser_version(const pg_row& row) {
+  return to_int(row.at(12));
+}
+
+product_record parse_product(const pg_row& row) {
+  product_record x;
+  x.product_id = row.at(0);
+  x.product_name = row.at(1);
+  x.category = row.at(2);
+  x.price = to_int(row.at(3));
+  x.audit = parse_audit(row, 4);
+  return x;
+}
+
+campaign_record parse_campaign(const pg_row& row) {
+  campaign_record x;
+  x.id = to_int(row.at(0));
+  x.advertiser_id = to_int(row.at(1));
+  x.campaign_name = row.at(2);
+  x.campaign_type = row.at(3);
+  x.product_id = row.at(4);
+  x.status = row.at(5);
+  x.start_date = row.at(6);
+  x.end_date = row.at(7);
+  x.daily_budget = to_int(row.at(8));
+  x.total_budget = to_int(row.at(9));
+  x.categories = string_array(row.at(10));
+  x.keywords = string_array(row.at(11));
+  x.audit = parse_audit(row, 12);
+  auto bids = nlohmann::json::parse(row.at(17), nullptr, false);
+  if (bids.is_object())
+    for (auto& [k, v] : bids.items())
+      if (v.is_number_integer())
+        x.bids[k] = v.get<int64_t>();
+  return x;
+}
+
+campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today) {
+  campaign_spend x;
+  x.campaign_id = to_int(row.at(0));
+  x.daily_budget = to_int(row.at(1));
+  x.total_budget = to_int(row.at(2));
+  x.spent_today = to_int(row.at(3));
+  x.spent_total = to_int(row.at(4));
+  x.day = today;
+  return x;
+}
+
+}  // namespace adserver::storage

@@ -1,0 +1,55 @@
+#pragma once
+// The SQL adserver runs, as named prepared statements (parameters only, never
+// string-built SQL). Builders return pg_statement values for the I/O actors;
+// parsers turn result rows back into records.
+#include "actors/types.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace adserver::storage {
+
+/// (name, SQL) of every statement; prepared on each connection.
+const std::vector<std::pair<const char*, const char*>>& named_statements();
+
+// -- advertisers and money ----------------------------------------------------
+pg_statement advertiser_create(const advertiser_spec& x, const principal& who);
+pg_statement advertiser_load(int64_t id);  // advertiser row + balance + version
+pg_statement advertiser_deactivate(int64_t id, const principal& who);
+/// Compare-and-set on ad_balances.version; returns the history id, or no row
+/// when the version did not match (someone else committed first).
+pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_version,
+                                  int64_t balance_before, int64_t balance_after,
+                                  const std::string& transaction_type, int64_t amount,
+                                  const std::string& memo, const principal& who);
+/// Active campaigns of an advertiser with budgets and spend on `today`.
+pg_statement ledger_campaigns(int64_t advertiser_id, const std::string& today);
+pg_statement all_balances();
+pg_statement all_daily_spend(const std::string& today);
+
+// -- products -------------------------------------------------------------------
+pg_statement product_create(const product_record& x, const principal& who);
+pg_statement product_get(const std::string& product_id);
+
+// -- campaigns ------------------------------------------------------------------
+pg_statement campaign_create(const campaign_record& x, const principal& who);
+pg_statement campaign_load(int64_t id);
+pg_statement campaign_set_status(int64_t id, const std::string& status, const principal& who);
+/// Replace the bids: upsert the given placements, deactivate the others.
+std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids& bids,
+                                                const principal& who);
+pg_statement campaign_deactivate(int64_t id, const principal& who);
+
+// -- parsing ------------------------------------------------------------------------
+/// Row of advertiser_load / advertiser_create / advertiser_deactivate.
+advertiser_record parse_advertiser(const pg_row& row);
+int64_t parse_advertiser_version(const pg_row& row);
+product_record parse_product(const pg_row& row);
+/// Row of campaign_load (bids included) or campaign_create (bids empty).
+campaign_record parse_campaign(const pg_row& row);
+campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today);
+
+int64_t to_int(const std::string& s);
+
+}  // namespace adserver::storage

@@ -1,0 +1,50 @@
+#pragma once
+// Starts build/adserver as a child process against the services tools/check
+// started, and speaks to it over HTTP.
+#include "tests/support/http_client.hpp"
+
+#include <map>
+#include <string>
+#include <sys/types.h>
+
+namespace adserver::testing {
+
+/// PostgreSQL connection string of the test services.
+std::string test_pg_conninfo();
+int test_redis_port();
+/// A business number no other test run has used (NNN-NN-NNNNN).
+std::string unique_business_number();
+/// A string unique to this process and call, for ids and names.
+std::string unique_suffix();
+
+class server_process {
+public:
+  /// Extra settings as --key=value flags.
+  explicit server_process(std::map<std::string, std::string> flags = {});
+  ~server_process();
+  /// Starts and waits until /readyz answers 200; false on failure.
+  bool start();
+  /// SIGKILL: no clean shutdown.
+  void kill9();
+  /// SIGTERM and wait.
+  void stop();
+  int port() const { return port_; }
+  const std::string& admin_token() const { return token_; }
+  const std::string& output() const { return output_; }
+  const std::string& kafka_bootstrap() const { return kafka_; }
+
+  http_result admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") const;
+  http_result call(const std::string& method, const std::string& target,
+                   const std::string& body = "") const;
+
+private:
+  std::map<std::string, std::string> flags_;
+  std::string token_;
+  std::string output_;
+  std::string kafka_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace adserver::testing

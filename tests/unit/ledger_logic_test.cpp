@@ -1,0 +1,53 @@
+#include "actors/errors.hpp"
+#include "actors/ledger_logic.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+
+TEST(LedgerLogic, ChargeAdds) {
+  auto p = plan_balance_change(1000, {"charge", 500, ""});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->balance_before, 1000);
+  EXPECT_EQ(p->balance_after, 1500);
+  EXPECT_EQ(p->transaction_type, "CHARGE");
+}
+
+TEST(LedgerLogic, DeductToExactlyZero) {
+  auto p = plan_balance_change(500, {"deduct", 500, ""});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->balance_after, 0);
+  EXPECT_EQ(p->transaction_type, "DEDUCT");
+}
+
+TEST(LedgerLogic, DeductBelowZeroIsRefusedWithTheBalance) {
+  auto p = plan_balance_change(499, {"deduct", 500, ""});
+  ASSERT_FALSE(p);
+  auto v = view(p.error());
+  EXPECT_EQ(v.code, ec::insufficient_balance);
+  EXPECT_EQ(v.details_json, "{\"balance\":499,\"requested\":500}");
+}
+
+TEST(LedgerLogic, RejectsNonPositiveAndUnknownActions) {
+  EXPECT_EQ(view(plan_balance_change(10, {"charge", 0, ""}).error()).code,
+            ec::validation_failed);
+  EXPECT_EQ(view(plan_balance_change(10, {"charge", -5, ""}).error()).code,
+            ec::validation_failed);
+  EXPECT_EQ(view(plan_balance_change(10, {"refund", 5, ""}).error()).code,
+            ec::validation_failed);
+}
+
+TEST(LedgerLogic, DayRollResetsOnlyTodaysSpend) {
+  campaign_spend s{7, 1000, 5000, 900, 3000, "2026-11-23"};
+  auto rolled = roll_to_day(s, "2026-11-24");
+  EXPECT_EQ(rolled.spent_today, 0);
+  EXPECT_EQ(rolled.spent_total, 3000);
+  EXPECT_EQ(roll_to_day(s, "2026-11-23").spent_today, 900);
+}
+
+TEST(LedgerLogic, BudgetViewNeverNegative) {
+  campaign_spend s{7, 1000, 5000, 1200, 5100, "2026-11-24"};
+  auto v = make_budget_view(s);
+  EXPECT_EQ(v.remaining_today, 0);
+  EXPECT_EQ(v.remaining_total, 0);
+}

@@ -1,0 +1,93 @@
+#include "actors/campaign_logic.hpp"
+#include "actors/errors.hpp"
+#include "actors/validation.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+
+TEST(Validation, BusinessNumberFormat) {
+  EXPECT_TRUE(is_business_number("123-45-67890"));
+  EXPECT_FALSE(is_business_number("1234567890"));
+  EXPECT_FALSE(is_business_number("123-45-6789"));
+  EXPECT_FALSE(is_business_number("12a-45-67890"));
+  EXPECT_FALSE(is_business_number("123-45-678901"));
+}
+
+TEST(Validation, Email) {
+  EXPECT_TRUE(is_email("ads@example.co.kr"));
+  EXPECT_FALSE(is_email("ads@"));
+  EXPECT_FALSE(is_email("@example.com"));
+  EXPECT_FALSE(is_email("a@b@example.com"));
+  EXPECT_FALSE(is_email("a b@example.com"));
+  EXPECT_FALSE(is_email("a@example"));
+}
+
+TEST(Validation, CalendarDates) {
+  EXPECT_TRUE(is_calendar_date("2028-02-29"));
+  EXPECT_FALSE(is_calendar_date("2027-02-29"));
+  EXPECT_FALSE(is_calendar_date("2026-13-01"));
+  EXPECT_FALSE(is_calendar_date("2026-1-01"));
+}
+
+TEST(Validation, AdvertiserNamesTheField) {
+  advertiser_spec s{"Shop", "123-45-67890", "not-an-email", "RETAIL", 0};
+  auto v = view(validate(s));
+  EXPECT_EQ(v.code, ec::validation_failed);
+  EXPECT_EQ(v.details_json, "{\"field\":\"email\"}");
+  s.email = "shop@example.com";
+  EXPECT_FALSE(validate(s));
+  s.initial_balance = -1;
+  EXPECT_EQ(view(validate(s)).details_json, "{\"field\":\"initial_balance\"}");
+}
+
+TEST(Validation, CampaignRules) {
+  campaign_record c;
+  c.advertiser_id = 1;
+  c.campaign_name = "winter";
+  c.product_id = "P1";
+  c.start_date = "2026-12-01";
+  c.end_date = "2026-12-31";
+  c.daily_budget = 10000;
+  c.total_budget = 100000;
+  c.bids = {{"HOME", 500}};
+  EXPECT_FALSE(validate_new_campaign(c, "2026-11-24"));
+  c.end_date = "2026-11-30";
+  EXPECT_EQ(view(validate_new_campaign(c, "2026-11-24")).details_json,
+            "{\"field\":\"end_date\"}");
+  c.end_date = "2026-12-31";
+  c.daily_budget = 0;
+  EXPECT_EQ(view(validate_new_campaign(c, "2026-11-24")).code, ec::validation_failed);
+  c.daily_budget = 200000;
+  EXPECT_EQ(view(validate_new_campaign(c, "2026-11-24")).details_json,
+            "{\"field\":\"daily_budget\"}");
+  c.daily_budget = 100;
+  c.bids = {{"BANNER", 100}};
+  EXPECT_EQ(view(validate_new_campaign(c, "2026-11-24")).code, ec::validation_failed);
+  c.bids = {{"SEARCH", 100}};
+  c.keywords = {"x"};
+  EXPECT_EQ(view(validate_new_campaign(c, "2026-11-24")).details_json,
+            "{\"field\":\"targeting.keywords\"}");
+  c.keywords = {"노트북", "laptop"};
+  EXPECT_FALSE(validate_new_campaign(c, "2026-11-24"));
+}
+
+TEST(CampaignLogic, Transitions) {
+  EXPECT_EQ(*next_status("PENDING", "ACTIVE"), "ACTIVE");
+  EXPECT_EQ(*next_status("ACTIVE", "PAUSED"), "PAUSED");
+  EXPECT_EQ(*next_status("PAUSED", "ACTIVE"), "ACTIVE");
+  EXPECT_EQ(*next_status("PAUSED", "ENDED"), "ENDED");
+  EXPECT_EQ(*next_status("ACTIVE", "ACTIVE"), "ACTIVE");
+  EXPECT_EQ(view(next_status("PENDING", "PAUSED").error()).code, ec::conflict);
+  EXPECT_EQ(view(next_status("ENDED", "ACTIVE").error()).code, ec::conflict);
+  EXPECT_EQ(view(next_status("ACTIVE", "PENDING").error()).code, ec::validation_failed);
+}
+
+TEST(Errors, HttpStatuses) {
+  EXPECT_EQ(http_status(ec::validation_failed), 400);
+  EXPECT_EQ(http_status(ec::unauthorized), 401);
+  EXPECT_EQ(http_status(ec::reference_not_found), 404);
+  EXPECT_EQ(http_status(ec::insufficient_balance), 409);
+  EXPECT_EQ(http_status(ec::rate_limited), 429);
+  EXPECT_EQ(http_status(ec::unavailable), 503);
+}
