@@ -1,0 +1,105 @@
+// campaign-events in Kafka (the embedded cluster, read back with kcat), and
+// the disk spool when brokers are unreachable.
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+using namespace adserver::testing;
+using nlohmann::json;
+
+namespace {
+
+std::vector<json> read_topic(const std::string& bootstrap, const std::string& topic) {
+  std::vector<json> out;
+  auto cmd = "kcat -b " + bootstrap + " -C -t " + topic + " -o beginning -e -q -f '%s\\n' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p)
+    return out;
+  char line[65536];
+  while (std::fgets(line, sizeof line, p)) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded())
+      out.push_back(j);
+  }
+  pclose(p);
+  return out;
+}
+
+int64_t make_campaign(const server_process& s) {
+  auto adv = s.admin("POST", "/admin/v1/advertisers",
+                     json{{"advertiser_name", "Events"},
+                          {"business_number", unique_business_number()},
+                          {"email", "events@test.example"},
+                          {"business_type", "RETAIL"}}
+                       .dump());
+  EXPECT_EQ(adv.status, 201) << adv.body;
+  auto pid = "EV_" + unique_suffix();
+  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a/b"}}.dump())
+              .status,
+            201);
+  auto c = s.admin("POST", "/admin/v1/campaigns",
+                   json{{"advertiser_id", adv.json["id"]},
+                        {"campaign_name", "events"},
+                        {"product_id", pid},
+                        {"start_date", "2026-01-01"},
+                        {"end_date", "2099-01-01"},
+                        {"daily_budget", 1000},
+                        {"total_budget", 5000},
+                        {"bids", {{"HOME", 100}}}}
+                     .dump());
+  EXPECT_EQ(c.status, 201) << c.body;
+  return c.json.value("id", int64_t{0});
+}
+
+TEST(CampaignEvents, CreatedAndUpdatedArePublished) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  ASSERT_FALSE(s.kafka_bootstrap().empty());
+  auto id = make_campaign(s);
+  ASSERT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
+                    R"({"status":"ACTIVE"})")
+              .status,
+            200);
+  std::vector<std::string> types;
+  for (int attempt = 0; attempt < 50 && types.size() < 2; ++attempt) {
+    types.clear();
+    for (auto& e : read_topic(s.kafka_bootstrap(), "campaign-events"))
+      if (e.value("campaign_id", int64_t{0}) == id) {
+        types.push_back(e["event_type"]);
+        EXPECT_TRUE(e.contains("timestamp"));
+        EXPECT_TRUE(e.contains("advertiser_id"));
+      }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(types.size(), 2u);
+  EXPECT_EQ(types[0], "CAMPAIGN_CREATED");
+  EXPECT_EQ(types[1], "CAMPAIGN_UPDATED");
+}
+
+TEST(CampaignEvents, UnreachableBrokersSpoolToDisk) {
+  auto spool = "/tmp/adserver-test-spool-unreachable-" + unique_suffix() + ".bin";
+  server_process s({{"kafka.brokers", "127.0.0.1:1"},
+                    {"kafka.message_timeout_ms", "500"},
+                    {"kafka.spool_path", spool}});
+  ASSERT_TRUE(s.start()) << s.output();
+  auto id = make_campaign(s);
+  ASSERT_GT(id, 0);  // the API works while Kafka is unreachable
+  std::string contents;
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream in(spool, std::ios::binary);
+    contents.assign(std::istreambuf_iterator<char>(in), {});
+    if (contents.find("CAMPAIGN_CREATED") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(contents.find("CAMPAIGN_CREATED"), std::string::npos);
+  EXPECT_NE(contents.find("\"campaign_id\":" + std::to_string(id)), std::string::npos);
+  std::remove(spool.c_str());
+}
+
+}  // namespace
