@@ -1,0 +1,85 @@
+// The storage clients against the real PostgreSQL and Redis of tools/check.
+#include "storage/migrate.hpp"
+#include "storage/pg_connection.hpp"
+#include "storage/redis_connection.hpp"
+#include "storage/statements.hpp"
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+using namespace adserver::storage;
+
+namespace {
+
+class Storage : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_EQ(apply_migrations(adserver::testing::test_pg_conninfo()), "");
+    ASSERT_EQ(conn.connect(), "");
+  }
+  pg_connection conn{adserver::testing::test_pg_conninfo(), "Asia/Seoul"};
+};
+
+TEST_F(Storage, MigrationsAreCurrentAndIdempotent) {
+  EXPECT_EQ(apply_migrations(adserver::testing::test_pg_conninfo()), "");
+  std::string why;
+  EXPECT_TRUE(migrations_current(adserver::testing::test_pg_conninfo(), why)) << why;
+}
+
+TEST_F(Storage, BatchCommitsManyUnitsInOneTransaction) {
+  advertiser_spec spec{"batch", adserver::testing::unique_business_number(), "b@x.example", "T", 100};
+  std::vector<pg_statement> create{advertiser_create(spec, "it")};
+  std::vector<pg_results> out;
+  std::string err;
+  ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
+  ASSERT_EQ(out[0][0].size(), 1u);
+  auto id = to_int(out[0][0][0][0]);
+  // Three pipelined compare-and-set changes in one commit; the stale one
+  // (wrong version) writes nothing and does not disturb the others.
+  std::vector<pg_statement> a{balance_change_write(id, 0, 100, 150, "CHARGE", 50, "", "it")};
+  std::vector<pg_statement> b{balance_change_write(id, 1, 150, 120, "DEDUCT", 30, "", "it")};
+  std::vector<pg_statement> stale{balance_change_write(id, 0, 100, 90, "DEDUCT", 10, "", "it")};
+  ASSERT_EQ(conn.run_batch({&a, &b, &stale}, out, err), batch_outcome::committed) << err;
+  EXPECT_EQ(out[0][0].size(), 1u);
+  EXPECT_EQ(out[1][0].size(), 1u);
+  EXPECT_EQ(out[2][0].size(), 0u);
+  pg_rows rows;
+  ASSERT_EQ(conn.query(advertiser_load(id), rows), "");
+  auto rec = parse_advertiser(rows.at(0));
+  EXPECT_EQ(rec.balance, 120);
+  EXPECT_EQ(parse_advertiser_version(rows.at(0)), 2);
+}
+
+TEST_F(Storage, AFailingStatementRollsBackItsBatch) {
+  advertiser_spec spec{"fail", adserver::testing::unique_business_number(), "f@x.example", "T", 10};
+  std::vector<pg_statement> create{advertiser_create(spec, "it")};
+  std::vector<pg_results> out;
+  std::string err;
+  ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
+  auto id = to_int(out[0][0][0][0]);
+  std::vector<pg_statement> ok{balance_change_write(id, 0, 10, 20, "CHARGE", 10, "", "it")};
+  // balance_after below zero violates the CHECK constraint.
+  std::vector<pg_statement> bad{balance_change_write(id, 1, 20, -5, "DEDUCT", 25, "", "it")};
+  EXPECT_EQ(conn.run_batch({&ok, &bad}, out, err), batch_outcome::statement_failed);
+  pg_rows rows;
+  ASSERT_EQ(conn.query(advertiser_load(id), rows), "");
+  EXPECT_EQ(parse_advertiser(rows.at(0)).balance, 10);
+  // The connection is usable afterwards.
+  ASSERT_EQ(conn.run_batch({&ok}, out, err), batch_outcome::committed) << err;
+}
+
+TEST(RedisConnection, PipelinedSetGet) {
+  redis_connection rc{"127.0.0.1", adserver::testing::test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  auto key = "it:" + adserver::testing::unique_suffix();
+  std::vector<redis_connection::reply> replies;
+  std::string err;
+  ASSERT_TRUE(rc.pipeline({{"SET", key, "42", "EX", "60"}, {"GET", key}, {"TTL", key}}, replies,
+                          err))
+    << err;
+  EXPECT_EQ(replies[1].text, "42");
+  EXPECT_GT(std::stoi(replies[2].text), 0);
+}
+
+}  // namespace
