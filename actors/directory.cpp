@@ -4,6 +4,7 @@
 #include "actors/campaign.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger.hpp"
+#include "actors/text_normalize.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
@@ -216,6 +217,13 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       return promise;
     },
     [=](create_atom, campaign_record& spec, principal& who) -> caf::result<campaign_record> {
+      // Keywords are stored normalized, as search terms are matched.
+      for (auto& k : spec.keywords) {
+        auto normalized = normalize_term(k);
+        if (!normalized)
+          return validation_error("targeting.keywords", "keywords must be valid UTF-8");
+        k = *normalized;
+      }
       if (auto err = validate_new_campaign(spec, business_today()))
         return err;
       auto promise = self->make_response_promise<campaign_record>();

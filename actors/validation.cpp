@@ -1,6 +1,7 @@
 #include "actors/validation.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/text_normalize.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -15,14 +16,6 @@ bool digits(const std::string& s, size_t from, size_t n) {
     if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i])))
       return false;
   return true;
-}
-
-size_t utf8_length(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80)
-      ++n;
-  return n;
 }
 
 caf::error require_text(const std::string& field, const std::string& value,

@@ -1,0 +1,136 @@
+#include "actors/tracking_token.hpp"
+
+#include "actors/errors.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+namespace adserver {
+
+namespace {
+
+const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string b64url(const std::string& in) {
+  std::string out;
+  size_t i = 0;
+  while (i + 2 < in.size()) {
+    uint32_t v = (static_cast<unsigned char>(in[i]) << 16)
+                 | (static_cast<unsigned char>(in[i + 1]) << 8)
+                 | static_cast<unsigned char>(in[i + 2]);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+    i += 3;
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (static_cast<unsigned char>(in[i]) << 16)
+                 | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+bool b64url_decode(const std::string& in, std::string& out) {
+  int table[256];
+  for (auto& t : table)
+    t = -1;
+  for (int k = 0; k < 64; ++k)
+    table[static_cast<unsigned char>(alphabet[k])] = k;
+  out.clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    if (table[c] < 0)
+      return false;
+    acc = (acc << 6) | static_cast<uint32_t>(table[c]);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return in.size() % 4 != 1;
+}
+
+std::string hmac(const std::string& data, const std::string& secret) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
+caf::error invalid(const std::string& why) {
+  return make_error(ec::invalid_token, "invalid tracking token: " + why);
+}
+
+}  // namespace
+
+std::string sign_token(const token_claims& c, const std::string& secret) {
+  nlohmann::json j = {{"rid", c.request_id},   {"ad", c.ad_id},
+                      {"cid", c.campaign_id},  {"aid", c.advertiser_id},
+                      {"pid", c.product_id},   {"opid", c.original_product_id},
+                      {"price", c.price},      {"bid", c.bid},
+                      {"dev", c.device_id},    {"sid", c.session_id},
+                      {"plc", c.placement},    {"q", c.search_term},
+                      {"cat", c.category},     {"exp", c.expires_at}};
+  auto payload = b64url(j.dump());
+  return payload + "." + b64url(hmac(payload, secret));
+}
+
+caf::expected<token_claims> verify_token(const std::string& token, const std::string& secret,
+                                         int64_t now) {
+  if (token.size() > 4096)
+    return invalid("too long");
+  auto dot = token.find('.');
+  if (dot == std::string::npos || dot == 0)
+    return invalid("malformed");
+  auto payload = token.substr(0, dot);
+  std::string presented;
+  if (!b64url_decode(token.substr(dot + 1), presented))
+    return invalid("malformed signature");
+  auto expected = hmac(payload, secret);
+  if (presented.size() != expected.size()
+      || CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) != 0)
+    return invalid("bad signature");
+  std::string text;
+  if (!b64url_decode(payload, text))
+    return invalid("malformed payload");
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return invalid("malformed payload");
+  token_claims c;
+  try {
+    c.request_id = j.at("rid").get<std::string>();
+    c.ad_id = j.at("ad").get<std::string>();
+    c.campaign_id = j.at("cid").get<int64_t>();
+    c.advertiser_id = j.at("aid").get<int64_t>();
+    c.product_id = j.at("pid").get<std::string>();
+    c.original_product_id = j.at("opid").get<std::string>();
+    c.price = j.at("price").get<int64_t>();
+    c.bid = j.at("bid").get<int64_t>();
+    c.device_id = j.at("dev").get<std::string>();
+    c.session_id = j.at("sid").get<std::string>();
+    c.placement = j.at("plc").get<std::string>();
+    c.search_term = j.at("q").get<std::string>();
+    c.category = j.at("cat").get<std::string>();
+    c.expires_at = j.at("exp").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return invalid("missing claims");
+  }
+  if (c.expires_at < now)
+    return invalid("expired");
+  return c;
+}
+
+}  // namespace adserver

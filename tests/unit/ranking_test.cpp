@@ -1,0 +1,86 @@
+#include "actors/ranking.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+
+namespace {
+candidate make(int64_t id, int64_t bid, int64_t imps = 0, int64_t clicks = 0,
+               double baseline = 0.02) {
+  candidate c;
+  c.campaign_id = id;
+  c.advertiser_id = id;
+  c.bid = bid;
+  c.impressions = imps;
+  c.clicks = clicks;
+  c.baseline_ctr = baseline;
+  return c;
+}
+}  // namespace
+
+TEST(Ranking, NewCampaignStartsAtTheBaseline) {
+  EXPECT_DOUBLE_EQ(smoothed_ctr(0, 0, 0.02, 1000), 0.02);
+  // With many impressions the campaign's own CTR dominates.
+  EXPECT_NEAR(smoothed_ctr(1000000, 50000, 0.02, 1000), 0.05, 0.0005);
+  // Halfway: prior and data weigh the same.
+  EXPECT_NEAR(smoothed_ctr(1000, 100, 0.02, 1000), 0.06, 1e-12);
+}
+
+TEST(Ranking, SecondPriceInScoreUnits) {
+  ranking_params p;  // alpha 1, reserve 10
+  // Same pCTR: plain second price.
+  auto r = rank_and_price({make(1, 1000), make(2, 800), make(3, 500)}, p);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].ad.campaign_id, 1);
+  EXPECT_EQ(r[0].price, 800);
+  EXPECT_EQ(r[1].price, 500);
+  EXPECT_EQ(r[2].price, 10);  // last pays the reserve
+  EXPECT_EQ(r[2].rank, 3);
+}
+
+TEST(Ranking, QualityChangesOrderAndPrice) {
+  ranking_params p;
+  // Campaign 2 bids less but has twice the CTR: it wins, and pays the price
+  // at which its score would tie campaign 1's: 1000 * 0.02 / 0.04 = 500.
+  auto r = rank_and_price({make(1, 1000, 1000000, 20000), make(2, 600, 1000000, 40000)}, p);
+  ASSERT_EQ(r[0].ad.campaign_id, 2);
+  EXPECT_NEAR(r[0].pctr, 0.04, 0.0001);
+  EXPECT_GE(r[0].price, 500);
+  EXPECT_LE(r[0].price, 501);
+  EXPECT_EQ(r[1].price, 10);
+}
+
+TEST(Ranking, NeverAboveOwnBidAndReserveCapped) {
+  ranking_params p;
+  p.reserve_price = 50;
+  auto r = rank_and_price({make(1, 30)}, p);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].price, 30);  // reserve above own bid: pays own bid
+  r = rank_and_price({make(1, 100), make(2, 100)}, p);
+  for (auto& x : r)
+    EXPECT_LE(x.price, x.ad.bid);
+}
+
+TEST(Ranking, TiesAreDeterministic) {
+  ranking_params p;
+  auto r = rank_and_price({make(7, 500), make(3, 500), make(5, 500)}, p);
+  EXPECT_EQ(r[0].ad.campaign_id, 3);
+  EXPECT_EQ(r[1].ad.campaign_id, 5);
+  EXPECT_EQ(r[2].ad.campaign_id, 7);
+  EXPECT_EQ(r[0].price, 500);  // tie: pays the equal bid
+}
+
+TEST(Ranking, AlphaZeroIgnoresQuality) {
+  ranking_params p;
+  p.alpha = 0;
+  auto r = rank_and_price({make(1, 1000, 1000000, 1000), make(2, 900, 1000000, 90000)}, p);
+  EXPECT_EQ(r[0].ad.campaign_id, 1);
+  EXPECT_EQ(r[0].price, 900);
+}
+
+TEST(Ranking, ExpectedCostRoundsUp) {
+  ranked_ad a;
+  a.price = 1000;
+  a.pctr = 0.0123;
+  EXPECT_EQ(expected_cost(a), 13);
+}

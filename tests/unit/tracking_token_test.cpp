@@ -1,0 +1,58 @@
+#include "actors/errors.hpp"
+#include "actors/tracking_token.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+
+namespace {
+const std::string secret = "unit-test-secret-0123456789abcdef0123";
+
+token_claims sample() {
+  token_claims c;
+  c.request_id = "req-1";
+  c.ad_id = "ad_100";
+  c.campaign_id = 100;
+  c.advertiser_id = 50;
+  c.product_id = "SAMSUNG_NB_001_SALE";
+  c.original_product_id = "SAMSUNG_NB_001";
+  c.price = 1200;
+  c.bid = 1500;
+  c.device_id = "3f2b8f0e-4a7c-4a57-9a1e-0c1d2e3f4a5b";
+  c.session_id = "s-1";
+  c.placement = "SEARCH";
+  c.search_term = "노트북";
+  c.expires_at = 2000000000;
+  return c;
+}
+}  // namespace
+
+TEST(TrackingToken, RoundTrip) {
+  auto t = sign_token(sample(), secret);
+  auto c = verify_token(t, secret, 1900000000);
+  ASSERT_TRUE(c) << to_code(view(c.error()).code);
+  EXPECT_EQ(c->price, 1200);
+  EXPECT_EQ(c->search_term, "노트북");
+  EXPECT_EQ(c->original_product_id, "SAMSUNG_NB_001");
+}
+
+TEST(TrackingToken, TamperingIsDetected) {
+  auto t = sign_token(sample(), secret);
+  auto forged = sample();
+  forged.price = 1;
+  auto forged_payload = sign_token(forged, secret).substr(0, sign_token(forged, secret).find('.'));
+  auto mixed = forged_payload + t.substr(t.find('.'));
+  EXPECT_EQ(view(verify_token(mixed, secret, 0).error()).code, ec::invalid_token);
+  auto flipped = t;
+  flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(verify_token(flipped, secret, 0));
+  EXPECT_FALSE(verify_token(t, "another-secret-0123456789abcdef0123", 0));
+  EXPECT_FALSE(verify_token("", secret, 0));
+  EXPECT_FALSE(verify_token("abc", secret, 0));
+  EXPECT_FALSE(verify_token("a.b.c", secret, 0));
+}
+
+TEST(TrackingToken, ExpiredIsRejected) {
+  auto t = sign_token(sample(), secret);
+  EXPECT_FALSE(verify_token(t, secret, 2000000001));
+}
