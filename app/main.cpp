@@ -29,6 +29,10 @@ struct system_config : caf::actor_system_config {
   explicit system_config(const settings& s) {
     load<caf::io::middleman>();
     set("scheduler.max-threads", s.actor_threads);
+    // The work-stealing default lets idle workers sleep 10 ms between polls,
+    // which shows up directly as tail latency of requests arriving from the
+    // HTTP threads. The sharing policy wakes a worker at once.
+    set("scheduler.policy", caf::atom("sharing"));
     set("logger.verbosity", caf::atom("quiet"));
     register_message_types(*this);
   }
