@@ -144,6 +144,30 @@ std::string env_name(const std::string& key) {
   return out;
 }
 
+struct raw_value {
+  std::string value;
+  std::string source;
+};
+using raw_values = std::map<std::string, raw_value>;
+
+bool known(const std::string& key) {
+  for (auto& o : options())
+    if (key == o.key)
+      return true;
+  return false;
+}
+
+/// Later sources overwrite earlier ones; only the final value is validated.
+bool collect(raw_values& into, const std::string& key, const std::string& value,
+             const std::string& source, std::string& err) {
+  if (!known(key)) {
+    err = "unknown option " + key + " (" + source + ")";
+    return false;
+  }
+  into[key] = {value, source};
+  return true;
+}
+
 bool apply(settings& s, const std::string& key, const std::string& value,
            const std::string& source, std::string& err) {
   for (auto& o : options())
@@ -159,7 +183,7 @@ bool apply(settings& s, const std::string& key, const std::string& value,
   return false;
 }
 
-bool load_file(const std::string& path, settings& s, std::string& err) {
+bool load_file(const std::string& path, raw_values& s, std::string& err) {
   std::ifstream in(path);
   if (!in) {
     err = "cannot read configuration file " + path;
@@ -180,8 +204,8 @@ bool load_file(const std::string& path, settings& s, std::string& err) {
       err = path + ":" + std::to_string(n) + ": expected key = value";
       return false;
     }
-    if (!apply(s, trim(line.substr(0, eq)), trim(line.substr(eq + 1)),
-               path + ":" + std::to_string(n), err))
+    if (!collect(s, trim(line.substr(0, eq)), trim(line.substr(eq + 1)),
+                 path + ":" + std::to_string(n), err))
       return false;
   }
   return true;
@@ -237,14 +261,18 @@ bool load_settings(int argc, char** argv, settings& out, std::string& err, bool&
     else
       flags.emplace_back(key, value);
   }
-  if (!config_file.empty() && !load_file(config_file, s, err))
+  raw_values raw;
+  if (!config_file.empty() && !load_file(config_file, raw, err))
     return false;
   for (auto& o : options())
     if (const char* v = std::getenv(env_name(o.key).c_str()))
-      if (!apply(s, o.key, v, "environment " + env_name(o.key), err))
+      if (!collect(raw, o.key, v, "environment " + env_name(o.key), err))
         return false;
   for (auto& [k, v] : flags)
-    if (!apply(s, k, v, "flag --" + k, err))
+    if (!collect(raw, k, v, "flag --" + k, err))
+      return false;
+  for (auto& [k, v] : raw)
+    if (!apply(s, k, v.value, v.source, err))
       return false;
   if (s.migrate_only) {
     out = std::move(s);
