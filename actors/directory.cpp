@@ -37,7 +37,7 @@ caf::error not_found(const char* what, int64_t id) {
 
 ledger_actor spawn_ledger(self_ptr self, ledger_init init) {
   auto id = init.advertiser.id;
-  auto l = self->spawn(ledger, std::move(init), self->state.io);
+  auto l = self->spawn(ledger, std::move(init), self->state.io, directory_actor{self});
   self->state.ledgers[id] = l;
   ++self->state.activations;
   return l;
@@ -166,9 +166,11 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
 }  // namespace
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
-                                         io_handles io, catalog_actor catalog) {
+                                         io_handles io, catalog_actor catalog,
+                                         auction_settings auctions_config) {
   self->state.io = std::move(io);
   self->state.catalog = std::move(catalog);
+  self->state.auctions_config = std::move(auctions_config);
   return {
     [=](ledger_atom, int64_t id) -> caf::result<ledger_actor> {
       if (id <= 0)
@@ -230,12 +232,26 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       create_campaign(self, std::move(spec), std::move(who), promise);
       return promise;
     },
+    [=](auction_atom, const std::string& key) -> caf::result<auction_actor> {
+      auto& st = self->state;
+      auto it = st.auctions.find(key);
+      if (it != st.auctions.end())
+        return it->second;
+      auto a = self->spawn(auction, key, st.auctions_config, st.io);
+      st.auctions.emplace(key, a);
+      return a;
+    },
+    [=](reload_atom) {
+      for (auto& [key, a] : self->state.auctions)
+        self->send(a, reload_atom::value);
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
       r.kind = "directory";
       r.figures = {{"ledgers", static_cast<int64_t>(st.ledgers.size())},
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
+                   {"auctions", static_cast<int64_t>(st.auctions.size())},
                    {"activations", st.activations}};
       return r;
     },

@@ -3,6 +3,7 @@
 // first use (concurrent first uses share one activation), and creates new
 // entities. It is the one place that knows where an entity lives, so
 // clustering can later place entities on other nodes behind the same interface.
+#include "actors/auction.hpp"
 #include "actors/io_handles.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -17,6 +18,8 @@ struct directory_state {
   catalog_actor catalog;
   std::map<int64_t, ledger_actor> ledgers;
   std::map<int64_t, campaign_actor> campaigns;
+  std::map<std::string, auction_actor> auctions;
+  auction_settings auctions_config;
   std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;
@@ -24,6 +27,7 @@ struct directory_state {
 };
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
-                                         io_handles io, catalog_actor catalog);
+                                         io_handles io, catalog_actor catalog,
+                                         auction_settings auctions_config);
 
 }  // namespace adserver

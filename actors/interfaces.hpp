@@ -28,6 +28,8 @@ using set_atom = caf::atom_constant<caf::atom("set")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using serve_atom = caf::atom_constant<caf::atom("serve")>;
+using auction_atom = caf::atom_constant<caf::atom("auction")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -106,6 +108,15 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<get_atom, std::string>::with<product_record>,
   caf::replies_to<status_atom>::with<status_record>>;
 
+/// auction, one per placement:category (SEARCH: per normalized keyword): the
+/// ranked, priced candidate list, served from memory.
+using auction_actor = caf::typed_actor<
+  // The best eligible ads for a request, ranked and priced, with tokens.
+  caf::replies_to<serve_atom, ad_request>::with<served_ads>,
+  // Campaigns, bids, status or money changed: rebuild on the next request.
+  caf::reacts_to<reload_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
 /// Finds, activates (from PostgreSQL) and creates entity actors.
 using directory_actor = caf::typed_actor<
   // The ledger of an advertiser, activated on first use.
@@ -116,6 +127,10 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<create_atom, advertiser_spec, principal>::with<advertiser_record>,
   // Create a campaign (PENDING) after checking its references.
   caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
+  // The auction for a key such as "HOME:" or "CATEGORY:a/b" or "SEARCH:term".
+  caf::replies_to<auction_atom, std::string>::with<auction_actor>,
+  // Something auctions rank on changed: every auction rebuilds.
+  caf::reacts_to<reload_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 }  // namespace adserver

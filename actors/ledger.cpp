@@ -119,6 +119,7 @@ void change_balance(self_ptr self, balance_change change, principal who,
           r.balance_after = plan->balance_after;
           r.history_id = storage::to_int(results[0][0][0]);
           mirror_balance(self, plan->balance_after);
+          self->send(st.directory, reload_atom::value);
           promise.deliver(r);
         }
         settle(self);
@@ -147,8 +148,10 @@ balance_view make_balance_view(ledger_state& st) {
 }  // namespace
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
-                                   ledger_init init, io_handles io) {
+                                   ledger_init init, io_handles io,
+                                   directory_actor directory) {
   self->state.io = std::move(io);
+  self->state.directory = std::move(directory);
   apply_init(self->state, std::move(init));
   return {
     [=](get_atom) -> caf::result<advertiser_record> {
@@ -179,6 +182,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
             st.advertiser.audit = rec.audit;
             st.advertiser.status = rec.status;
             rec.balance = st.advertiser.balance;
+            self->send(st.directory, reload_atom::value);
             promise.deliver(rec);
           },
           [=](caf::error& err) mutable { promise.deliver(err); });

@@ -26,6 +26,7 @@ struct ledger_state {
   int64_t version = 0;           // ad_balances.version after all accepted changes
   std::map<int64_t, campaign_spend> campaigns;
   io_handles io;
+  directory_actor directory;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;
   // After a failed write the in-memory state may be ahead of the database:
   // stop, let in-flight writes settle, re-read, then serve what waited.
@@ -38,7 +39,8 @@ struct ledger_state {
 };
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
-                                   ledger_init init, io_handles io);
+                                   ledger_init init, io_handles io,
+                                   directory_actor directory);
 
 /// Mirror keys (seed 000): balance:{advertiser_id}, daily_spent:{campaign_id}:{date}.
 std::string balance_key(int64_t advertiser_id);

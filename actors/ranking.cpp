@@ -51,6 +51,49 @@ std::vector<ranked_ad> rank_and_price(const std::vector<candidate>& candidates,
   return out;
 }
 
+bool category_matches(const std::string& targeted, const std::string& requested) {
+  if (targeted.empty() || requested.size() < targeted.size())
+    return false;
+  if (requested.compare(0, targeted.size(), targeted) != 0)
+    return false;
+  return requested.size() == targeted.size() || requested[targeted.size()] == '/';
+}
+
+bool targets(const candidate& c, const std::string& placement, const std::string& category,
+             const std::string& search_term) {
+  if (placement == "CATEGORY") {
+    for (auto& t : c.categories)
+      if (category_matches(t, category))
+        return true;
+    return false;
+  }
+  if (placement == "SEARCH") {
+    for (auto& k : c.keywords)
+      if (k == search_term)
+        return true;
+    return false;
+  }
+  return true;
+}
+
+std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
+                                     const ranking_params& params) {
+  for (;;) {
+    auto ranked = rank_and_price(candidates, params);
+    std::vector<candidate> keep;
+    for (auto& r : ranked) {
+      auto cost = expected_cost(r);
+      bool can_pay = r.ad.balance >= cost && r.ad.spent_today + cost <= r.ad.daily_budget
+                     && r.ad.spent_total + cost <= r.ad.total_budget;
+      if (can_pay)
+        keep.push_back(r.ad);
+    }
+    if (keep.size() == ranked.size())
+      return ranked;
+    candidates = std::move(keep);
+  }
+}
+
 int64_t expected_cost(const ranked_ad& ad) {
   return static_cast<int64_t>(std::ceil(static_cast<double>(ad.price) * ad.pctr - 1e-9));
 }

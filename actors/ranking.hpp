@@ -18,6 +18,7 @@ struct ranking_params {
   double alpha = 1.0;
   double prior_impressions = 1000.0;
   int64_t reserve_price = 10;  // won
+  double baseline_ctr = 0.01;  // until per-category baselines are loaded
 };
 
 struct candidate {
@@ -28,6 +29,15 @@ struct candidate {
   int64_t impressions = 0;
   int64_t clicks = 0;
   double baseline_ctr = 0.01;  // defense:category:{level}:ctr
+  // Money, for eligibility.
+  int64_t balance = 0;
+  int64_t daily_budget = 0;
+  int64_t spent_today = 0;
+  int64_t total_budget = 0;
+  int64_t spent_total = 0;
+  // Targeting.
+  std::vector<std::string> categories;
+  std::vector<std::string> keywords;
 };
 
 struct ranked_ad {
@@ -45,6 +55,22 @@ double smoothed_ctr(int64_t impressions, int64_t clicks, double baseline,
 /// order is deterministic) and prices each.
 std::vector<ranked_ad> rank_and_price(const std::vector<candidate>& candidates,
                                       const ranking_params& params);
+
+/// "a/b" targets "a/b" and "a/b/c" but not "a/bc".
+bool category_matches(const std::string& targeted, const std::string& requested);
+
+/// Does the campaign target this request? HOME and PRODUCT_DETAIL: every
+/// campaign with a bid there; CATEGORY: one of its categories matches;
+/// SEARCH: one of its (normalized) keywords equals the normalized term.
+bool targets(const candidate& c, const std::string& placement, const std::string& category,
+             const std::string& search_term);
+
+/// Ranks and prices the candidates that can pay: balance >= expected cost,
+/// spent today + expected cost <= daily budget, spent total + expected cost <=
+/// total budget. Prices depend on who is ranked, so ineligible ads are removed
+/// and the rest re-ranked until every ranked ad is eligible.
+std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
+                                     const ranking_params& params);
 
 /// Expected cost of showing an ad (price x pCTR), rounded up to whole won.
 int64_t expected_cost(const ranked_ad& ad);

@@ -28,6 +28,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<status_record>("status_record");
   cfg.add_message_type<ledger_actor>("ledger_actor");
   cfg.add_message_type<campaign_actor>("campaign_actor");
+  cfg.add_message_type<ad_request>("ad_request");
+  cfg.add_message_type<served_ad>("served_ad");
+  cfg.add_message_type<served_ads>("served_ads");
+  cfg.add_message_type<auction_actor>("auction_actor");
 }
 
 }  // namespace adserver

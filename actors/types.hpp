@@ -185,6 +185,39 @@ typename Inspector::result_type inspect(Inspector& f, kafka_event& x) {
   return f(caf::meta::type_name("kafka_event"), x.topic, x.key, x.payload);
 }
 
+/// What an auction needs of an ad request (validated and normalized in net/).
+struct ad_request {
+  std::string request_id;
+  std::string device_id;
+  std::string session_id;
+  std::string placement;
+  std::string search_term;  // normalized; SEARCH only
+  std::string category;     // CATEGORY only
+  int64_t max_ads = 3;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ad_request& x) {
+  return f(caf::meta::type_name("ad_request"), x.request_id, x.device_id, x.session_id,
+           x.placement, x.search_term, x.category, x.max_ads);
+}
+
+/// One served ad with its signed tracking token.
+struct served_ad {
+  std::string product_id;
+  std::string original_product_id;
+  std::string ad_id;
+  int64_t campaign_id = 0;
+  int64_t rank = 0;
+  bool experiment_applied = false;
+  std::string token;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, served_ad& x) {
+  return f(caf::meta::type_name("served_ad"), x.product_id, x.original_product_id, x.ad_id,
+           x.campaign_id, x.rank, x.experiment_applied, x.token);
+}
+using served_ads = std::vector<served_ad>;
+
 /// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {
   std::string kind;

@@ -108,6 +108,65 @@ bool is_placement(const std::string& s) {
   return s == "HOME" || s == "CATEGORY" || s == "SEARCH" || s == "PRODUCT_DETAIL";
 }
 
+bool is_uuid(const std::string& s) {
+  if (s.size() != 36)
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-')
+        return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+caf::error check_ad_request(ad_request& x) {
+  if (x.device_id.empty())
+    return validation_error("device_id", "device_id is required");
+  if (!is_uuid(x.device_id))
+    return validation_error("device_id", "device_id must be a 36-character UUID");
+  if (x.session_id.empty())
+    return validation_error("session_id", "session_id is required");
+  if (x.session_id.size() > 128 || !is_valid_utf8(x.session_id))
+    return validation_error("session_id", "session_id is too long or not UTF-8");
+  if (x.placement.empty())
+    return validation_error("placement", "placement is required");
+  if (!is_placement(x.placement))
+    return validation_error("placement",
+                            "placement must be HOME, CATEGORY, SEARCH or PRODUCT_DETAIL");
+  if (x.max_ads < 1 || x.max_ads > 10)
+    return validation_error("max_ads", "max_ads must be an integer from 1 to 10");
+  if (x.placement == "SEARCH") {
+    auto term = normalize_term(x.search_term);
+    if (!term)
+      return validation_error("search_term", "search_term must be valid UTF-8");
+    if (term->empty())
+      return validation_error("search_term", "search_term is required for SEARCH");
+    auto n = utf8_length(*term);
+    if (n < 2 || n > 100)
+      return validation_error("search_term", "search_term must have 2-100 characters");
+    x.search_term = *term;
+  } else {
+    x.search_term.clear();
+  }
+  if (x.placement == "CATEGORY") {
+    if (x.category.empty())
+      return validation_error("category", "category is required for CATEGORY");
+    if (x.category.size() > 200 || !is_valid_utf8(x.category) || x.category.front() == '/'
+        || x.category.back() == '/' || x.category.find("//") != std::string::npos)
+      return validation_error("category", "category must look like a/b/c");
+  } else {
+    x.category.clear();
+  }
+  return caf::none;
+}
+
+std::string auction_key(const ad_request& x) {
+  return x.placement + ":" + (x.placement == "SEARCH" ? x.search_term : x.category);
+}
+
 caf::error validate(const advertiser_spec& x) {
   if (auto err = require_text("advertiser_name", x.advertiser_name, 200))
     return err;

@@ -26,6 +26,14 @@ caf::error validate_bids(const placement_bids& bids);
 /// A new campaign; `today` is the business date (start_date may not be earlier).
 caf::error validate_new_campaign(const campaign_record& x, const std::string& today);
 
+bool is_uuid(const std::string& s);  // 8-4-4-4-12 hex digits
+
+/// Checks an ad request (seed 000 step 1) and normalizes it in place: the
+/// search term (SEARCH) and category (CATEGORY) are required there and
+/// dropped elsewhere; the auction key is what selects the auction actor.
+caf::error check_ad_request(ad_request& x);
+std::string auction_key(const ad_request& x);
+
 /// Escapes a string for embedding in a JSON document.
 std::string json_quote(const std::string& s);
 

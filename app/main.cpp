@@ -81,7 +81,9 @@ int run(const settings& cfg) {
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
 
   auto products = sys.spawn(catalog, io);
-  auto dir = sys.spawn(directory, io, products);
+  auction_settings auctions;
+  auctions.hmac_secret = cfg.hmac_secret;
+  auto dir = sys.spawn(directory, io, products, auctions);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
   net::app_context app{&bridge, dir, products, io, &cfg};
@@ -89,6 +91,7 @@ int run(const settings& cfg) {
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);
   net::add_admin_routes(routes, app);
+  net::add_ads_routes(routes, app);
 
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,

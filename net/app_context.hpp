@@ -19,5 +19,6 @@ class router;
 
 void add_health_routes(router& r, const app_context& app);
 void add_admin_routes(router& r, const app_context& app);
+void add_ads_routes(router& r, const app_context& app);
 
 }  // namespace adserver::net

@@ -103,6 +103,18 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"campaign_drop_other_bids",
    "UPDATE ad_placement_bids SET activated = 0, updated_user_id = $3"
    " WHERE campaign_id = $1::bigint AND activated = 1 AND NOT ($2::jsonb ? placement)"},
+  {"auction_candidates",
+   "SELECT c.id, c.advertiser_id, c.product_id, b.bid_price, c.daily_budget, c.total_budget,"
+   "  c.target_categories::text, c.target_keywords::text, coalesce(bal.current_balance, 0),"
+   "  coalesce(d.spent, 0), coalesce(s.spent_total, 0)"
+   " FROM ad_campaigns c"
+   " JOIN ad_placement_bids b ON b.campaign_id = c.id AND b.placement = $1 AND b.activated = 1"
+   " JOIN ad_advertisers a ON a.id = c.advertiser_id AND a.activated = 1"
+   " LEFT JOIN ad_balances bal ON bal.advertiser_id = c.advertiser_id"
+   " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
+   " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
+   " WHERE c.activated = 1 AND c.status = 'ACTIVE'"
+   "   AND c.start_date <= $2::date AND c.end_date >= $2::date"},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
@@ -221,6 +233,26 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
   auto json = bids_json(bids);
   return {{"campaign_upsert_bids", {str(id), json, who}},
           {"campaign_drop_other_bids", {str(id), json, who}}};
+}
+
+pg_statement auction_candidates(const std::string& placement, const std::string& today) {
+  return {"auction_candidates", {placement, today}};
+}
+
+candidate parse_auction_row(const pg_row& row) {
+  candidate x;
+  x.campaign_id = to_int(row.at(0));
+  x.advertiser_id = to_int(row.at(1));
+  x.product_id = row.at(2);
+  x.bid = to_int(row.at(3));
+  x.daily_budget = to_int(row.at(4));
+  x.total_budget = to_int(row.at(5));
+  x.categories = string_array(row.at(6));
+  x.keywords = string_array(row.at(7));
+  x.balance = to_int(row.at(8));
+  x.spent_today = to_int(row.at(9));
+  x.spent_total = to_int(row.at(10));
+  return x;
 }
 
 pg_statement campaign_deactivate(int64_t id, const principal& who) {

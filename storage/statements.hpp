@@ -2,6 +2,7 @@
 // The SQL adserver runs, as named prepared statements (parameters only, never
 // string-built SQL). Builders return pg_statement values for the I/O actors;
 // parsers turn result rows back into records.
+#include "actors/ranking.hpp"
 #include "actors/types.hpp"
 
 #include <string>
@@ -40,6 +41,13 @@ pg_statement campaign_set_status(int64_t id, const std::string& status, const pr
 std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids& bids,
                                                 const principal& who);
 pg_statement campaign_deactivate(int64_t id, const principal& who);
+
+// -- auctions --------------------------------------------------------------------
+/// ACTIVE, activated campaigns inside their dates with a bid for `placement`,
+/// with their advertiser's balance and their spend on `today`.
+pg_statement auction_candidates(const std::string& placement, const std::string& today);
+/// A candidate (bid for the placement, money and targeting) from one row.
+candidate parse_auction_row(const pg_row& row);
 
 // -- parsing ------------------------------------------------------------------------
 /// Row of advertiser_load / advertiser_create / advertiser_deactivate.

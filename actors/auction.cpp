@@ -1,0 +1,147 @@
+#include "actors/auction.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/tracking_token.hpp"
+#include "storage/statements.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <chrono>
+
+namespace adserver {
+
+namespace {
+
+using self_ptr = auction_actor::stateful_pointer<auction_state>;
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+void serve_waiting(self_ptr self) {
+  auto waiting = std::move(self->state.waiting);
+  self->state.waiting.clear();
+  auto now = now_seconds();
+  for (auto& [req, promise] : waiting) {
+    ++self->state.served;
+    promise.deliver(make_slate(self->state.ranked, req, self->state.settings, now));
+  }
+}
+
+void load(self_ptr self) {
+  auto& st = self->state;
+  st.loading = true;
+  auto today = business_today();
+  auto generation = st.generation;
+  self->request(st.io.reader, caf::infinite, query_atom::value,
+                storage::auction_candidates(st.placement, today))
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        std::vector<candidate> candidates;
+        for (auto& row : rows) {
+          auto c = storage::parse_auction_row(row);
+          c.baseline_ctr = st.settings.ranking.baseline_ctr;
+          if (targets(c, st.placement, st.category, st.search_term))
+            candidates.push_back(std::move(c));
+        }
+        st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
+        // Changed while loading: answer with this, but load again next time.
+        st.loaded_day = generation == st.generation ? today : std::string{};
+        st.loading = false;
+        ++st.loads;
+        serve_waiting(self);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        st.loading = false;
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
+        for (auto& w : waiting)
+          w.second.deliver(err);
+      });
+}
+
+}  // namespace
+
+served_ads make_slate(const std::vector<ranked_ad>& ranked, const ad_request& req,
+                      const auction_settings& settings, int64_t now) {
+  served_ads out;
+  for (auto& r : ranked) {
+    if (static_cast<int64_t>(out.size()) >= req.max_ads)
+      break;
+    served_ad ad;
+    ad.product_id = r.ad.product_id;
+    ad.original_product_id = r.ad.product_id;
+    ad.ad_id = "ad_" + std::to_string(r.ad.campaign_id);
+    ad.campaign_id = r.ad.campaign_id;
+    ad.rank = static_cast<int64_t>(out.size()) + 1;
+    ad.experiment_applied = false;
+    token_claims c;
+    c.request_id = req.request_id;
+    c.ad_id = ad.ad_id;
+    c.campaign_id = r.ad.campaign_id;
+    c.advertiser_id = r.ad.advertiser_id;
+    c.product_id = ad.product_id;
+    c.original_product_id = ad.original_product_id;
+    c.price = r.price;
+    c.bid = r.ad.bid;
+    c.device_id = req.device_id;
+    c.session_id = req.session_id;
+    c.placement = req.placement;
+    c.search_term = req.search_term;
+    c.category = req.category;
+    c.expires_at = now + settings.token_ttl_seconds;
+    ad.token = sign_token(c, settings.hmac_secret);
+    out.push_back(std::move(ad));
+  }
+  return out;
+}
+
+auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
+                                     std::string key, auction_settings settings,
+                                     io_handles io) {
+  auto& st = self->state;
+  auto colon = key.find(':');
+  st.placement = key.substr(0, colon);
+  auto rest = colon == std::string::npos ? std::string{} : key.substr(colon + 1);
+  if (st.placement == "CATEGORY")
+    st.category = rest;
+  else if (st.placement == "SEARCH")
+    st.search_term = rest;
+  st.settings = std::move(settings);
+  st.io = std::move(io);
+  return {
+    [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
+      auto& st = self->state;
+      // Warm path: memory only. A new business day re-reads today's spend.
+      if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
+        ++st.served;
+        return make_slate(st.ranked, req, st.settings, now_seconds());
+      }
+      auto promise = self->make_response_promise<served_ads>();
+      st.waiting.emplace_back(std::move(req), promise);
+      if (!st.loading)
+        load(self);
+      return promise;
+    },
+    [=](reload_atom) {
+      self->state.loaded_day.clear();
+      ++self->state.generation;
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      status_record r;
+      r.kind = "auction";
+      r.key = st.placement + ":" + st.category + st.search_term;
+      r.figures = {{"ranked", static_cast<int64_t>(st.ranked.size())},
+                   {"served", st.served},
+                   {"loads", st.loads}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

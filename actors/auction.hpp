@@ -1,0 +1,43 @@
+#pragma once
+// auction: one per placement:category (SEARCH: per normalized term). The
+// first request loads the candidates from PostgreSQL; after that requests are
+// served from memory until something they rank on changes (reload).
+#include "actors/io_handles.hpp"
+#include "actors/ranking.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+namespace adserver {
+
+struct auction_settings {
+  ranking_params ranking;
+  std::string hmac_secret;
+  int64_t token_ttl_seconds = 3600;
+};
+
+struct auction_state {
+  std::string placement;
+  std::string category;
+  std::string search_term;
+  auction_settings settings;
+  io_handles io;
+  std::vector<ranked_ad> ranked;
+  std::string loaded_day;  // empty: not loaded
+  bool loading = false;
+  int64_t generation = 0;  // bumped by reload; a load started before is stale
+  std::vector<std::pair<ad_request, caf::typed_response_promise<served_ads>>> waiting;
+  int64_t served = 0;
+  int64_t loads = 0;
+  static inline const char* name = "auction";
+};
+
+/// `key` is "PLACEMENT:" followed by the category or normalized search term.
+auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
+                                     std::string key, auction_settings settings,
+                                     io_handles io);
+
+/// The slate for one request: the top `max_ads` ranked ads with signed tokens.
+served_ads make_slate(const std::vector<ranked_ad>& ranked, const ad_request& req,
+                      const auction_settings& settings, int64_t now_seconds);
+
+}  // namespace adserver

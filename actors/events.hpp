@@ -1,0 +1,12 @@
+#pragma once
+// Event bodies for Kafka, field by field as in seed 000.
+#include "actors/tracking_token.hpp"
+#include "actors/types.hpp"
+
+namespace adserver {
+
+/// IMPRESSION to ad-events, keyed by device_id.
+kafka_event impression_event(const token_claims& ad, const std::string& session_id,
+                             const std::string& timestamp);
+
+}  // namespace adserver

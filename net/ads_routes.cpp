@@ -1,0 +1,128 @@
+// Ad serving and tracking (public, token-checked): JSON -> actor message -> JSON.
+#include "actors/business_time.hpp"
+#include "actors/errors.hpp"
+#include "actors/events.hpp"
+#include "actors/tracking_token.hpp"
+#include "actors/validation.hpp"
+#include "net/ask.hpp"
+
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+namespace adserver::net {
+
+using nlohmann::json;
+
+namespace {
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  auto a = rng();
+  auto b = rng();
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+caf::error decode(const json& j, ad_request& out) {
+  if (auto e = read_string(j, "device_id", true, out.device_id))
+    return e;
+  if (auto e = read_string(j, "session_id", true, out.session_id))
+    return e;
+  if (auto e = read_string(j, "placement", true, out.placement))
+    return e;
+  if (auto e = read_string(j, "search_term", false, out.search_term))
+    return e;
+  if (auto e = read_string(j, "category", false, out.category))
+    return e;
+  std::string exp_key, exp_var;
+  if (auto e = read_string(j, "exp_key", false, exp_key))
+    return e;
+  if (auto e = read_string(j, "exp_var", false, exp_var))
+    return e;
+  if (exp_key.empty() != exp_var.empty())
+    return validation_error(exp_key.empty() ? "exp_key" : "exp_var",
+                            "exp_key and exp_var go together");
+  return read_int(j, "max_ads", false, out.max_ads);
+}
+
+json to_json(const served_ad& x) {
+  return {{"product_id", x.product_id},   {"original_product_id", x.original_product_id},
+          {"ad_id", x.ad_id},             {"campaign_id", x.campaign_id},
+          {"rank", x.rank},               {"experiment_applied", x.experiment_applied},
+          {"token", x.token}};
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+}  // namespace
+
+void add_ads_routes(router& r, const app_context& app) {
+  r.add("POST", "/api/v1/ads/request", false, [app](route_context& ctx, respond_fn respond) {
+    json j;
+    ad_request req;
+    if (auto err = parse_object(ctx.request.body, j))
+      return respond(error_reply(err));
+    if (auto err = decode(j, req))
+      return respond(error_reply(err));
+    if (auto err = check_ad_request(req))
+      return respond(error_reply(err));
+    req.request_id = new_request_id();
+    auto directory = app.directory;
+    app.bridge->run([=](caf::event_based_actor* self) {
+      self->request(directory, actor_timeout, auction_atom::value, auction_key(req))
+        .then(
+          [=](auction_actor& a) {
+            self->request(a, actor_timeout, serve_atom::value, req)
+              .then(
+                [=](const served_ads& ads) {
+                  json list = json::array();
+                  for (auto& ad : ads)
+                    list.push_back(to_json(ad));
+                  respond(json_reply(200, {{"request_id", req.request_id}, {"ads", list}}));
+                },
+                [=](caf::error& err) { respond(error_reply(err)); });
+          },
+          [=](caf::error& err) { respond(error_reply(err)); });
+    });
+  });
+
+  r.add("POST", "/api/v1/ads/impression", false, [app](route_context& ctx, respond_fn respond) {
+    json j;
+    std::string token, device_id, session_id;
+    if (auto err = parse_object(ctx.request.body, j))
+      return respond(error_reply(err));
+    if (auto e = read_string(j, "token", true, token))
+      return respond(error_reply(e));
+    if (auto e = read_string(j, "device_id", true, device_id))
+      return respond(error_reply(e));
+    if (auto e = read_string(j, "session_id", false, session_id))
+      return respond(error_reply(e));
+    auto claims = verify_token(token, app.config->hmac_secret, unix_now());
+    if (!claims)
+      return respond(error_reply(claims.error()));
+    if (claims->device_id != device_id)
+      return respond(error_reply(
+        make_error(ec::invalid_token, "the token was issued to another device")));
+    if (session_id.empty())
+      session_id = claims->session_id;
+    caf::anon_send(app.io.kafka, publish_atom::value,
+                   impression_event(*claims, session_id, iso8601_now()));
+    respond(json_reply(200, {{"recorded", true},
+                             {"event_type", "IMPRESSION"},
+                             {"ad_id", claims->ad_id},
+                             {"request_id", claims->request_id}}));
+  });
+}
+
+}  // namespace adserver::net

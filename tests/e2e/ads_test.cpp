@@ -1,0 +1,230 @@
+// Ad serving and impressions through HTTP: auctions, second price, signed
+// tokens, targeting, re-ranking on changes, IMPRESSION events in Kafka.
+#include "actors/errors.hpp"
+#include "actors/tracking_token.hpp"
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <thread>
+
+using namespace adserver::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string device = "3f2b8f0e-4a7c-4a57-9a1e-0c1d2e3f4a5b";
+const std::string secret = "test-hmac-secret-0123456789abcdef-0123456789";
+
+class Ads : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    server = new server_process({{"security.hmac_secret", secret}});
+    ASSERT_TRUE(server->start()) << server->output();
+  }
+  static void TearDownTestSuite() {
+    delete server;
+  }
+
+  struct setup {
+    int64_t advertiser = 0;
+    int64_t high = 0;  // bids 900
+    int64_t low = 0;   // bids 600
+    std::string term;  // a keyword only these campaigns have
+    std::string category;
+  };
+
+  static setup make_two_campaigns() {
+    setup s;
+    auto suffix = unique_suffix();
+    s.term = "term" + suffix;
+    s.category = "cat" + suffix + "/computers";
+    auto adv = server->admin("POST", "/admin/v1/advertisers",
+                             json{{"advertiser_name", "Ads"},
+                                  {"business_number", unique_business_number()},
+                                  {"email", "ads@test.example"},
+                                  {"business_type", "RETAIL"},
+                                  {"initial_balance", 100000}}
+                               .dump());
+    EXPECT_EQ(adv.status, 201) << adv.body;
+    s.advertiser = adv.json["id"];
+    auto pid = "AD_" + suffix;
+    EXPECT_EQ(server->admin("POST", "/admin/v1/products",
+                            json{{"product_id", pid}, {"product_name", "p"}, {"category", s.category}}
+                              .dump())
+                .status,
+              201);
+    for (int64_t bid : {900, 600}) {
+      auto c = server->admin("POST", "/admin/v1/campaigns",
+                             json{{"advertiser_id", s.advertiser},
+                                  {"campaign_name", "c"},
+                                  {"product_id", pid},
+                                  {"start_date", "2026-01-01"},
+                                  {"end_date", "2099-01-01"},
+                                  {"daily_budget", 50000},
+                                  {"total_budget", 90000},
+                                  {"targeting",
+                                   {{"categories", {s.category}}, {"keywords", {"  " + s.term + " "}}}},
+                                  {"bids", {{"SEARCH", bid}, {"CATEGORY", bid}}}}
+                               .dump());
+      EXPECT_EQ(c.status, 201) << c.body;
+      int64_t id = c.json["id"];
+      EXPECT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
+                              R"({"status":"ACTIVE"})")
+                  .status,
+                200);
+      (bid == 900 ? s.high : s.low) = id;
+    }
+    return s;
+  }
+
+  static http_result request(json body) {
+    return server->call("POST", "/api/v1/ads/request", body.dump());
+  }
+
+  static json search(const std::string& term, int max_ads = 3) {
+    auto r = request({{"device_id", device}, {"session_id", "s-1"}, {"placement", "SEARCH"},
+                      {"search_term", term}, {"max_ads", max_ads}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json;
+  }
+
+  static server_process* server;
+};
+
+server_process* Ads::server = nullptr;
+
+TEST_F(Ads, SearchRanksByScoreAndPricesBySecondPrice) {
+  auto s = make_two_campaigns();
+  // Upper case and extra spaces normalize to the stored keyword.
+  std::string shouting = "  " + s.term + "  ";
+  for (auto& ch : shouting)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto res = search(shouting);
+  ASSERT_EQ(res["ads"].size(), 2u) << res.dump();
+  EXPECT_FALSE(res["request_id"].get<std::string>().empty());
+  auto& first = res["ads"][0];
+  auto& second = res["ads"][1];
+  EXPECT_EQ(first["campaign_id"], s.high);
+  EXPECT_EQ(first["rank"], 1);
+  EXPECT_EQ(second["campaign_id"], s.low);
+  EXPECT_EQ(first["experiment_applied"], false);
+  EXPECT_EQ(first["product_id"], first["original_product_id"]);
+  auto c1 = adserver::verify_token(first["token"], secret, 0);
+  auto c2 = adserver::verify_token(second["token"], secret, 0);
+  ASSERT_TRUE(c1 && c2);
+  EXPECT_EQ(c1->price, 600);  // same pCTR: the next ad's bid
+  EXPECT_EQ(c1->bid, 900);
+  EXPECT_EQ(c2->price, 10);   // last ranked: the reserve
+  EXPECT_EQ(c1->device_id, device);
+  EXPECT_EQ(c1->search_term, s.term);
+  EXPECT_EQ(search(s.term, 1)["ads"].size(), 1u);
+}
+
+TEST_F(Ads, CategoryHierarchyMatchesDescendantsOnly) {
+  auto s = make_two_campaigns();
+  auto r = request({{"device_id", device}, {"session_id", "s"}, {"placement", "CATEGORY"},
+                    {"category", s.category + "/laptops"}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.json["ads"].size(), 2u);
+  auto parent = s.category.substr(0, s.category.find('/'));
+  r = request({{"device_id", device}, {"session_id", "s"}, {"placement", "CATEGORY"},
+               {"category", parent}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.json["ads"].size(), 0u);
+}
+
+TEST_F(Ads, ChangesReRankAtOnce) {
+  auto s = make_two_campaigns();
+  ASSERT_EQ(search(s.term)["ads"].size(), 2u);
+  ASSERT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(s.high) + "/status",
+                          R"({"status":"PAUSED"})")
+              .status,
+            200);
+  auto res = search(s.term);
+  ASSERT_EQ(res["ads"].size(), 1u);
+  EXPECT_EQ(res["ads"][0]["campaign_id"], s.low);
+  // Alone now: pays the reserve.
+  EXPECT_EQ(adserver::verify_token(res["ads"][0]["token"], secret, 0)->price, 10);
+  // An advertiser who cannot pay the expected cost leaves the ranking.
+  ASSERT_EQ(server->admin("PUT", "/admin/v1/advertisers/" + std::to_string(s.advertiser) + "/balance",
+                          R"({"action":"deduct","amount":100000})")
+              .status,
+            200);
+  EXPECT_EQ(search(s.term)["ads"].size(), 0u);
+}
+
+TEST_F(Ads, ImpressionVerifiesTheTokenAndPublishes) {
+  auto s = make_two_campaigns();
+  auto ad = search(s.term)["ads"][0];
+  std::string token = ad["token"];
+  auto r = server->call("POST", "/api/v1/ads/impression",
+                        json{{"token", token}, {"device_id", device}, {"session_id", "s-1"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto tampered = token;
+  tampered[tampered.size() / 3] = tampered[tampered.size() / 3] == 'A' ? 'B' : 'A';
+  r = server->call("POST", "/api/v1/ads/impression",
+                   json{{"token", tampered}, {"device_id", device}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["error"]["code"], "INVALID_TOKEN");
+  r = server->call("POST", "/api/v1/ads/impression",
+                   json{{"token", token}, {"device_id", "00000000-0000-0000-0000-000000000000"}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["error"]["code"], "INVALID_TOKEN");
+
+  json event;
+  for (int attempt = 0; attempt < 50 && event.is_null(); ++attempt) {
+    auto cmd = "kcat -b " + server->kafka_bootstrap()
+               + " -C -t ad-events -o beginning -e -q -f '%k %s\\n' 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[65536];
+    while (p && std::fgets(line, sizeof line, p)) {
+      std::string l = line;
+      auto j = json::parse(l.substr(l.find(' ') + 1), nullptr, false);
+      if (!j.is_discarded() && j.value("campaign_id", int64_t{0}) == ad["campaign_id"]) {
+        EXPECT_EQ(l.substr(0, l.find(' ')), device);  // keyed by device_id
+        event = j;
+      }
+    }
+    if (p)
+      pclose(p);
+    if (event.is_null())
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(event.is_null());
+  EXPECT_EQ(event["event_type"], "IMPRESSION");
+  for (auto field : {"timestamp", "device_id", "session_id", "ad_id", "campaign_id",
+                     "advertiser_id", "product_id", "placement", "bid_price", "actual_price",
+                     "search_term", "category"})
+    EXPECT_TRUE(event.contains(field)) << field;
+  EXPECT_EQ(event["actual_price"], 600);
+  EXPECT_EQ(event["bid_price"], 900);
+}
+
+TEST_F(Ads, RequestValidation) {
+  auto bad = [](json body, const std::string& field) {
+    auto r = request(body);
+    EXPECT_EQ(r.status, 400) << body.dump() << r.body;
+    EXPECT_EQ(r.json["error"]["code"], "VALIDATION_FAILED");
+    EXPECT_EQ(r.json["error"]["details"]["field"], field) << r.body;
+  };
+  bad({{"session_id", "s"}, {"placement", "HOME"}}, "device_id");
+  bad({{"device_id", "not-a-uuid"}, {"session_id", "s"}, {"placement", "HOME"}}, "device_id");
+  bad({{"device_id", device}, {"placement", "HOME"}}, "session_id");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "BANNER"}}, "placement");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "HOME"}, {"max_ads", 0}}, "max_ads");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "HOME"}, {"max_ads", 11}}, "max_ads");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "HOME"}, {"max_ads", "3"}}, "max_ads");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "SEARCH"}}, "search_term");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "SEARCH"}, {"search_term", " 노 "}},
+      "search_term");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "CATEGORY"}}, "category");
+  bad({{"device_id", device}, {"session_id", "s"}, {"placement", "HOME"}, {"exp_key", "k"}}, "exp_var");
+  // Two Korean characters are enough (characters, not bytes).
+  auto r = request({{"device_id", device}, {"session_id", "s"}, {"placement", "SEARCH"},
+                    {"search_term", "노트"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+}  // namespace
