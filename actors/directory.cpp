@@ -63,8 +63,16 @@ void activate_ledger(self_ptr self, int64_t id) {
             [=](const pg_rows& campaign_rows) mutable {
               for (auto& r : campaign_rows)
                 init.campaigns.push_back(storage::parse_campaign_spend(r, today));
-              auto l = spawn_ledger(self, std::move(init));
-              deliver_all(self->state.ledger_waiters, id, l);
+              self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                            storage::recent_charged_clicks(id))
+                .then(
+                  [=](const pg_rows& clicks) mutable {
+                    for (auto& c : clicks)
+                      init.recent_clicks[{c[0], c[1]}] = storage::to_int(c[2]);
+                    auto l = spawn_ledger(self, std::move(init));
+                    deliver_all(self->state.ledger_waiters, id, l);
+                  },
+                  fail);
             },
             fail);
       },

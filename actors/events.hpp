@@ -9,4 +9,8 @@ namespace adserver {
 kafka_event impression_event(const token_claims& ad, const std::string& session_id,
                              const std::string& timestamp);
 
+/// CLICK to ad-events, keyed by device_id, with the charge outcome.
+kafka_event click_event(const click_request& click, const click_result& result,
+                        const std::string& timestamp);
+
 }  // namespace adserver

@@ -30,6 +30,7 @@ using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using serve_atom = caf::atom_constant<caf::atom("serve")>;
 using auction_atom = caf::atom_constant<caf::atom("auction")>;
+using click_atom = caf::atom_constant<caf::atom("click")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -78,6 +79,9 @@ using ledger_actor = caf::typed_actor<
   caf::replies_to<balance_atom>::with<balance_view>,
   // Soft delete the advertiser (activated = 0).
   caf::replies_to<delete_atom, principal>::with<advertiser_record>,
+  // Charge a click at its auction price unless duplicate or over a limit;
+  // durable before the reply; CLICK published either way.
+  caf::replies_to<click_atom, click_request>::with<click_result>,
   // A campaign's budgets were created or changed.
   caf::reacts_to<campaign_atom, campaign_spend>,
   // One campaign's budgets and spend.

@@ -2,6 +2,7 @@
 
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
+#include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
 #include "storage/statements.hpp"
 
@@ -27,7 +28,16 @@ void apply_init(ledger_state& st, ledger_init init) {
   st.campaigns.clear();
   for (auto& c : init.campaigns)
     st.campaigns[c.campaign_id] = c;
+  st.recent_clicks = std::move(init.recent_clicks);
 }
+
+int64_t epoch_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+constexpr int64_t duplicate_window_seconds = 3600;
 
 void mirror_balance(self_ptr self, int64_t balance) {
   self->send(self->state.io.redis, set_atom::value, balance_key(self->state.advertiser.id),
@@ -55,15 +65,33 @@ void reload(self_ptr self) {
           self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
           return;
         }
-        st.advertiser = storage::parse_advertiser(rows.front());
-        st.version = storage::parse_advertiser_version(rows.front());
-        st.recovering = false;
-        ++st.reloads;
-        mirror_balance(self, st.advertiser.balance);
-        auto waiting = std::move(st.waiting);
-        st.waiting.clear();
-        for (auto& f : waiting)
-          f();
+        auto advertiser = storage::parse_advertiser(rows.front());
+        auto version = storage::parse_advertiser_version(rows.front());
+        auto today = business_today();
+        self->request(st.io.reader, caf::infinite, query_atom::value,
+                      storage::ledger_campaigns(id, today))
+          .then(
+            [=](const pg_rows& campaign_rows) {
+              auto& st = self->state;
+              st.advertiser = advertiser;
+              st.version = version;
+              st.campaigns.clear();
+              for (auto& r : campaign_rows) {
+                auto c = storage::parse_campaign_spend(r, today);
+                st.campaigns[c.campaign_id] = c;
+              }
+              st.recovering = false;
+              ++st.reloads;
+              mirror_balance(self, st.advertiser.balance);
+              self->send(st.directory, reload_atom::value);
+              auto waiting = std::move(st.waiting);
+              st.waiting.clear();
+              for (auto& f : waiting)
+                f();
+            },
+            [=](caf::error&) {
+              self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
+            });
       },
       [=](caf::error&) {
         self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
@@ -133,6 +161,124 @@ void change_balance(self_ptr self, balance_change change, principal who,
       });
 }
 
+void finish_click(self_ptr self, const click_request& click, const click_result& result) {
+  auto& st = self->state;
+  self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
+}
+
+void record_unbilled(self_ptr self, click_request click, std::string reason,
+                     caf::typed_response_promise<click_result> promise) {
+  auto& st = self->state;
+  ++st.clicks_unbilled;
+  storage::click_write w;
+  w.advertiser_id = st.advertiser.id;
+  w.campaign_id = click.campaign_id;
+  w.ad_id = click.ad_id;
+  w.device_id = click.device_id;
+  w.session_id = click.session_id;
+  w.request_id = click.request_id;
+  w.clicked_at = iso8601_now();
+  click_result result;
+  result.charged = false;
+  result.remaining_balance = st.advertiser.balance;
+  result.reason = reason;
+  self->request(st.io.writer, caf::infinite, write_atom::value,
+                std::vector<pg_statement>{storage::click_record(w, reason)})
+    .then(
+      [=](const pg_results&) mutable {
+        finish_click(self, click, result);
+        promise.deliver(result);
+      },
+      [=](caf::error& err) mutable { promise.deliver(err); });
+}
+
+void charge_click(self_ptr self, click_request click,
+                  caf::typed_response_promise<click_result> promise) {
+  auto& st = self->state;
+  if (st.recovering) {
+    st.waiting.emplace_back([=] { charge_click(self, click, promise); });
+    return;
+  }
+  auto now = epoch_now();
+  auto key = std::make_pair(click.ad_id, click.device_id);
+  auto seen = st.recent_clicks.find(key);
+  bool duplicate = seen != st.recent_clicks.end() && now - seen->second < duplicate_window_seconds;
+  auto today = business_today();
+  campaign_spend* spend = nullptr;
+  if (auto it = st.campaigns.find(click.campaign_id); it != st.campaigns.end()) {
+    it->second = roll_to_day(it->second, today);
+    spend = &it->second;
+  }
+  auto price = click.price;
+  auto refusal = click_refusal(duplicate, spend, st.advertiser.balance, price);
+  if (!st.advertiser.audit.activated && refusal.empty())
+    refusal = "INSUFFICIENT_BALANCE";
+  if (!refusal.empty()) {
+    record_unbilled(self, std::move(click), refusal, promise);
+    return;
+  }
+  // Applied in memory at once: the next click is judged against it.
+  storage::click_write w;
+  w.advertiser_id = st.advertiser.id;
+  w.expected_version = st.version;
+  w.balance_before = st.advertiser.balance;
+  w.balance_after = st.advertiser.balance - price;
+  w.campaign_id = click.campaign_id;
+  w.amount = price;
+  w.memo = "click " + click.ad_id + " device " + click.device_id;
+  w.business_date = today;
+  w.ad_id = click.ad_id;
+  w.device_id = click.device_id;
+  w.session_id = click.session_id;
+  w.request_id = click.request_id;
+  w.clicked_at = iso8601_now();
+  st.advertiser.balance = w.balance_after;
+  st.version += 1;
+  spend->spent_today += price;
+  spend->spent_total += price;
+  st.recent_clicks[key] = now;
+  ++st.inflight;
+  auto spent_today = spend->spent_today;
+  auto near_limit = w.balance_after < click.bid
+                    || spend->daily_budget - spend->spent_today < click.bid
+                    || spend->total_budget - spend->spent_total < click.bid;
+  self->request(st.io.writer, caf::infinite, write_atom::value,
+                std::vector<pg_statement>{storage::click_charge(w)})
+    .then(
+      [=](const pg_results& results) mutable {
+        auto& st = self->state;
+        if (results.empty() || results[0].empty()) {
+          st.recovering = true;
+          promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
+        } else {
+          ++st.clicks_charged;
+          click_result result{true, price, w.balance_after, ""};
+          mirror_balance(self, w.balance_after);
+          self->send(st.io.redis, set_atom::value, daily_spent_key(click.campaign_id, today),
+                     std::to_string(spent_today), int64_t{86400});
+          self->send(st.io.redis, set_atom::value,
+                     "click:" + click.ad_id + ":" + click.device_id, std::string{"1"},
+                     duplicate_window_seconds);
+          // Re-rank only when this advertiser may no longer afford its ads.
+          if (near_limit)
+            self->send(st.directory, reload_atom::value);
+          finish_click(self, click, result);
+          promise.deliver(result);
+        }
+        settle(self);
+      },
+      [=](caf::error& err) mutable {
+        self->state.recovering = true;
+        promise.deliver(err);
+        settle(self);
+      });
+  // Forget clicks older than the window now and then.
+  if (st.recent_clicks.size() > 4096 && st.clicks_charged % 1024 == 0)
+    for (auto it = st.recent_clicks.begin(); it != st.recent_clicks.end();)
+      it = now - it->second >= duplicate_window_seconds ? st.recent_clicks.erase(it)
+                                                         : std::next(it);
+}
+
 balance_view make_balance_view(ledger_state& st) {
   balance_view v;
   v.advertiser_id = st.advertiser.id;
@@ -188,6 +334,11 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
+    [=](click_atom, click_request& click) -> caf::result<click_result> {
+      auto promise = self->make_response_promise<click_result>();
+      charge_click(self, std::move(click), promise);
+      return promise;
+    },
     [=](campaign_atom, campaign_spend& spend) {
       auto& st = self->state;
       auto today = business_today();
@@ -222,6 +373,8 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
                    {"changes_committed", st.changes_committed},
                    {"changes_failed", st.changes_failed},
+                   {"clicks_charged", st.clicks_charged},
+                   {"clicks_unbilled", st.clicks_unbilled},
                    {"reloads", st.reloads}};
       r.info["recovering"] = st.recovering ? "true" : "false";
       return r;

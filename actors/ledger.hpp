@@ -19,12 +19,15 @@ struct ledger_init {
   advertiser_record advertiser;
   int64_t version = 0;
   std::vector<campaign_spend> campaigns;
+  /// Charged clicks of the last hour: (ad_id, device_id) -> epoch seconds.
+  std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
 };
 
 struct ledger_state {
   advertiser_record advertiser;  // balance field = balance after all accepted changes
   int64_t version = 0;           // ad_balances.version after all accepted changes
   std::map<int64_t, campaign_spend> campaigns;
+  std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
   io_handles io;
   directory_actor directory;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;
@@ -32,6 +35,8 @@ struct ledger_state {
   // stop, let in-flight writes settle, re-read, then serve what waited.
   bool recovering = false;
   std::deque<std::function<void()>> waiting;
+  int64_t clicks_charged = 0;
+  int64_t clicks_unbilled = 0;
   int64_t changes_committed = 0;
   int64_t changes_failed = 0;
   int64_t reloads = 0;

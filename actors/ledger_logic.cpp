@@ -33,6 +33,18 @@ caf::expected<planned_change> plan_balance_change(int64_t balance,
   return out;
 }
 
+std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
+                          int64_t price) {
+  if (duplicate)
+    return "DUPLICATE_CLICK";
+  if (spend == nullptr || spend->spent_today + price > spend->daily_budget
+      || spend->spent_total + price > spend->total_budget)
+    return "BUDGET_EXHAUSTED";
+  if (balance < price)
+    return "INSUFFICIENT_BALANCE";
+  return {};
+}
+
 campaign_spend roll_to_day(campaign_spend spend, const std::string& today) {
   if (spend.day != today) {
     spend.day = today;

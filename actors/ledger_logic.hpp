@@ -19,6 +19,12 @@ struct planned_change {
 caf::expected<planned_change> plan_balance_change(int64_t balance,
                                                   const balance_change& change);
 
+/// Why a click is not charged, or empty when it is: DUPLICATE_CLICK,
+/// BUDGET_EXHAUSTED (daily or total budget would be exceeded, or the campaign
+/// is not the advertiser's), INSUFFICIENT_BALANCE.
+std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
+                          int64_t price);
+
 /// Resets spent_today when the business day changed since it was counted.
 campaign_spend roll_to_day(campaign_spend spend, const std::string& today);
 

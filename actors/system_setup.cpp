@@ -32,6 +32,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<served_ad>("served_ad");
   cfg.add_message_type<served_ads>("served_ads");
   cfg.add_message_type<auction_actor>("auction_actor");
+  cfg.add_message_type<click_request>("click_request");
+  cfg.add_message_type<click_result>("click_result");
 }
 
 }  // namespace adserver

@@ -218,6 +218,41 @@ typename Inspector::result_type inspect(Inspector& f, served_ad& x) {
 }
 using served_ads = std::vector<served_ad>;
 
+/// A click on a served ad, from its verified token.
+struct click_request {
+  std::string request_id;
+  std::string ad_id;
+  int64_t campaign_id = 0;
+  int64_t advertiser_id = 0;
+  std::string product_id;
+  std::string original_product_id;
+  int64_t price = 0;  // the auction price in the token
+  int64_t bid = 0;
+  std::string device_id;
+  std::string session_id;
+  std::string placement;
+  std::string search_term;
+  std::string category;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, click_request& x) {
+  return f(caf::meta::type_name("click_request"), x.request_id, x.ad_id, x.campaign_id,
+           x.advertiser_id, x.product_id, x.original_product_id, x.price, x.bid, x.device_id,
+           x.session_id, x.placement, x.search_term, x.category);
+}
+
+struct click_result {
+  bool charged = false;
+  int64_t amount = 0;
+  int64_t remaining_balance = 0;
+  std::string reason;  // DUPLICATE_CLICK | INSUFFICIENT_BALANCE | BUDGET_EXHAUSTED
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, click_result& x) {
+  return f(caf::meta::type_name("click_result"), x.charged, x.amount, x.remaining_balance,
+           x.reason);
+}
+
 /// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {
   std::string kind;

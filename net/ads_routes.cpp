@@ -65,6 +65,38 @@ int64_t unix_now() {
     .count();
 }
 
+/// Reads {token, device_id, session_id?} and verifies the token was issued to
+/// that device; on failure answers and returns false.
+bool read_tracking(const app_context& app, const route_context& ctx, const respond_fn& respond,
+                   token_claims& claims, std::string& session_id) {
+  json j;
+  std::string token, device_id;
+  caf::error err = parse_object(ctx.request.body, j);
+  if (!err)
+    err = read_string(j, "token", true, token);
+  if (!err)
+    err = read_string(j, "device_id", true, device_id);
+  if (!err)
+    err = read_string(j, "session_id", false, session_id);
+  if (err) {
+    respond(error_reply(err));
+    return false;
+  }
+  auto verified = verify_token(token, app.config->hmac_secret, unix_now());
+  if (!verified) {
+    respond(error_reply(verified.error()));
+    return false;
+  }
+  if (verified->device_id != device_id) {
+    respond(error_reply(make_error(ec::invalid_token, "the token was issued to another device")));
+    return false;
+  }
+  claims = std::move(*verified);
+  if (session_id.empty())
+    session_id = claims.session_id;
+  return true;
+}
+
 }  // namespace
 
 void add_ads_routes(router& r, const app_context& app) {
@@ -98,30 +130,38 @@ void add_ads_routes(router& r, const app_context& app) {
   });
 
   r.add("POST", "/api/v1/ads/impression", false, [app](route_context& ctx, respond_fn respond) {
-    json j;
-    std::string token, device_id, session_id;
-    if (auto err = parse_object(ctx.request.body, j))
-      return respond(error_reply(err));
-    if (auto e = read_string(j, "token", true, token))
-      return respond(error_reply(e));
-    if (auto e = read_string(j, "device_id", true, device_id))
-      return respond(error_reply(e));
-    if (auto e = read_string(j, "session_id", false, session_id))
-      return respond(error_reply(e));
-    auto claims = verify_token(token, app.config->hmac_secret, unix_now());
-    if (!claims)
-      return respond(error_reply(claims.error()));
-    if (claims->device_id != device_id)
-      return respond(error_reply(
-        make_error(ec::invalid_token, "the token was issued to another device")));
-    if (session_id.empty())
-      session_id = claims->session_id;
+    token_claims claims;
+    std::string session_id;
+    if (!read_tracking(app, ctx, respond, claims, session_id))
+      return;
     caf::anon_send(app.io.kafka, publish_atom::value,
-                   impression_event(*claims, session_id, iso8601_now()));
+                   impression_event(claims, session_id, iso8601_now()));
     respond(json_reply(200, {{"recorded", true},
                              {"event_type", "IMPRESSION"},
-                             {"ad_id", claims->ad_id},
-                             {"request_id", claims->request_id}}));
+                             {"ad_id", claims.ad_id},
+                             {"request_id", claims.request_id}}));
+  });
+
+  r.add("POST", "/api/v1/ads/click", false, [app](route_context& ctx, respond_fn respond) {
+    token_claims c;
+    std::string session_id;
+    if (!read_tracking(app, ctx, respond, c, session_id))
+      return;
+    click_request click{c.request_id, c.ad_id,     c.campaign_id, c.advertiser_id,
+                        c.product_id, c.original_product_id,      c.price,
+                        c.bid,        c.device_id, session_id,    c.placement,
+                        c.search_term, c.category};
+    ask_entity<ledger_actor, click_result>(
+      app, ledger_atom::value, c.advertiser_id, respond,
+      [](const click_result& r) {
+        json body = {{"charged", r.charged},
+                     {"amount", r.amount},
+                     {"remaining_balance", r.remaining_balance}};
+        if (!r.reason.empty())
+          body["reason"] = r.reason;
+        return json_reply(200, body);
+      },
+      click_atom::value, click);
   });
 }
 

@@ -115,6 +115,38 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
    " WHERE c.activated = 1 AND c.status = 'ACTIVE'"
    "   AND c.start_date <= $2::date AND c.end_date >= $2::date"},
+  {"click_charge",
+   "WITH upd AS ("
+   "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + 1,"
+   "    updated_user_id = 'click'"
+   "  WHERE advertiser_id = $1::bigint AND version = $2::bigint RETURNING advertiser_id),"
+   " hist AS ("
+   "  INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
+   "    balance_before, balance_after, campaign_id, memo, created_user_id, updated_user_id)"
+   "  SELECT advertiser_id, 'CLICK', $6::bigint, $3::bigint, $4::bigint, $5::bigint, $7,"
+   "    'click', 'click' FROM upd RETURNING id),"
+   " daily AS ("
+   "  INSERT INTO ad_campaign_daily_spend (campaign_id, spend_date, spent, created_user_id,"
+   "    updated_user_id)"
+   "  SELECT $5::bigint, $8::date, $6::bigint, 'click', 'click' FROM upd"
+   "  ON CONFLICT (campaign_id, spend_date)"
+   "  DO UPDATE SET spent = ad_campaign_daily_spend.spent + EXCLUDED.spent),"
+   " total AS ("
+   "  UPDATE ad_campaign_spend SET spent_total = spent_total + $6::bigint"
+   "  WHERE campaign_id = $5::bigint AND EXISTS (SELECT 1 FROM upd)),"
+   " clk AS ("
+   "  INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
+   "    request_id, clicked_at, charged, amount)"
+   "  SELECT advertiser_id, $5::bigint, $9, $10, $11, $12, $13::timestamptz, true,"
+   "    $6::bigint FROM upd)"
+   " SELECT id FROM hist"},
+  {"click_record",
+   "INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
+   "  request_id, clicked_at, charged, amount, reason)"
+   " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::timestamptz, false, 0, $8)"},
+  {"recent_charged_clicks",
+   "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint FROM ad_clicks"
+   " WHERE advertiser_id = $1::bigint AND charged AND clicked_at > now() - interval '1 hour'"},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
@@ -233,6 +265,23 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
   auto json = bids_json(bids);
   return {{"campaign_upsert_bids", {str(id), json, who}},
           {"campaign_drop_other_bids", {str(id), json, who}}};
+}
+
+pg_statement click_charge(const click_write& c) {
+  return {"click_charge",
+          {str(c.advertiser_id), str(c.expected_version), str(c.balance_before),
+           str(c.balance_after), str(c.campaign_id), str(c.amount), c.memo, c.business_date,
+           c.ad_id, c.device_id, c.session_id, c.request_id, c.clicked_at}};
+}
+
+pg_statement click_record(const click_write& c, const std::string& reason) {
+  return {"click_record",
+          {str(c.advertiser_id), str(c.campaign_id), c.ad_id, c.device_id, c.session_id,
+           c.request_id, c.clicked_at, reason}};
+}
+
+pg_statement recent_charged_clicks(int64_t advertiser_id) {
+  return {"recent_charged_clicks", {str(advertiser_id)}};
 }
 
 pg_statement auction_candidates(const std::string& placement, const std::string& today) {

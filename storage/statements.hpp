@@ -42,6 +42,31 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
                                                 const principal& who);
 pg_statement campaign_deactivate(int64_t id, const principal& who);
 
+// -- clicks ------------------------------------------------------------------------
+struct click_write {
+  int64_t advertiser_id = 0;
+  int64_t expected_version = 0;
+  int64_t balance_before = 0;
+  int64_t balance_after = 0;
+  int64_t campaign_id = 0;
+  int64_t amount = 0;
+  std::string memo;
+  std::string business_date;
+  std::string ad_id;
+  std::string device_id;
+  std::string session_id;
+  std::string request_id;
+  std::string clicked_at;  // ISO 8601
+};
+/// Balance CAS + CLICK history row + daily and total spend + ad_clicks row, as
+/// one statement: all or nothing. Returns the history id, or no row when the
+/// version did not match.
+pg_statement click_charge(const click_write& c);
+/// An unbilled click (duplicate, no money, no budget).
+pg_statement click_record(const click_write& c, const std::string& reason);
+/// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.
+pg_statement recent_charged_clicks(int64_t advertiser_id);
+
 // -- auctions --------------------------------------------------------------------
 /// ACTIVE, activated campaigns inside their dates with a bid for `placement`,
 /// with their advertiser's balance and their spend on `today`.

@@ -1,0 +1,173 @@
+// Click charging through HTTP: the auction price from the token, never over
+// balance or budget, duplicates not charged, every charge reconciled across
+// the API, PostgreSQL and the CLICK events read back from Kafka.
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+using namespace adserver::testing;
+using nlohmann::json;
+
+namespace {
+
+std::string sql_one(const std::string& q) {
+  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
+  PGresult* r = PQexec(c, q.c_str());
+  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+std::string uuid(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
+  return buf;
+}
+
+TEST(Clicks, ConcurrentClicksRespectBudgetAndReconcile) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto suffix = unique_suffix();
+  auto term = "click" + suffix;
+  auto adv = s.admin("POST", "/admin/v1/advertisers",
+                     json{{"advertiser_name", "Clicks"},
+                          {"business_number", unique_business_number()},
+                          {"email", "c@test.example"},
+                          {"business_type", "RETAIL"},
+                          {"initial_balance", 5000}}
+                       .dump());
+  ASSERT_EQ(adv.status, 201);
+  int64_t advertiser = adv.json["id"];
+  auto pid = "CLK_" + suffix;
+  ASSERT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a/b"}}.dump())
+              .status,
+            201);
+  std::vector<int64_t> campaigns;
+  for (int64_t bid : {900, 600}) {
+    auto c = s.admin("POST", "/admin/v1/campaigns",
+                     json{{"advertiser_id", advertiser},
+                          {"campaign_name", "c"},
+                          {"product_id", pid},
+                          {"start_date", "2026-01-01"},
+                          {"end_date", "2099-01-01"},
+                          {"daily_budget", 3000},
+                          {"total_budget", 100000},
+                          {"targeting", {{"keywords", {term}}}},
+                          {"bids", {{"SEARCH", bid}}}}
+                       .dump());
+    ASSERT_EQ(c.status, 201) << c.body;
+    campaigns.push_back(c.json["id"]);
+    ASSERT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(campaigns.back()) + "/status",
+                      R"({"status":"ACTIVE"})")
+                .status,
+              200);
+  }
+  auto top = campaigns[0];
+  // 300 devices each get the top ad (price 600: the runner-up's bid).
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 300; ++i) {
+    auto r = s.call("POST", "/api/v1/ads/request",
+                    json{{"device_id", uuid(i)}, {"session_id", "s"}, {"placement", "SEARCH"},
+                         {"search_term", term}, {"max_ads", 1}}
+                      .dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.json["ads"].size(), 1u) << r.body;
+    ASSERT_EQ(r.json["ads"][0]["campaign_id"], top);
+    tokens.push_back(r.json["ads"][0]["token"]);
+  }
+  std::atomic<int64_t> charged_sum{0};
+  std::atomic<int> charged{0}, duplicates{0}, exhausted{0}, errors{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 350; ++i) {
+    int d = i < 300 ? i : i - 300;  // the last 50 repeat earlier devices
+    clients.emplace_back([&, d] {
+      auto r = s.call("POST", "/api/v1/ads/click",
+                      json{{"token", tokens[d]}, {"device_id", uuid(d)}, {"session_id", "s"}}.dump());
+      if (r.status != 200) {
+        ++errors;
+        return;
+      }
+      if (r.json["charged"] == true) {
+        ++charged;
+        charged_sum += r.json["amount"].get<int64_t>();
+        EXPECT_EQ(r.json["amount"], 600);
+      } else if (r.json["reason"] == "DUPLICATE_CLICK") {
+        ++duplicates;
+      } else if (r.json["reason"] == "BUDGET_EXHAUSTED") {
+        ++exhausted;
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(errors.load(), 0);
+  // The daily budget (3000) is used up to within one click price (600).
+  EXPECT_EQ(charged_sum.load(), 3000);
+  EXPECT_EQ(charged.load(), 5);
+  EXPECT_GT(exhausted.load(), 0);
+  auto balance = s.admin("GET", "/admin/v1/advertisers/" + std::to_string(advertiser) + "/balance");
+  EXPECT_EQ(balance.json["balance"], 5000 - charged_sum.load());
+  auto budget = s.admin("GET", "/admin/v1/campaigns/" + std::to_string(top) + "/budget");
+  EXPECT_EQ(budget.json["spent_today"], charged_sum.load());
+  EXPECT_LE(budget.json["spent_today"].get<int64_t>(), 3000);
+  EXPECT_EQ(budget.json["remaining_today"], 0);
+  auto a = std::to_string(advertiser);
+  EXPECT_EQ(sql_one("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a),
+            std::to_string(5000 - charged_sum.load()));
+  EXPECT_EQ(sql_one("SELECT coalesce(sum(amount),0) FROM ad_balance_histories WHERE "
+                    "transaction_type = 'CLICK' AND advertiser_id = " + a),
+            std::to_string(charged_sum.load()));
+  EXPECT_EQ(sql_one("SELECT count(*) FROM ad_clicks WHERE advertiser_id = " + a), "350");
+  // A device clicking again within the hour is never charged twice.
+  auto again = s.call("POST", "/api/v1/ads/click",
+                      json{{"token", tokens[0]}, {"device_id", uuid(0)}}.dump());
+  EXPECT_EQ(again.json["charged"], false);
+  // CLICK events with balance_deducted=true add up to the same amount.
+  int64_t event_sum = 0;
+  int events = 0;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    event_sum = 0;
+    events = 0;
+    auto cmd = "kcat -b " + s.kafka_bootstrap() + " -C -t ad-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[65536];
+    while (p && std::fgets(line, sizeof line, p)) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || j.value("event_type", "") != "CLICK" || j.value("campaign_id", int64_t{0}) != top)
+        continue;
+      ++events;
+      EXPECT_TRUE(j.contains("remaining_balance"));
+      if (j.value("balance_deducted", false))
+        event_sum += j.value("actual_price", int64_t{0});
+    }
+    if (p)
+      pclose(p);
+    if (events >= 351)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(events, 351);
+  EXPECT_EQ(event_sum, charged_sum.load());
+}
+
+TEST(Clicks, ForeignOrTamperedTokensChargeNothing) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto r = s.call("POST", "/api/v1/ads/click",
+                  json{{"token", "eyJ4IjoxfQ.AAAA"}, {"device_id", uuid(1)}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["error"]["code"], "INVALID_TOKEN");
+  r = s.call("POST", "/api/v1/ads/click", json{{"device_id", uuid(1)}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["error"]["code"], "VALIDATION_FAILED");
+}
+
+}  // namespace
