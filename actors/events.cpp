@@ -57,4 +57,21 @@ kafka_event click_event(const click_request& c, const click_result& r,
   return {"ad-events", c.device_id, j.dump()};
 }
 
+kafka_event conversion_event(const conversion_request& req, const conversion_line& line,
+                             int64_t window, const std::string& timestamp) {
+  nlohmann::json j = {{"timestamp", timestamp},
+                      {"device_id", req.device_id},
+                      {"session_id", req.session_id},
+                      {"order_id", req.order_id},
+                      {"product_id", line.product_id},
+                      {"revenue_amount", line.revenue_amount},
+                      {"conversion_type", req.conversion_type},
+                      {"attribution_window", window},
+                      {"referrer_url", req.referrer_url},
+                      {"attributed", line.campaign_id != 0},
+                      {"campaign_id", line.campaign_id},
+                      {"ad_id", line.ad_id}};
+  return {"conversion-events", req.device_id, j.dump()};
+}
+
 }  // namespace adserver

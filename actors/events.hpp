@@ -13,4 +13,8 @@ kafka_event impression_event(const token_claims& ad, const std::string& session_
 kafka_event click_event(const click_request& click, const click_result& result,
                         const std::string& timestamp);
 
+/// One conversion-events record per product, keyed by device_id.
+kafka_event conversion_event(const conversion_request& req, const conversion_line& line,
+                             int64_t attribution_window_hours, const std::string& timestamp);
+
 }  // namespace adserver

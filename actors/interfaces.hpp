@@ -31,6 +31,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using serve_atom = caf::atom_constant<caf::atom("serve")>;
 using auction_atom = caf::atom_constant<caf::atom("auction")>;
 using click_atom = caf::atom_constant<caf::atom("click")>;
+using convert_atom = caf::atom_constant<caf::atom("convert")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -119,6 +120,12 @@ using auction_actor = caf::typed_actor<
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
   // Campaigns, bids, status or money changed: rebuild on the next request.
   caf::reacts_to<reload_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Conversions: attribution to the device's last click, counted once per order.
+using conversion_actor = caf::typed_actor<
+  // Attribute, store (once per order and product), publish to conversion-events.
+  caf::replies_to<convert_atom, conversion_request>::with<conversion_lines>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.

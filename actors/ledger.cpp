@@ -178,6 +178,8 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
   w.session_id = click.session_id;
   w.request_id = click.request_id;
   w.clicked_at = iso8601_now();
+  w.product_id = click.product_id;
+  w.original_product_id = click.original_product_id;
   click_result result;
   result.charged = false;
   result.remaining_balance = st.advertiser.balance;
@@ -232,6 +234,8 @@ void charge_click(self_ptr self, click_request click,
   w.session_id = click.session_id;
   w.request_id = click.request_id;
   w.clicked_at = iso8601_now();
+  w.product_id = click.product_id;
+  w.original_product_id = click.original_product_id;
   st.advertiser.balance = w.balance_after;
   st.version += 1;
   spend->spent_today += price;

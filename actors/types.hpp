@@ -253,6 +253,44 @@ typename Inspector::result_type inspect(Inspector& f, click_result& x) {
            x.reason);
 }
 
+struct conversion_item {
+  std::string product_id;
+  int64_t revenue_amount = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conversion_item& x) {
+  return f(caf::meta::type_name("conversion_item"), x.product_id, x.revenue_amount);
+}
+
+struct conversion_request {
+  std::string device_id;
+  std::string session_id;
+  std::string order_id;
+  std::string conversion_type;  // PURCHASE | ADD_TO_CART | SIGNUP
+  std::string referrer_url;
+  std::vector<conversion_item> products;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conversion_request& x) {
+  return f(caf::meta::type_name("conversion_request"), x.device_id, x.session_id, x.order_id,
+           x.conversion_type, x.referrer_url, x.products);
+}
+
+/// One product of a conversion after attribution.
+struct conversion_line {
+  std::string product_id;  // original code
+  int64_t revenue_amount = 0;
+  int64_t campaign_id = 0;  // 0: no click within the window
+  std::string ad_id;
+  bool counted = false;  // false: this order and product were counted before
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conversion_line& x) {
+  return f(caf::meta::type_name("conversion_line"), x.product_id, x.revenue_amount,
+           x.campaign_id, x.ad_id, x.counted);
+}
+using conversion_lines = std::vector<conversion_line>;
+
 /// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {
   std::string kind;

@@ -1,6 +1,7 @@
 // adserver: wires configuration, storage I/O actors, state owners and HTTP.
 #include "actors/business_time.hpp"
 #include "actors/catalog.hpp"
+#include "actors/conversion.hpp"
 #include "actors/directory.hpp"
 #include "actors/system_setup.hpp"
 #include "config/settings.hpp"
@@ -86,7 +87,8 @@ int run(const settings& cfg) {
   auto dir = sys.spawn(directory, io, products, auctions);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
-  net::app_context app{&bridge, dir, products, io, &cfg};
+  auto conversion_tracker = sys.spawn(conversions, io, int64_t{24});
+  net::app_context app{&bridge, dir, products, conversion_tracker, io, &cfg};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);
@@ -114,6 +116,7 @@ int run(const settings& cfg) {
   server.stop();
   bridge.stop();
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
+                 caf::actor_cast<caf::actor>(conversion_tracker),
                  caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
                  caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

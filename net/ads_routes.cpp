@@ -142,6 +142,69 @@ void add_ads_routes(router& r, const app_context& app) {
                              {"request_id", claims.request_id}}));
   });
 
+  r.add("POST", "/api/v1/ads/conversion", false, [app](route_context& ctx, respond_fn respond) {
+    json j;
+    conversion_request req;
+    caf::error err = parse_object(ctx.request.body, j);
+    if (!err)
+      err = read_string(j, "device_id", true, req.device_id);
+    if (!err && !is_uuid(req.device_id))
+      err = validation_error("device_id", "device_id must be a 36-character UUID");
+    if (!err)
+      err = read_string(j, "session_id", true, req.session_id);
+    if (!err)
+      err = read_string(j, "order_id", true, req.order_id);
+    if (!err && req.order_id.size() > 200)
+      err = validation_error("order_id", "order_id is longer than 200 characters");
+    if (!err)
+      err = read_string(j, "conversion_type", true, req.conversion_type);
+    if (!err && req.conversion_type != "PURCHASE" && req.conversion_type != "ADD_TO_CART"
+        && req.conversion_type != "SIGNUP")
+      err = validation_error("conversion_type",
+                             "conversion_type must be PURCHASE, ADD_TO_CART or SIGNUP");
+    if (!err)
+      err = read_string(j, "referrer_url", false, req.referrer_url);
+    if (!err && req.referrer_url.size() > 2048)
+      err = validation_error("referrer_url", "referrer_url is longer than 2048 characters");
+    if (err)
+      return respond(error_reply(err));
+    auto products = j.find("products");
+    if (products == j.end() || !products->is_array() || products->empty()
+        || products->size() > 100)
+      return respond(error_reply(
+        validation_error("products", "products must be an array of 1-100 {product_id, revenue_amount}")));
+    for (auto& p : *products) {
+      conversion_item item;
+      if (!p.is_object())
+        return respond(error_reply(validation_error("products", "each product must be an object")));
+      if (auto e = read_string(p, "product_id", true, item.product_id))
+        return respond(error_reply(validation_error("products.product_id", "product_id is required")));
+      if (auto e = read_int(p, "revenue_amount", true, item.revenue_amount);
+          e || item.revenue_amount <= 0 || item.revenue_amount > max_money)
+        return respond(error_reply(validation_error(
+          "products.revenue_amount", "revenue_amount must be a positive integer (won)")));
+      req.products.push_back(std::move(item));
+    }
+    ask<conversion_lines>(
+      app, app.conversions, respond,
+      [order = req.order_id](const conversion_lines& lines) {
+        json list = json::array();
+        for (auto& l : lines) {
+          json x = {{"product_id", l.product_id},
+                    {"revenue_amount", l.revenue_amount},
+                    {"attributed", l.campaign_id != 0},
+                    {"counted", l.counted}};
+          if (l.campaign_id != 0) {
+            x["campaign_id"] = l.campaign_id;
+            x["ad_id"] = l.ad_id;
+          }
+          list.push_back(x);
+        }
+        return json_reply(200, {{"recorded", true}, {"order_id", order}, {"products", list}});
+      },
+      convert_atom::value, req);
+  });
+
   r.add("POST", "/api/v1/ads/click", false, [app](route_context& ctx, respond_fn respond) {
     token_claims c;
     std::string session_id;

@@ -11,6 +11,7 @@ struct app_context {
   const actor_bridge* bridge = nullptr;
   directory_actor directory;
   catalog_actor catalog;
+  conversion_actor conversions;
   io_handles io;
   const settings* config = nullptr;
 };

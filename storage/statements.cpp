@@ -136,14 +136,26 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  WHERE campaign_id = $5::bigint AND EXISTS (SELECT 1 FROM upd)),"
    " clk AS ("
    "  INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
-   "    request_id, clicked_at, charged, amount)"
+   "    request_id, clicked_at, charged, amount, product_id, original_product_id)"
    "  SELECT advertiser_id, $5::bigint, $9, $10, $11, $12, $13::timestamptz, true,"
-   "    $6::bigint FROM upd)"
+   "    $6::bigint, $14, $15 FROM upd)"
    " SELECT id FROM hist"},
   {"click_record",
    "INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
-   "  request_id, clicked_at, charged, amount, reason)"
-   " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::timestamptz, false, 0, $8)"},
+   "  request_id, clicked_at, charged, amount, reason, product_id, original_product_id)"
+   " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::timestamptz, false, 0, $8, $9, $10)"},
+  {"conversion_attribution",
+   "SELECT DISTINCT ON (original_product_id) original_product_id, id, campaign_id, ad_id,"
+   "  product_id"
+   " FROM ad_clicks"
+   " WHERE device_id = $1 AND clicked_at > now() - make_interval(hours => $2::int)"
+   "   AND (original_product_id = ANY($3::text[]) OR product_id = ANY($3::text[]))"
+   " ORDER BY original_product_id, clicked_at DESC, id DESC"},
+  {"conversion_insert",
+   "INSERT INTO ad_conversions (order_id, product_id, device_id, session_id, conversion_type,"
+   "  revenue_amount, campaign_id, ad_id, click_id)"
+   " VALUES ($1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8, $9::bigint)"
+   " ON CONFLICT (order_id, product_id) DO NOTHING RETURNING id"},
   {"recent_charged_clicks",
    "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint FROM ad_clicks"
    " WHERE advertiser_id = $1::bigint AND charged AND clicked_at > now() - interval '1 hour'"},
@@ -271,13 +283,40 @@ pg_statement click_charge(const click_write& c) {
   return {"click_charge",
           {str(c.advertiser_id), str(c.expected_version), str(c.balance_before),
            str(c.balance_after), str(c.campaign_id), str(c.amount), c.memo, c.business_date,
-           c.ad_id, c.device_id, c.session_id, c.request_id, c.clicked_at}};
+           c.ad_id, c.device_id, c.session_id, c.request_id, c.clicked_at, c.product_id,
+           c.original_product_id}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {
   return {"click_record",
           {str(c.advertiser_id), str(c.campaign_id), c.ad_id, c.device_id, c.session_id,
-           c.request_id, c.clicked_at, reason}};
+           c.request_id, c.clicked_at, reason, c.product_id, c.original_product_id}};
+}
+
+pg_statement conversion_attribution(const std::string& device_id, int64_t window_hours,
+                                    const std::vector<std::string>& product_ids) {
+  // A text[] literal: every element quoted, quotes and backslashes escaped.
+  std::string array = "{";
+  for (size_t i = 0; i < product_ids.size(); ++i) {
+    array += i ? ",\"" : "\"";
+    for (char ch : product_ids[i]) {
+      if (ch == '"' || ch == '\\')
+        array += '\\';
+      array += ch;
+    }
+    array += '"';
+  }
+  array += "}";
+  return {"conversion_attribution", {device_id, str(window_hours), array}};
+}
+
+pg_statement conversion_insert(const std::string& order_id, const std::string& product_id,
+                               const std::string& device_id, const std::string& session_id,
+                               const std::string& conversion_type, int64_t revenue,
+                               int64_t campaign_id, const std::string& ad_id, int64_t click_id) {
+  return {"conversion_insert",
+          {order_id, product_id, device_id, session_id, conversion_type, str(revenue),
+           str(campaign_id), ad_id, str(click_id)}};
 }
 
 pg_statement recent_charged_clicks(int64_t advertiser_id) {

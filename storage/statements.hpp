@@ -57,6 +57,8 @@ struct click_write {
   std::string session_id;
   std::string request_id;
   std::string clicked_at;  // ISO 8601
+  std::string product_id;
+  std::string original_product_id;
 };
 /// Balance CAS + CLICK history row + daily and total spend + ad_clicks row, as
 /// one statement: all or nothing. Returns the history id, or no row when the
@@ -66,6 +68,17 @@ pg_statement click_charge(const click_write& c);
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.
 pg_statement recent_charged_clicks(int64_t advertiser_id);
+
+// -- conversions -------------------------------------------------------------------
+/// The device's last click on each product (original or served code) within
+/// the window: (original_product_id, click id, campaign_id, ad_id, served product_id).
+pg_statement conversion_attribution(const std::string& device_id, int64_t window_hours,
+                                    const std::vector<std::string>& product_ids);
+/// Returns the new id, or no row when (order_id, product_id) was counted before.
+pg_statement conversion_insert(const std::string& order_id, const std::string& product_id,
+                               const std::string& device_id, const std::string& session_id,
+                               const std::string& conversion_type, int64_t revenue,
+                               int64_t campaign_id, const std::string& ad_id, int64_t click_id);
 
 // -- auctions --------------------------------------------------------------------
 /// ACTIVE, activated campaigns inside their dates with a bid for `placement`,

@@ -202,6 +202,73 @@ TEST_F(Ads, ImpressionVerifiesTheTokenAndPublishes) {
   EXPECT_EQ(event["bid_price"], 900);
 }
 
+TEST_F(Ads, ConversionsAreAttributedToTheLastClickAndCountedOnce) {
+  auto s = make_two_campaigns();
+  const std::string buyer = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+  auto r = request({{"device_id", buyer}, {"session_id", "s-9"}, {"placement", "SEARCH"},
+                    {"search_term", s.term}, {"max_ads", 1}});
+  ASSERT_EQ(r.status, 200);
+  auto ad = r.json["ads"][0];
+  auto click = server->call("POST", "/api/v1/ads/click",
+                            json{{"token", ad["token"]}, {"device_id", buyer}}.dump());
+  ASSERT_EQ(click.status, 200) << click.body;
+  ASSERT_EQ(click.json["charged"], true);
+  auto order = "order-" + unique_suffix();
+  json body = {{"device_id", buyer},
+               {"session_id", "s-9"},
+               {"order_id", order},
+               {"conversion_type", "PURCHASE"},
+               {"referrer_url", "https://shop.example/p/1"},
+               {"products",
+                {{{"product_id", ad["product_id"]}, {"revenue_amount", 50000}},
+                 {{"product_id", "NOT_CLICKED"}, {"revenue_amount", 1000}}}}};
+  auto c = server->call("POST", "/api/v1/ads/conversion", body.dump());
+  ASSERT_EQ(c.status, 200) << c.body;
+  ASSERT_EQ(c.json["products"].size(), 2u);
+  EXPECT_EQ(c.json["products"][0]["attributed"], true);
+  EXPECT_EQ(c.json["products"][0]["campaign_id"], ad["campaign_id"]);
+  EXPECT_EQ(c.json["products"][0]["counted"], true);
+  EXPECT_EQ(c.json["products"][1]["attributed"], false);
+  // The same order again is counted once.
+  auto again = server->call("POST", "/api/v1/ads/conversion", body.dump());
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(again.json["products"][0]["counted"], false);
+  // Another device's purchase is not attributed to this click.
+  body["device_id"] = device;
+  body["order_id"] = order + "-other";
+  auto other = server->call("POST", "/api/v1/ads/conversion", body.dump());
+  EXPECT_EQ(other.json["products"][0]["attributed"], false);
+
+  int found = 0;
+  for (int attempt = 0; attempt < 50 && found == 0; ++attempt) {
+    auto cmd = "kcat -b " + server->kafka_bootstrap()
+               + " -C -t conversion-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[65536];
+    while (p && std::fgets(line, sizeof line, p)) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || j.value("order_id", "") != order)
+        continue;
+      ++found;
+      for (auto field : {"timestamp", "device_id", "session_id", "order_id", "product_id",
+                         "revenue_amount", "conversion_type", "attribution_window", "referrer_url"})
+        EXPECT_TRUE(j.contains(field)) << field;
+    }
+    if (p)
+      pclose(p);
+    if (found == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(found, 2);  // two products, the repeated order added nothing
+
+  auto bad = server->call("POST", "/api/v1/ads/conversion",
+                          json{{"device_id", buyer}, {"session_id", "s"}, {"order_id", "o"},
+                               {"conversion_type", "REFUND"}, {"products", json::array()}}
+                            .dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json["error"]["details"]["field"], "conversion_type");
+}
+
 TEST_F(Ads, RequestValidation) {
   auto bad = [](json body, const std::string& field) {
     auto r = request(body);
