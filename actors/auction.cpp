@@ -50,6 +50,7 @@ void load(self_ptr self) {
         st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
         // Changed while loading: answer with this, but load again next time.
         st.loaded_day = generation == st.generation ? today : std::string{};
+        st.loaded_at = now_seconds();
         st.loading = false;
         ++st.loads;
         serve_waiting(self);
@@ -119,7 +120,11 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       // Warm path: memory only. A new business day re-reads today's spend.
       if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
         ++st.served;
-        return make_slate(st.ranked, req, st.settings, now_seconds());
+        auto now = now_seconds();
+        // Learn from new statistics without making this request wait.
+        if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
+          load(self);
+        return make_slate(st.ranked, req, st.settings, now);
       }
       auto promise = self->make_response_promise<served_ads>();
       st.waiting.emplace_back(std::move(req), promise);

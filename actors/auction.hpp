@@ -13,6 +13,8 @@ struct auction_settings {
   ranking_params ranking;
   std::string hmac_secret;
   int64_t token_ttl_seconds = 3600;
+  /// Statistics (pCTR) are re-read at most this often, in the background.
+  int64_t refresh_seconds = 30;
 };
 
 struct auction_state {
@@ -23,6 +25,7 @@ struct auction_state {
   io_handles io;
   std::vector<ranked_ad> ranked;
   std::string loaded_day;  // empty: not loaded
+  int64_t loaded_at = 0;    // epoch seconds of the last load
   bool loading = false;
   int64_t generation = 0;  // bumped by reload; a load started before is stale
   std::vector<std::pair<ad_request, caf::typed_response_promise<served_ads>>> waiting;

@@ -161,6 +161,41 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
+    [=](track_atom, int64_t impressions, int64_t clicks) {
+      auto& st = self->state;
+      st.impressions += impressions;
+      st.clicks += clicks;
+      st.unflushed_impressions += impressions;
+      st.unflushed_clicks += clicks;
+      // Batched: at most one stats write per campaign per second.
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+      }
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_scheduled = false;
+      if (st.unflushed_impressions == 0 && st.unflushed_clicks == 0)
+        return;
+      auto imps = st.unflushed_impressions;
+      auto clks = st.unflushed_clicks;
+      st.unflushed_impressions = 0;
+      st.unflushed_clicks = 0;
+      self->request(st.io.writer, caf::infinite, write_atom::value,
+                    std::vector<pg_statement>{storage::campaign_stats_add(st.campaign.id, imps, clks)})
+        .then([](const pg_results&) {},
+              [=](caf::error&) {
+                // Not written: count it again with the next flush.
+                auto& st = self->state;
+                st.unflushed_impressions += imps;
+                st.unflushed_clicks += clks;
+                if (!st.flush_scheduled) {
+                  st.flush_scheduled = true;
+                  self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+                }
+              });
+    },
     [=](status_atom) {
       auto& c = self->state.campaign;
       status_record r;
@@ -169,7 +204,9 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       r.figures = {{"advertiser_id", c.advertiser_id},
                    {"daily_budget", c.daily_budget},
                    {"total_budget", c.total_budget},
-                   {"changes", self->state.changes}};
+                   {"changes", self->state.changes},
+                   {"impressions", self->state.impressions},
+                   {"clicks", self->state.clicks}};
       r.info = {{"status", c.status}, {"activated", c.audit.activated ? "1" : "0"}};
       return r;
     },

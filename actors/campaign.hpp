@@ -13,6 +13,11 @@ struct campaign_state {
   io_handles io;
   directory_actor directory;
   int64_t changes = 0;
+  int64_t impressions = 0;  // counted since start (the table holds the totals)
+  int64_t clicks = 0;
+  int64_t unflushed_impressions = 0;
+  int64_t unflushed_clicks = 0;
+  bool flush_scheduled = false;
   static inline const char* name = "campaign";
 };
 

@@ -253,6 +253,17 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       for (auto& [key, a] : self->state.auctions)
         self->send(a, reload_atom::value);
     },
+    [=](track_atom, int64_t campaign_id, int64_t impressions, int64_t clicks) {
+      auto& st = self->state;
+      if (auto it = st.campaigns.find(campaign_id); it != st.campaigns.end()) {
+        self->send(it->second, track_atom::value, impressions, clicks);
+        return;
+      }
+      self->request(directory_actor{self}, std::chrono::seconds(30), campaign_atom::value,
+                    campaign_id)
+        .then([=](campaign_actor& c) { self->send(c, track_atom::value, impressions, clicks); },
+              [](caf::error&) {});
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;

@@ -32,6 +32,7 @@ using serve_atom = caf::atom_constant<caf::atom("serve")>;
 using auction_atom = caf::atom_constant<caf::atom("auction")>;
 using click_atom = caf::atom_constant<caf::atom("click")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
+using track_atom = caf::atom_constant<caf::atom("track")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -103,6 +104,10 @@ using campaign_actor = caf::typed_actor<
   caf::replies_to<delete_atom, principal>::with<campaign_record>,
   // Budgets with spend (asks the advertiser's ledger).
   caf::replies_to<budget_atom>::with<budget_view>,
+  // Count impressions and clicks (quality statistics; flushed to PostgreSQL).
+  caf::reacts_to<track_atom, int64_t, int64_t>,
+  // Internal: write the counted statistics.
+  caf::reacts_to<flush_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Product metadata (ad_products_meta), cached.
@@ -142,6 +147,8 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<auction_atom, std::string>::with<auction_actor>,
   // Something auctions rank on changed: every auction rebuilds.
   caf::reacts_to<reload_atom>,
+  // Count an impression (1, 0) or click (0, 1) for a campaign.
+  caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 }  // namespace adserver

@@ -163,6 +163,7 @@ void change_balance(self_ptr self, balance_change change, principal who,
 
 void finish_click(self_ptr self, const click_request& click, const click_result& result) {
   auto& st = self->state;
+  self->send(st.directory, track_atom::value, click.campaign_id, int64_t{0}, int64_t{1});
   self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
 }
 

@@ -84,6 +84,9 @@ int run(const settings& cfg) {
   auto products = sys.spawn(catalog, io);
   auction_settings auctions;
   auctions.hmac_secret = cfg.hmac_secret;
+  auctions.ranking.reserve_price = cfg.ads_reserve_price;
+  auctions.refresh_seconds = cfg.ads_stats_refresh_seconds;
+  auctions.token_ttl_seconds = cfg.ads_token_ttl_seconds;
   auto dir = sys.spawn(directory, io, products, auctions);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};

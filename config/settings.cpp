@@ -131,6 +131,13 @@ const std::vector<option>& options() {
        s.hmac_secret = v;
        return true;
      }},
+    {"ads.reserve_price", "what the last ranked ad pays per click, in won (default 10)",
+     integer(&settings::ads_reserve_price, 1, 1000000000)},
+    {"ads.stats_refresh_seconds",
+     "auctions re-read impression/click statistics this often (default 30)",
+     integer(&settings::ads_stats_refresh_seconds, 1, 86400)},
+    {"ads.token_ttl_seconds", "tracking tokens expire after this long (default 3600)",
+     integer(&settings::ads_token_ttl_seconds, 60, 7 * 86400)},
     {"time_zone", "business time zone: defines today for daily budgets (default Asia/Seoul)",
      text(&settings::time_zone, true)},
   };

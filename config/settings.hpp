@@ -32,6 +32,9 @@ struct settings {
   bool admin_announce_token = false;
   std::string hmac_secret;
   std::string time_zone = "Asia/Seoul";
+  int64_t ads_reserve_price = 10;
+  int64_t ads_stats_refresh_seconds = 30;
+  int64_t ads_token_ttl_seconds = 3600;
 
   /// --migrate-only: apply migrations and exit.
   bool migrate_only = false;

@@ -106,8 +106,10 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"auction_candidates",
    "SELECT c.id, c.advertiser_id, c.product_id, b.bid_price, c.daily_budget, c.total_budget,"
    "  c.target_categories::text, c.target_keywords::text, coalesce(bal.current_balance, 0),"
-   "  coalesce(d.spent, 0), coalesce(s.spent_total, 0)"
+   "  coalesce(d.spent, 0), coalesce(s.spent_total, 0), coalesce(st.impressions, 0),"
+   "  coalesce(st.clicks, 0)"
    " FROM ad_campaigns c"
+   " LEFT JOIN ad_campaign_stats st ON st.campaign_id = c.id"
    " JOIN ad_placement_bids b ON b.campaign_id = c.id AND b.placement = $1 AND b.activated = 1"
    " JOIN ad_advertisers a ON a.id = c.advertiser_id AND a.activated = 1"
    " LEFT JOIN ad_balances bal ON bal.advertiser_id = c.advertiser_id"
@@ -159,6 +161,12 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"recent_charged_clicks",
    "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint FROM ad_clicks"
    " WHERE advertiser_id = $1::bigint AND charged AND clicked_at > now() - interval '1 hour'"},
+  {"campaign_stats_add",
+   "INSERT INTO ad_campaign_stats (campaign_id, impressions, clicks)"
+   " VALUES ($1::bigint, $2::bigint, $3::bigint)"
+   " ON CONFLICT (campaign_id) DO UPDATE SET"
+   "   impressions = ad_campaign_stats.impressions + EXCLUDED.impressions,"
+   "   clicks = ad_campaign_stats.clicks + EXCLUDED.clicks"},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
@@ -340,7 +348,13 @@ candidate parse_auction_row(const pg_row& row) {
   x.balance = to_int(row.at(8));
   x.spent_today = to_int(row.at(9));
   x.spent_total = to_int(row.at(10));
+  x.impressions = to_int(row.at(11));
+  x.clicks = to_int(row.at(12));
   return x;
+}
+
+pg_statement campaign_stats_add(int64_t campaign_id, int64_t impressions, int64_t clicks) {
+  return {"campaign_stats_add", {str(campaign_id), str(impressions), str(clicks)}};
 }
 
 pg_statement campaign_deactivate(int64_t id, const principal& who) {

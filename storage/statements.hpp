@@ -84,7 +84,10 @@ pg_statement conversion_insert(const std::string& order_id, const std::string& p
 /// ACTIVE, activated campaigns inside their dates with a bid for `placement`,
 /// with their advertiser's balance and their spend on `today`.
 pg_statement auction_candidates(const std::string& placement, const std::string& today);
-/// A candidate (bid for the placement, money and targeting) from one row.
+/// Adds impressions and clicks to a campaign's statistics (no lost updates).
+pg_statement campaign_stats_add(int64_t campaign_id, int64_t impressions, int64_t clicks);
+
+/// A candidate (bid for the placement, money, statistics, targeting) from one row.
 candidate parse_auction_row(const pg_row& row);
 
 // -- parsing ------------------------------------------------------------------------

@@ -20,7 +20,8 @@ const std::string secret = "test-hmac-secret-0123456789abcdef-0123456789";
 class Ads : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    server = new server_process({{"security.hmac_secret", secret}});
+    server = new server_process({{"security.hmac_secret", secret},
+                                 {"ads.stats_refresh_seconds", "1"}});
     ASSERT_TRUE(server->start()) << server->output();
   }
   static void TearDownTestSuite() {
@@ -267,6 +268,39 @@ TEST_F(Ads, ConversionsAreAttributedToTheLastClickAndCountedOnce) {
                             .dump());
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.json["error"]["details"]["field"], "conversion_type");
+}
+
+TEST_F(Ads, ImpressionsAndClicksTeachTheRanking) {
+  auto s = make_two_campaigns();
+  // Equal CTR: the 900-bidder wins. Give the 600-bidder many clicks on few
+  // impressions (its own ads, served to it alone while the other is paused).
+  ASSERT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(s.high) + "/status",
+                          R"({"status":"PAUSED"})").status, 200);
+  for (int i = 0; i < 60; ++i) {
+    char dev[40];
+    std::snprintf(dev, sizeof dev, "11111111-2222-4333-8444-%012d", i);
+    auto r = request({{"device_id", dev}, {"session_id", "s"}, {"placement", "SEARCH"},
+                      {"search_term", s.term}, {"max_ads", 1}});
+    ASSERT_EQ(r.json["ads"][0]["campaign_id"], s.low);
+    json t = {{"token", r.json["ads"][0]["token"]}, {"device_id", dev}};
+    ASSERT_EQ(server->call("POST", "/api/v1/ads/impression", t.dump()).status, 200);
+    ASSERT_EQ(server->call("POST", "/api/v1/ads/click", t.dump()).status, 200);
+  }
+  ASSERT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(s.high) + "/status",
+                          R"({"status":"ACTIVE"})").status, 200);
+  // pCTR(low) = (60 + 1000*0.01) / (60 + 1000) = 0.066 vs 0.01: 600*0.066 > 900*0.01.
+  json first;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    first = search(s.term)["ads"][0];
+    if (first["campaign_id"] == s.low)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(first["campaign_id"], s.low);
+  auto claims = adserver::verify_token(first["token"], secret, 0);
+  ASSERT_TRUE(claims);
+  EXPECT_LE(claims->price, 600);  // never above its own bid
+  EXPECT_LT(claims->price, 200);  // second price in its (higher) quality units
 }
 
 TEST_F(Ads, RequestValidation) {
