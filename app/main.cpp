@@ -91,7 +91,12 @@ int run(const settings& cfg) {
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
   auto conversion_tracker = sys.spawn(conversions, io, int64_t{24});
-  net::app_context app{&bridge, dir, products, conversion_tracker, io, &cfg};
+  net::rate_limiter device_limit{static_cast<double>(cfg.rate_limit_device_per_second),
+                                 2.0 * static_cast<double>(cfg.rate_limit_device_per_second)};
+  net::rate_limiter address_limit{static_cast<double>(cfg.rate_limit_address_per_second),
+                                  2.0 * static_cast<double>(cfg.rate_limit_address_per_second)};
+  net::app_context app{&bridge, dir,  products,      conversion_tracker,
+                       io,      &cfg, &device_limit, &address_limit};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);

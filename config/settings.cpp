@@ -138,6 +138,12 @@ const std::vector<option>& options() {
      integer(&settings::ads_stats_refresh_seconds, 1, 86400)},
     {"ads.token_ttl_seconds", "tracking tokens expire after this long (default 3600)",
      integer(&settings::ads_token_ttl_seconds, 60, 7 * 86400)},
+    {"rate_limit.device_per_second",
+     "public endpoints: requests per second per device_id, burst 2x; 0 = off (default 50)",
+     integer(&settings::rate_limit_device_per_second, 0, 1000000)},
+    {"rate_limit.address_per_second",
+     "public endpoints: requests per second per client address, burst 2x; 0 = off (default)",
+     integer(&settings::rate_limit_address_per_second, 0, 1000000)},
     {"time_zone", "business time zone: defines today for daily budgets (default Asia/Seoul)",
      text(&settings::time_zone, true)},
   };

@@ -65,6 +65,22 @@ int64_t unix_now() {
     .count();
 }
 
+/// Applies the per-address and per-device limits; answers 429 and returns
+/// false when over.
+bool within_limits(const app_context& app, const route_context& ctx, const std::string& device,
+                   const respond_fn& respond) {
+  int retry = 1;
+  bool ok = app.address_limit->allow(ctx.request.client_address, retry)
+            && (device.empty() || app.device_limit->allow(device, retry));
+  if (ok)
+    return true;
+  auto reply = error_reply(make_error(ec::rate_limited, "too many requests; slow down",
+                                      "{\"retry_after_seconds\":" + std::to_string(retry) + "}"));
+  reply.headers.emplace_back("Retry-After", std::to_string(retry));
+  respond(std::move(reply));
+  return false;
+}
+
 /// Reads {token, device_id, session_id?} and verifies the token was issued to
 /// that device; on failure answers and returns false.
 bool read_tracking(const app_context& app, const route_context& ctx, const respond_fn& respond,
@@ -82,6 +98,8 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
     respond(error_reply(err));
     return false;
   }
+  if (!within_limits(app, ctx, device_id, respond))
+    return false;
   auto verified = verify_token(token, app.config->hmac_secret, unix_now());
   if (!verified) {
     respond(error_reply(verified.error()));
@@ -109,6 +127,8 @@ void add_ads_routes(router& r, const app_context& app) {
       return respond(error_reply(err));
     if (auto err = check_ad_request(req))
       return respond(error_reply(err));
+    if (!within_limits(app, ctx, req.device_id, respond))
+      return;
     req.request_id = new_request_id();
     auto directory = app.directory;
     app.bridge->run([=](caf::event_based_actor* self) {
@@ -169,6 +189,8 @@ void add_ads_routes(router& r, const app_context& app) {
       err = validation_error("referrer_url", "referrer_url is longer than 2048 characters");
     if (err)
       return respond(error_reply(err));
+    if (!within_limits(app, ctx, req.device_id, respond))
+      return;
     auto products = j.find("products");
     if (products == j.end() || !products->is_array() || products->empty()
         || products->size() > 100)

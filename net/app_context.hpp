@@ -4,6 +4,7 @@
 #include "actors/io_handles.hpp"
 #include "config/settings.hpp"
 #include "net/bridge.hpp"
+#include "net/rate_limiter.hpp"
 
 namespace adserver::net {
 
@@ -14,6 +15,8 @@ struct app_context {
   conversion_actor conversions;
   io_handles io;
   const settings* config = nullptr;
+  rate_limiter* device_limit = nullptr;
+  rate_limiter* address_limit = nullptr;
 };
 
 class router;

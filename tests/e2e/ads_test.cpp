@@ -303,6 +303,32 @@ TEST_F(Ads, ImpressionsAndClicksTeachTheRanking) {
   EXPECT_LT(claims->price, 200);  // second price in its (higher) quality units
 }
 
+TEST_F(Ads, DevicesOverTheLimitGet429WithRetryAfter) {
+  server_process limited(std::map<std::string, std::string>{{"rate_limit.device_per_second", "2"}});
+  ASSERT_TRUE(limited.start()) << limited.output();
+  const std::string busy = "22222222-3333-4444-8555-666666666666";
+  json body = {{"device_id", busy}, {"session_id", "s"}, {"placement", "HOME"}};
+  int ok = 0, limited_count = 0;
+  std::string retry_after;
+  for (int i = 0; i < 10; ++i) {
+    auto r = limited.call("POST", "/api/v1/ads/request", body.dump());
+    if (r.status == 200) {
+      ++ok;
+    } else if (r.status == 429) {
+      ++limited_count;
+      EXPECT_EQ(r.json["error"]["code"], "RATE_LIMITED");
+      retry_after = r.header("Retry-After");
+    }
+  }
+  EXPECT_GE(ok, 4);  // the burst (2 x 2/s)
+  EXPECT_LE(ok, 5);
+  EXPECT_GT(limited_count, 0);
+  EXPECT_EQ(retry_after, "1");
+  // Another device is not affected.
+  body["device_id"] = device;
+  EXPECT_EQ(limited.call("POST", "/api/v1/ads/request", body.dump()).status, 200);
+}
+
 TEST_F(Ads, RequestValidation) {
   auto bad = [](json body, const std::string& field) {
     auto r = request(body);
