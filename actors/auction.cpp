@@ -20,6 +20,11 @@ int64_t now_seconds() {
     .count();
 }
 
+std::string rtb_key(const auction_state& st) {
+  auto rest = st.placement == "SEARCH" ? st.search_term : st.category;
+  return "rtb:" + st.placement + ":" + (rest.empty() ? std::string{"all"} : rest);
+}
+
 void serve_waiting(self_ptr self) {
   auto waiting = std::move(self->state.waiting);
   self->state.waiting.clear();
@@ -48,6 +53,15 @@ void load(self_ptr self) {
             candidates.push_back(std::move(c));
         }
         st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
+        // Mirror (seed key rtb:{placement}:{category}): campaign id by score.
+        std::vector<std::string> members;
+        std::vector<double> scores;
+        for (auto& r : st.ranked) {
+          members.push_back(std::to_string(r.ad.campaign_id));
+          scores.push_back(r.score);
+        }
+        self->send(st.io.redis, zset_atom::value, rtb_key(st), std::move(members),
+                   std::move(scores));
         // Changed while loading: answer with this, but load again next time.
         st.loaded_day = generation == st.generation ? today : std::string{};
         st.loaded_at = now_seconds();

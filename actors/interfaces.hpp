@@ -33,6 +33,7 @@ using auction_atom = caf::atom_constant<caf::atom("auction")>;
 using click_atom = caf::atom_constant<caf::atom("click")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
 using track_atom = caf::atom_constant<caf::atom("track")>;
+using zset_atom = caf::atom_constant<caf::atom("zset")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -55,6 +56,8 @@ using pg_reader_actor = caf::typed_actor<
 using redis_actor = caf::typed_actor<
   // SET key value [EX ttl_seconds when > 0]; last value per key wins.
   caf::reacts_to<set_atom, std::string, std::string, int64_t>,
+  // Replace a sorted set atomically (members, scores); last one per key wins.
+  caf::reacts_to<zset_atom, std::string, std::vector<std::string>, std::vector<double>>,
   // Internal: send what has queued up.
   caf::reacts_to<flush_atom>,
   // Internal: reconnect and replay while Redis is down.

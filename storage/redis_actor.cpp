@@ -3,6 +3,7 @@
 #include "storage/redis_connection.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 namespace adserver::storage {
 
@@ -14,6 +15,28 @@ constexpr size_t max_pipeline = 1024;
 bool write_pending(redis_state& st) {
   if (!st.conn->connected() && !st.conn->connect().empty())
     return false;
+  while (!st.pending_zsets.empty()) {
+    auto it = st.pending_zsets.begin();
+    // MULTI/EXEC: readers never see the set half replaced.
+    std::vector<redis_connection::command> cmds{{"MULTI"}, {"DEL", it->first}};
+    if (!it->second.members.empty()) {
+      redis_connection::command zadd{"ZADD", it->first};
+      for (size_t i = 0; i < it->second.members.size(); ++i) {
+        char score[64];
+        std::snprintf(score, sizeof score, "%.17g", it->second.scores[i]);
+        zadd.push_back(score);
+        zadd.push_back(it->second.members[i]);
+      }
+      cmds.push_back(std::move(zadd));
+    }
+    cmds.push_back({"EXEC"});
+    std::vector<redis_connection::reply> replies;
+    std::string err;
+    if (!st.conn->pipeline(cmds, replies, err))
+      return false;
+    ++st.writes;
+    st.pending_zsets.erase(it);
+  }
   while (!st.pending.empty()) {
     std::vector<redis_connection::command> cmds;
     std::vector<std::string> keys;
@@ -57,6 +80,15 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         self->send(self, flush_atom::value);
       }
     },
+    [=](zset_atom, std::string& key, std::vector<std::string>& members,
+        std::vector<double>& scores) {
+      auto& st = self->state;
+      st.pending_zsets[std::move(key)] = {std::move(members), std::move(scores)};
+      if (!st.down && !st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
     [=](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
@@ -87,7 +119,8 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
                    {"writes", st.writes},
                    {"failures", st.failures},
                    {"resyncs", st.resyncs},
-                   {"pending_keys", static_cast<int64_t>(st.pending.size())}};
+                   {"pending_keys", static_cast<int64_t>(st.pending.size()
+                                                         + st.pending_zsets.size())}};
       return r;
     },
   };

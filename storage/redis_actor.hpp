@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace adserver::storage {
 
@@ -27,6 +28,11 @@ struct redis_state {
   redis_settings settings;
   std::shared_ptr<redis_connection> conn;
   std::map<std::string, value> pending;  // newest unwritten value per key
+  struct sorted_set {
+    std::vector<std::string> members;
+    std::vector<double> scores;
+  };
+  std::map<std::string, sorted_set> pending_zsets;
   bool flush_scheduled = false;
   bool down = false;
   int64_t writes = 0;

@@ -2,6 +2,7 @@
 // tokens, targeting, re-ranking on changes, IMPRESSION events in Kafka.
 #include "actors/errors.hpp"
 #include "actors/tracking_token.hpp"
+#include "storage/redis_connection.hpp"
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -121,6 +122,20 @@ TEST_F(Ads, SearchRanksByScoreAndPricesBySecondPrice) {
   EXPECT_EQ(c1->device_id, device);
   EXPECT_EQ(c1->search_term, s.term);
   EXPECT_EQ(search(s.term, 1)["ads"].size(), 1u);
+  // The ranked list is mirrored to Redis as rtb:{placement}:{term}.
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  adserver::storage::redis_connection::reply rep;
+  std::string err;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(rc.run({"ZREVRANGE", "rtb:SEARCH:" + s.term, "0", "-1"}, rep, err)) << err;
+    if (rep.elements.size() == 2)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(rep.elements.size(), 2u);
+  EXPECT_EQ(rep.elements[0], std::to_string(s.high));
+  EXPECT_EQ(rep.elements[1], std::to_string(s.low));
 }
 
 TEST_F(Ads, CategoryHierarchyMatchesDescendantsOnly) {

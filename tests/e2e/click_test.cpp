@@ -158,6 +158,81 @@ TEST(Clicks, ConcurrentClicksRespectBudgetAndReconcile) {
   EXPECT_EQ(event_sum, charged_sum.load());
 }
 
+TEST(Clicks, KafkaOutageStillChargesAndEventsArriveOnceLater) {
+  auto spool = "/tmp/adserver-test-spool-clicks-" + unique_suffix() + ".bin";
+  auto suffix = unique_suffix();
+  auto term = "outage" + suffix;
+  int64_t campaign = 0;
+  {
+    server_process offline(std::map<std::string, std::string>{
+      {"kafka.brokers", "127.0.0.1:1"}, {"kafka.message_timeout_ms", "500"},
+      {"kafka.spool_path", spool}});
+    ASSERT_TRUE(offline.start()) << offline.output();
+    auto adv = offline.admin("POST", "/admin/v1/advertisers",
+                             json{{"advertiser_name", "Outage"},
+                                  {"business_number", unique_business_number()},
+                                  {"email", "o@test.example"},
+                                  {"business_type", "RETAIL"},
+                                  {"initial_balance", 10000}}
+                               .dump());
+    ASSERT_EQ(adv.status, 201);
+    auto pid = "OUT_" + suffix;
+    ASSERT_EQ(offline.admin("POST", "/admin/v1/products",
+                            json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
+                .status,
+              201);
+    auto c = offline.admin("POST", "/admin/v1/campaigns",
+                           json{{"advertiser_id", adv.json["id"]}, {"campaign_name", "c"},
+                                {"product_id", pid}, {"start_date", "2026-01-01"},
+                                {"end_date", "2099-01-01"}, {"daily_budget", 5000},
+                                {"total_budget", 5000}, {"targeting", {{"keywords", {term}}}},
+                                {"bids", {{"SEARCH", 300}}}}
+                             .dump());
+    ASSERT_EQ(c.status, 201);
+    campaign = c.json["id"];
+    ASSERT_EQ(offline.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(campaign) + "/status",
+                            R"({"status":"ACTIVE"})").status, 200);
+    for (int i = 0; i < 5; ++i) {
+      auto r = offline.call("POST", "/api/v1/ads/request",
+                            json{{"device_id", uuid(1000 + i)}, {"session_id", "s"},
+                                 {"placement", "SEARCH"}, {"search_term", term}}.dump());
+      ASSERT_EQ(r.json["ads"].size(), 1u) << r.body;
+      auto click = offline.call("POST", "/api/v1/ads/click",
+                                json{{"token", r.json["ads"][0]["token"]},
+                                     {"device_id", uuid(1000 + i)}}.dump());
+      ASSERT_EQ(click.status, 200);
+      EXPECT_EQ(click.json["charged"], true);  // money does not wait for Kafka
+    }
+    offline.stop();
+  }
+  server_process online(std::map<std::string, std::string>{{"kafka.spool_path", spool}});
+  ASSERT_TRUE(online.start()) << online.output();
+  auto count_clicks = [&] {
+    int clicks = 0;
+    auto cmd = "kcat -b " + online.kafka_bootstrap()
+               + " -C -t ad-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    char line[65536];
+    while (p && std::fgets(line, sizeof line, p)) {
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("event_type", "") == "CLICK"
+          && j.value("campaign_id", int64_t{0}) == campaign && j.value("balance_deducted", false))
+        ++clicks;
+    }
+    if (p)
+      pclose(p);
+    return clicks;
+  };
+  for (int attempt = 0; attempt < 50 && count_clicks() < 5; ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int clicks = count_clicks();
+  EXPECT_EQ(clicks, 5);  // none lost, none twice
+  online.stop();
+  std::remove(spool.c_str());
+  std::remove((spool + ".offset").c_str());
+}
+
 TEST(Clicks, ForeignOrTamperedTokensChargeNothing) {
   server_process s;
   ASSERT_TRUE(s.start()) << s.output();
