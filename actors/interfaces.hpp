@@ -34,6 +34,7 @@ using click_atom = caf::atom_constant<caf::atom("click")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
 using track_atom = caf::atom_constant<caf::atom("track")>;
 using zset_atom = caf::atom_constant<caf::atom("zset")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -134,6 +135,17 @@ using auction_actor = caf::typed_actor<
 using conversion_actor = caf::typed_actor<
   // Attribute, store (once per order and product), publish to conversion-events.
   caf::replies_to<convert_atom, conversion_request>::with<conversion_lines>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// Experiment mappings (experiment_mapping): original -> experiment product code
+/// per exp_key/exp_var and date range.
+using experiments_actor = caf::typed_actor<
+  // Create a mapping.
+  caf::replies_to<create_atom, experiment_mapping, principal>::with<experiment_mapping>,
+  // Active mappings, all or of one exp_key ("" = all).
+  caf::replies_to<list_atom, std::string>::with<experiment_mappings>,
+  // Soft delete a mapping.
+  caf::replies_to<delete_atom, int64_t, principal>::with<experiment_mapping>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.

@@ -291,6 +291,23 @@ typename Inspector::result_type inspect(Inspector& f, conversion_line& x) {
 }
 using conversion_lines = std::vector<conversion_line>;
 
+struct experiment_mapping {
+  int64_t id = 0;
+  std::string exp_key;
+  std::string exp_var;
+  std::string original_product_id;
+  std::string experiment_product_id;
+  std::string start_date;
+  std::string end_date;
+  audit_fields audit;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, experiment_mapping& x) {
+  return f(caf::meta::type_name("experiment_mapping"), x.id, x.exp_key, x.exp_var,
+           x.original_product_id, x.experiment_product_id, x.start_date, x.end_date, x.audit);
+}
+using experiment_mappings = std::vector<experiment_mapping>;
+
 /// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {
   std::string kind;

@@ -108,6 +108,27 @@ bool is_placement(const std::string& s) {
   return s == "HOME" || s == "CATEGORY" || s == "SEARCH" || s == "PRODUCT_DETAIL";
 }
 
+caf::error validate(const experiment_mapping& x) {
+  if (auto err = require_text("exp_key", x.exp_key, 100))
+    return err;
+  if (auto err = require_text("exp_var", x.exp_var, 100))
+    return err;
+  if (auto err = require_text("original_product_id", x.original_product_id, 100))
+    return err;
+  if (auto err = require_text("experiment_product_id", x.experiment_product_id, 100))
+    return err;
+  if (x.experiment_product_id == x.original_product_id)
+    return validation_error("experiment_product_id",
+                            "experiment_product_id must differ from original_product_id");
+  if (!is_calendar_date(x.start_date))
+    return validation_error("start_date", "start_date must be a date YYYY-MM-DD");
+  if (!is_calendar_date(x.end_date))
+    return validation_error("end_date", "end_date must be a date YYYY-MM-DD");
+  if (x.end_date < x.start_date)
+    return validation_error("end_date", "end_date is before start_date");
+  return caf::none;
+}
+
 bool is_uuid(const std::string& s) {
   if (s.size() != 36)
     return false;

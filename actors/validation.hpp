@@ -26,6 +26,8 @@ caf::error validate_bids(const placement_bids& bids);
 /// A new campaign; `today` is the business date (start_date may not be earlier).
 caf::error validate_new_campaign(const campaign_record& x, const std::string& today);
 
+caf::error validate(const experiment_mapping& x);
+
 bool is_uuid(const std::string& s);  // 8-4-4-4-12 hex digits
 
 /// Checks an ad request (seed 000 step 1) and normalizes it in place: the

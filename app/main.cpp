@@ -2,6 +2,7 @@
 #include "actors/business_time.hpp"
 #include "actors/catalog.hpp"
 #include "actors/conversion.hpp"
+#include "actors/experiments.hpp"
 #include "actors/directory.hpp"
 #include "actors/system_setup.hpp"
 #include "config/settings.hpp"
@@ -95,8 +96,10 @@ int run(const settings& cfg) {
                                  2.0 * static_cast<double>(cfg.rate_limit_device_per_second)};
   net::rate_limiter address_limit{static_cast<double>(cfg.rate_limit_address_per_second),
                                   2.0 * static_cast<double>(cfg.rate_limit_address_per_second)};
-  net::app_context app{&bridge, dir,  products,      conversion_tracker,
-                       io,      &cfg, &device_limit, &address_limit};
+  auto experiment_mappings = sys.spawn(experiments, io);
+  net::app_context app{&bridge,      dir,           products,     conversion_tracker,
+                       experiment_mappings, io,     &cfg,         &device_limit,
+                       &address_limit};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);
@@ -125,6 +128,7 @@ int run(const settings& cfg) {
   bridge.stop();
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
                  caf::actor_cast<caf::actor>(conversion_tracker),
+                 caf::actor_cast<caf::actor>(experiment_mappings),
                  caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
                  caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

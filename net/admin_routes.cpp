@@ -101,6 +101,41 @@ void add_admin_routes(router& r, const app_context& app) {
           ask<product_record>(app, app.catalog, respond, reply_with<product_record>(200), get_atom::value, id);
         });
 
+  // -- experiment mappings ----------------------------------------------------------
+  r.add("POST", "/admin/v1/experiments/mappings", true,
+        [app](route_context& ctx, respond_fn respond) {
+          experiment_mapping m;
+          if (!decode_body(ctx, respond, m))
+            return;
+          if (auto err = validate(m))
+            return respond(error_reply(err));
+          ask<experiment_mapping>(app, app.experiments, respond,
+                                  reply_with<experiment_mapping>(201), create_atom::value, m,
+                                  ctx.principal);
+        });
+  r.add("GET", "/admin/v1/experiments/mappings", true,
+        [app](route_context& ctx, respond_fn respond) {
+          auto it = ctx.request.query.find("exp_key");
+          std::string key = it == ctx.request.query.end() ? "" : it->second;
+          ask<experiment_mappings>(
+            app, app.experiments, respond,
+            [](const experiment_mappings& all) {
+              json list = json::array();
+              for (auto& m : all)
+                list.push_back(to_json(m));
+              return json_reply(200, {{"mappings", list}});
+            },
+            list_atom::value, key);
+        });
+  r.add("DELETE", "/admin/v1/experiments/mappings/{id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (path_id(ctx, respond, id))
+            ask<experiment_mapping>(app, app.experiments, respond,
+                                    reply_with<experiment_mapping>(200), delete_atom::value, id,
+                                    ctx.principal);
+        });
+
   // -- campaigns --------------------------------------------------------------------
   r.add("POST", "/admin/v1/campaigns", true, [app](route_context& ctx, respond_fn respond) {
     campaign_record spec;

@@ -13,6 +13,7 @@ struct app_context {
   directory_actor directory;
   catalog_actor catalog;
   conversion_actor conversions;
+  experiments_actor experiments;
   io_handles io;
   const settings* config = nullptr;
   rate_limiter* device_limit = nullptr;

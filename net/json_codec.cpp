@@ -172,6 +172,28 @@ caf::error decode(const json& j, campaign_record& out) {
   return read_bids(j, "bids", out.bids);
 }
 
+caf::error decode(const json& j, experiment_mapping& out) {
+  for (auto [field, target] :
+       {std::pair{"exp_key", &out.exp_key}, std::pair{"exp_var", &out.exp_var},
+        std::pair{"original_product_id", &out.original_product_id},
+        std::pair{"experiment_product_id", &out.experiment_product_id},
+        std::pair{"start_date", &out.start_date}, std::pair{"end_date", &out.end_date}})
+    if (auto e = read_string(j, field, true, *target))
+      return e;
+  return caf::none;
+}
+
+json to_json(const experiment_mapping& x) {
+  return audit_json({{"id", x.id},
+                     {"exp_key", x.exp_key},
+                     {"exp_var", x.exp_var},
+                     {"original_product_id", x.original_product_id},
+                     {"experiment_product_id", x.experiment_product_id},
+                     {"start_date", x.start_date},
+                     {"end_date", x.end_date}},
+                    x.audit);
+}
+
 json to_json(const advertiser_record& x) {
   return audit_json({{"id", x.id},
                      {"advertiser_name", x.advertiser_name},

@@ -29,6 +29,7 @@ caf::error decode(const nlohmann::json& j, advertiser_spec& out);
 caf::error decode(const nlohmann::json& j, balance_change& out);
 caf::error decode(const nlohmann::json& j, product_record& out);
 caf::error decode(const nlohmann::json& j, campaign_record& out);
+caf::error decode(const nlohmann::json& j, experiment_mapping& out);
 
 nlohmann::json to_json(const advertiser_record& x);
 nlohmann::json to_json(const balance_change_result& x);
@@ -37,6 +38,7 @@ nlohmann::json to_json(const product_record& x);
 nlohmann::json to_json(const campaign_record& x);
 nlohmann::json to_json(const budget_view& x);
 nlohmann::json to_json(const status_record& x);
+nlohmann::json to_json(const experiment_mapping& x);
 
 http_reply json_reply(int status, const nlohmann::json& body);
 /// The error body and status for an error value (codes mapped once, in actors/errors).

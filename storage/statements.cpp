@@ -20,6 +20,8 @@ namespace {
   c "total_budget, " c "target_categories::text, " c "target_keywords::text, " AUDIT(c)
 
 #define PRODUCT_COLS "product_id, product_name, category, price, " AUDIT("")
+#define MAPPING_COLS "id, exp_key, exp_var, original_product_id, experiment_product_id," \
+  " start_date::text, end_date::text, " AUDIT("")
 
 const std::vector<std::pair<const char*, const char*>> statements = {
   {"advertiser_create",
@@ -167,6 +169,16 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " ON CONFLICT (campaign_id) DO UPDATE SET"
    "   impressions = ad_campaign_stats.impressions + EXCLUDED.impressions,"
    "   clicks = ad_campaign_stats.clicks + EXCLUDED.clicks"},
+  {"experiment_create",
+   "INSERT INTO experiment_mapping (exp_key, exp_var, original_product_id,"
+   "  experiment_product_id, start_date, end_date, created_user_id, updated_user_id)"
+   " VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $7) RETURNING " MAPPING_COLS},
+  {"experiment_list",
+   "SELECT " MAPPING_COLS " FROM experiment_mapping"
+   " WHERE activated = 1 AND ($1 = '' OR exp_key = $1) ORDER BY id"},
+  {"experiment_deactivate",
+   "UPDATE experiment_mapping SET activated = 0, updated_user_id = $2"
+   " WHERE id = $1::bigint RETURNING " MAPPING_COLS},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
@@ -177,6 +189,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
 #undef ADVERTISER_COLS
 #undef CAMPAIGN_COLS
 #undef PRODUCT_COLS
+#undef MAPPING_COLS
 
 std::string str(int64_t x) {
   return std::to_string(x);
@@ -355,6 +368,33 @@ candidate parse_auction_row(const pg_row& row) {
 
 pg_statement campaign_stats_add(int64_t campaign_id, int64_t impressions, int64_t clicks) {
   return {"campaign_stats_add", {str(campaign_id), str(impressions), str(clicks)}};
+}
+
+pg_statement experiment_create(const experiment_mapping& x, const principal& who) {
+  return {"experiment_create",
+          {x.exp_key, x.exp_var, x.original_product_id, x.experiment_product_id, x.start_date,
+           x.end_date, who}};
+}
+
+pg_statement experiment_list(const std::string& exp_key) {
+  return {"experiment_list", {exp_key}};
+}
+
+pg_statement experiment_deactivate(int64_t id, const principal& who) {
+  return {"experiment_deactivate", {str(id), who}};
+}
+
+experiment_mapping parse_experiment(const pg_row& row) {
+  experiment_mapping x;
+  x.id = to_int(row.at(0));
+  x.exp_key = row.at(1);
+  x.exp_var = row.at(2);
+  x.original_product_id = row.at(3);
+  x.experiment_product_id = row.at(4);
+  x.start_date = row.at(5);
+  x.end_date = row.at(6);
+  x.audit = parse_audit(row, 7);
+  return x;
 }
 
 pg_statement campaign_deactivate(int64_t id, const principal& who) {

@@ -69,6 +69,12 @@ pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.
 pg_statement recent_charged_clicks(int64_t advertiser_id);
 
+// -- experiments -------------------------------------------------------------------
+pg_statement experiment_create(const experiment_mapping& x, const principal& who);
+pg_statement experiment_list(const std::string& exp_key);  // "" = all active
+pg_statement experiment_deactivate(int64_t id, const principal& who);
+experiment_mapping parse_experiment(const pg_row& row);
+
 // -- conversions -------------------------------------------------------------------
 /// The device's last click on each product (original or served code) within
 /// the window: (original_product_id, click id, campaign_id, ad_id, served product_id).

@@ -206,6 +206,38 @@ TEST_F(AdminApi, CampaignReferencesAreChecked) {
                409, "REFERENCE_INACTIVE");
 }
 
+TEST_F(AdminApi, ExperimentMappings) {
+  auto key = "price_test_" + unique_suffix();
+  json body = {{"exp_key", key},
+               {"exp_var", "B"},
+               {"original_product_id", "SAMSUNG_NB_001"},
+               {"experiment_product_id", "SAMSUNG_NB_001_SALE"},
+               {"start_date", "2026-01-01"},
+               {"end_date", "2099-12-31"}};
+  auto created = server->admin("POST", "/admin/v1/experiments/mappings", body.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json["activated"], 1);
+  EXPECT_EQ(created.json["created_user_id"], "tester");
+  auto id = created.json["id"].get<int64_t>();
+  auto list = server->admin("GET", "/admin/v1/experiments/mappings?exp_key=" + key);
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.json["mappings"].size(), 1u);
+  EXPECT_EQ(list.json["mappings"][0]["experiment_product_id"], "SAMSUNG_NB_001_SALE");
+  auto del = server->admin("DELETE", "/admin/v1/experiments/mappings/" + std::to_string(id));
+  ASSERT_EQ(del.status, 200);
+  EXPECT_EQ(del.json["activated"], 0);
+  EXPECT_EQ(server->admin("GET", "/admin/v1/experiments/mappings?exp_key=" + key).json["mappings"].size(), 0u);
+  expect_error(server->admin("DELETE", "/admin/v1/experiments/mappings/999999999"), 404,
+               "REFERENCE_NOT_FOUND");
+  body["end_date"] = "2025-01-01";
+  auto bad = server->admin("POST", "/admin/v1/experiments/mappings", body.dump());
+  expect_error(bad, 400, "VALIDATION_FAILED");
+  EXPECT_EQ(bad.json["error"]["details"]["field"], "end_date");
+  body.erase("exp_var");
+  expect_error(server->admin("POST", "/admin/v1/experiments/mappings", body.dump()), 400,
+               "VALIDATION_FAILED");
+}
+
 TEST_F(AdminApi, BadInputGetsDocumentedErrors) {
   auto id = create_advertiser(100);
   auto balance = "/admin/v1/advertisers/" + std::to_string(id) + "/balance";

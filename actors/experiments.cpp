@@ -1,0 +1,76 @@
+#include "actors/experiments.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/validation.hpp"
+#include "storage/statements.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+namespace adserver {
+
+experiments_actor::behavior_type
+experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io) {
+  self->state.io = std::move(io);
+  return {
+    [=](create_atom, experiment_mapping& m,
+        principal& who) -> caf::result<experiment_mapping> {
+      if (auto err = validate(m))
+        return err;
+      auto promise = self->make_response_promise<experiment_mapping>();
+      self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                    std::vector<pg_statement>{storage::experiment_create(m, who)})
+        .then(
+          [=](const pg_results& res) mutable {
+            if (res.empty() || res[0].empty()) {
+              promise.deliver(make_error(ec::internal, "mapping not stored"));
+              return;
+            }
+            ++self->state.created;
+            promise.deliver(storage::parse_experiment(res[0][0]));
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](list_atom, const std::string& exp_key) -> caf::result<experiment_mappings> {
+      auto promise = self->make_response_promise<experiment_mappings>();
+      self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                    storage::experiment_list(exp_key))
+        .then(
+          [=](const pg_rows& rows) mutable {
+            experiment_mappings out;
+            for (auto& r : rows)
+              out.push_back(storage::parse_experiment(r));
+            promise.deliver(out);
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](delete_atom, int64_t id, principal& who) -> caf::result<experiment_mapping> {
+      auto promise = self->make_response_promise<experiment_mapping>();
+      self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                    std::vector<pg_statement>{storage::experiment_deactivate(id, who)})
+        .then(
+          [=](const pg_results& res) mutable {
+            if (res.empty() || res[0].empty()) {
+              promise.deliver(make_error(ec::reference_not_found,
+                                         "experiment mapping " + std::to_string(id)
+                                           + " does not exist",
+                                         "{\"id\":" + std::to_string(id) + "}"));
+              return;
+            }
+            ++self->state.deleted;
+            promise.deliver(storage::parse_experiment(res[0][0]));
+          },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](status_atom) {
+      status_record r;
+      r.kind = "experiments";
+      r.figures = {{"created", self->state.created}, {"deleted", self->state.deleted}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

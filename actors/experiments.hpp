@@ -1,0 +1,20 @@
+#pragma once
+// Experiment mappings (seed 000 step 4): which experiment product code stands
+// for an original product under exp_key/exp_var between two dates.
+#include "actors/io_handles.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+namespace adserver {
+
+struct experiments_state {
+  io_handles io;
+  int64_t created = 0;
+  int64_t deleted = 0;
+  static inline const char* name = "experiments";
+};
+
+experiments_actor::behavior_type
+experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io);
+
+}  // namespace adserver
