@@ -191,20 +191,11 @@ TEST_F(Ads, ImpressionVerifiesTheTokenAndPublishes) {
 
   json event;
   for (int attempt = 0; attempt < 50 && event.is_null(); ++attempt) {
-    auto cmd = "kcat -b " + server->kafka_bootstrap()
-               + " -C -t ad-events -o beginning -e -q -f '%k %s\\n' 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[65536];
-    while (p && std::fgets(line, sizeof line, p)) {
-      std::string l = line;
-      auto j = json::parse(l.substr(l.find(' ') + 1), nullptr, false);
-      if (!j.is_discarded() && j.value("campaign_id", int64_t{0}) == ad["campaign_id"]) {
-        EXPECT_EQ(l.substr(0, l.find(' ')), device);  // keyed by device_id
+    for (auto& [key, j] : read_topic(server->kafka_bootstrap(), "ad-events"))
+      if (j.value("campaign_id", int64_t{0}) == ad["campaign_id"]) {
+        EXPECT_EQ(key, device);  // keyed by device_id
         event = j;
       }
-    }
-    if (p)
-      pclose(p);
     if (event.is_null())
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -257,21 +248,14 @@ TEST_F(Ads, ConversionsAreAttributedToTheLastClickAndCountedOnce) {
 
   int found = 0;
   for (int attempt = 0; attempt < 50 && found == 0; ++attempt) {
-    auto cmd = "kcat -b " + server->kafka_bootstrap()
-               + " -C -t conversion-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[65536];
-    while (p && std::fgets(line, sizeof line, p)) {
-      auto j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || j.value("order_id", "") != order)
+    for (auto& [key, j] : read_topic(server->kafka_bootstrap(), "conversion-events")) {
+      if (j.value("order_id", "") != order)
         continue;
       ++found;
       for (auto field : {"timestamp", "device_id", "session_id", "order_id", "product_id",
                          "revenue_amount", "conversion_type", "attribution_window", "referrer_url"})
         EXPECT_TRUE(j.contains(field)) << field;
     }
-    if (p)
-      pclose(p);
     if (found == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

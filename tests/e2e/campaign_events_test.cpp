@@ -13,22 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> read_topic(const std::string& bootstrap, const std::string& topic) {
-  std::vector<json> out;
-  auto cmd = "kcat -b " + bootstrap + " -C -t " + topic + " -o beginning -e -q -f '%s\\n' 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p)
-    return out;
-  char line[65536];
-  while (std::fgets(line, sizeof line, p)) {
-    auto j = json::parse(line, nullptr, false);
-    if (!j.is_discarded())
-      out.push_back(j);
-  }
-  pclose(p);
-  return out;
-}
-
 int64_t make_campaign(const server_process& s) {
   auto adv = s.admin("POST", "/admin/v1/advertisers",
                      json{{"advertiser_name", "Events"},
@@ -68,7 +52,7 @@ TEST(CampaignEvents, CreatedAndUpdatedArePublished) {
   std::vector<std::string> types;
   for (int attempt = 0; attempt < 50 && types.size() < 2; ++attempt) {
     types.clear();
-    for (auto& e : read_topic(s.kafka_bootstrap(), "campaign-events"))
+    for (auto& [key, e] : read_topic(s.kafka_bootstrap(), "campaign-events"))
       if (e.value("campaign_id", int64_t{0}) == id) {
         types.push_back(e["event_type"]);
         EXPECT_TRUE(e.contains("timestamp"));
@@ -128,7 +112,7 @@ TEST(CampaignEvents, SpooledEventsAreReplayedOnceWhenBrokersReturn) {
   std::vector<std::string> types;
   for (int attempt = 0; attempt < 50; ++attempt) {
     types.clear();
-    for (auto& e : read_topic(online.kafka_bootstrap(), "campaign-events"))
+    for (auto& [key, e] : read_topic(online.kafka_bootstrap(), "campaign-events"))
       if (e.value("campaign_id", int64_t{0}) == id)
         types.push_back(e["event_type"]);
     if (types.size() >= 2)
@@ -138,7 +122,7 @@ TEST(CampaignEvents, SpooledEventsAreReplayedOnceWhenBrokersReturn) {
   // In order, once each; give a duplicate time to show up before judging.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   types.clear();
-  for (auto& e : read_topic(online.kafka_bootstrap(), "campaign-events"))
+  for (auto& [key, e] : read_topic(online.kafka_bootstrap(), "campaign-events"))
     if (e.value("campaign_id", int64_t{0}) == id)
       types.push_back(e["event_type"]);
   ASSERT_EQ(types.size(), 2u);

@@ -136,20 +136,14 @@ TEST(Clicks, ConcurrentClicksRespectBudgetAndReconcile) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     event_sum = 0;
     events = 0;
-    auto cmd = "kcat -b " + s.kafka_bootstrap() + " -C -t ad-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[65536];
-    while (p && std::fgets(line, sizeof line, p)) {
-      auto j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || j.value("event_type", "") != "CLICK" || j.value("campaign_id", int64_t{0}) != top)
+    for (auto& [key, j] : read_topic(s.kafka_bootstrap(), "ad-events")) {
+      if (j.value("event_type", "") != "CLICK" || j.value("campaign_id", int64_t{0}) != top)
         continue;
       ++events;
       EXPECT_TRUE(j.contains("remaining_balance"));
       if (j.value("balance_deducted", false))
         event_sum += j.value("actual_price", int64_t{0});
     }
-    if (p)
-      pclose(p);
     if (events >= 351)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -209,18 +203,10 @@ TEST(Clicks, KafkaOutageStillChargesAndEventsArriveOnceLater) {
   ASSERT_TRUE(online.start()) << online.output();
   auto count_clicks = [&] {
     int clicks = 0;
-    auto cmd = "kcat -b " + online.kafka_bootstrap()
-               + " -C -t ad-events -o beginning -e -q -f '%s\\n' 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    char line[65536];
-    while (p && std::fgets(line, sizeof line, p)) {
-      auto j = json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("event_type", "") == "CLICK"
-          && j.value("campaign_id", int64_t{0}) == campaign && j.value("balance_deducted", false))
+    for (auto& [key, j] : read_topic(online.kafka_bootstrap(), "ad-events"))
+      if (j.value("event_type", "") == "CLICK" && j.value("campaign_id", int64_t{0}) == campaign
+          && j.value("balance_deducted", false))
         ++clicks;
-    }
-    if (p)
-      pclose(p);
     return clicks;
   };
   for (int attempt = 0; attempt < 50 && count_clicks() < 5; ++attempt)

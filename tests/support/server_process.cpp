@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -42,6 +43,28 @@ std::string unique_business_number() {
   std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(n));
   std::string s = buf;
   return s.substr(0, 3) + "-" + s.substr(3, 2) + "-" + s.substr(5, 5);
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> read_topic(const std::string& bootstrap,
+                                                               const std::string& topic) {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  auto cmd = "kcat -b " + bootstrap + " -C -t " + topic
+             + " -o beginning -e -q -f '%k\\t%s\\n' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p)
+    return out;
+  char line[65536];
+  while (std::fgets(line, sizeof line, p)) {
+    std::string l = line;
+    auto tab = l.find('\t');
+    if (tab == std::string::npos)
+      continue;
+    auto j = nlohmann::json::parse(l.substr(tab + 1), nullptr, false);
+    if (!j.is_discarded())
+      out.emplace_back(l.substr(0, tab), std::move(j));
+  }
+  pclose(p);
+  return out;
 }
 
 server_process::server_process(std::map<std::string, std::string> flags)

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 #include <sys/types.h>
 
 namespace adserver::testing {
@@ -16,6 +18,11 @@ int test_redis_port();
 std::string unique_business_number();
 /// A string unique to this process and call, for ids and names.
 std::string unique_suffix();
+
+/// Every message of a Kafka topic so far, read with kcat: (key, JSON body);
+/// bodies that are not JSON are skipped.
+std::vector<std::pair<std::string, nlohmann::json>> read_topic(const std::string& bootstrap,
+                                                               const std::string& topic);
 
 class server_process {
 public:
