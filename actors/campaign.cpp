@@ -41,6 +41,16 @@ void write_then(self_ptr self, std::vector<pg_statement> unit,
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
 
+/// Takes the stored row a status or delete write returned; its bids stay (the
+/// row does not carry them).
+void take_row(campaign_state& st, const pg_results& res) {
+  if (res.empty() || res[0].empty())
+    return;
+  auto bids = std::move(st.campaign.bids);
+  st.campaign = storage::parse_campaign(res[0][0]);
+  st.campaign.bids = std::move(bids);
+}
+
 caf::error check_active(const campaign_record& c) {
   if (!c.audit.activated)
     return make_error(ec::reference_inactive,
@@ -99,13 +109,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
         return c;
       auto promise = self->make_response_promise<campaign_record>();
       write_then(self, {storage::campaign_set_status(c.id, *next, who)}, promise,
-                 "CAMPAIGN_UPDATED", who, [](campaign_state& st, const pg_results& res) {
-                   if (!res.empty() && !res[0].empty()) {
-                     auto bids = st.campaign.bids;
-                     st.campaign = storage::parse_campaign(res[0][0]);
-                     st.campaign.bids = bids;
-                   }
-                 });
+                 "CAMPAIGN_UPDATED", who, take_row);
       return promise;
     },
     [=](bids_atom, placement_bids& bids, principal& who) -> caf::result<campaign_record> {
@@ -131,13 +135,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
         return c;
       auto promise = self->make_response_promise<campaign_record>();
       write_then(self, {storage::campaign_deactivate(c.id, who)}, promise, "CAMPAIGN_DELETED",
-                 who, [](campaign_state& st, const pg_results& res) {
-                   if (!res.empty() && !res[0].empty()) {
-                     auto bids = st.campaign.bids;
-                     st.campaign = storage::parse_campaign(res[0][0]);
-                     st.campaign.bids = bids;
-                   }
-                 });
+                 who, take_row);
       return promise;
     },
     [=](budget_atom) -> caf::result<budget_view> {

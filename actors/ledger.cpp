@@ -167,10 +167,9 @@ void finish_click(self_ptr self, const click_request& click, const click_result&
   self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
 }
 
-void record_unbilled(self_ptr self, click_request click, std::string reason,
-                     caf::typed_response_promise<click_result> promise) {
-  auto& st = self->state;
-  ++st.clicks_unbilled;
+/// The ad_clicks part of a click write (who, what, when); money fields are
+/// filled by the caller that charges.
+storage::click_write click_row(const ledger_state& st, const click_request& click) {
   storage::click_write w;
   w.advertiser_id = st.advertiser.id;
   w.campaign_id = click.campaign_id;
@@ -181,6 +180,14 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
   w.clicked_at = iso8601_now();
   w.product_id = click.product_id;
   w.original_product_id = click.original_product_id;
+  return w;
+}
+
+void record_unbilled(self_ptr self, click_request click, std::string reason,
+                     caf::typed_response_promise<click_result> promise) {
+  auto& st = self->state;
+  ++st.clicks_unbilled;
+  auto w = click_row(st, click);
   click_result result;
   result.charged = false;
   result.remaining_balance = st.advertiser.balance;
@@ -221,22 +228,13 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   // Applied in memory at once: the next click is judged against it.
-  storage::click_write w;
-  w.advertiser_id = st.advertiser.id;
+  auto w = click_row(st, click);
   w.expected_version = st.version;
   w.balance_before = st.advertiser.balance;
   w.balance_after = st.advertiser.balance - price;
-  w.campaign_id = click.campaign_id;
   w.amount = price;
   w.memo = "click " + click.ad_id + " device " + click.device_id;
   w.business_date = today;
-  w.ad_id = click.ad_id;
-  w.device_id = click.device_id;
-  w.session_id = click.session_id;
-  w.request_id = click.request_id;
-  w.clicked_at = iso8601_now();
-  w.product_id = click.product_id;
-  w.original_product_id = click.original_product_id;
   st.advertiser.balance = w.balance_after;
   st.version += 1;
   spend->spent_today += price;

@@ -175,8 +175,7 @@ caf::error check_ad_request(ad_request& x) {
   if (x.placement == "CATEGORY") {
     if (x.category.empty())
       return validation_error("category", "category is required for CATEGORY");
-    if (x.category.size() > 200 || !is_valid_utf8(x.category) || x.category.front() == '/'
-        || x.category.back() == '/' || x.category.find("//") != std::string::npos)
+    if (!is_category_path(x.category))
       return validation_error("category", "category must look like a/b/c");
   } else {
     x.category.clear();
@@ -186,6 +185,11 @@ caf::error check_ad_request(ad_request& x) {
 
 std::string auction_key(const ad_request& x) {
   return x.placement + ":" + (x.placement == "SEARCH" ? x.search_term : x.category);
+}
+
+bool is_category_path(const std::string& s) {
+  return !s.empty() && s.size() <= 200 && is_valid_utf8(s) && s.front() != '/'
+         && s.back() != '/' && s.find("//") == std::string::npos;
 }
 
 caf::error validate(const advertiser_spec& x) {
@@ -226,8 +230,7 @@ caf::error validate(const product_record& x) {
     return err;
   if (auto err = require_text("category", x.category, 200))
     return err;
-  if (x.category.front() == '/' || x.category.back() == '/'
-      || x.category.find("//") != std::string::npos)
+  if (!is_category_path(x.category))
     return validation_error("category", "category must look like a/b/c");
   return require_money("price", x.price, true);
 }
@@ -270,8 +273,7 @@ caf::error validate_new_campaign(const campaign_record& x, const std::string& to
   if (x.categories.size() > 50)
     return validation_error("targeting.categories", "at most 50 categories");
   for (auto& c : x.categories)
-    if (c.empty() || c.size() > 200 || c.front() == '/' || c.back() == '/'
-        || c.find("//") != std::string::npos)
+    if (!is_category_path(c))
       return validation_error("targeting.categories",
                               "each category must look like a/b/c");
   if (x.keywords.size() > 100)

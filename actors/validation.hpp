@@ -11,7 +11,8 @@ namespace adserver {
 bool is_business_number(const std::string& s);  // NNN-NN-NNNNN
 bool is_email(const std::string& s);
 bool is_calendar_date(const std::string& s);  // YYYY-MM-DD, a real day
-bool is_placement(const std::string& s);       // HOME|CATEGORY|SEARCH|PRODUCT_DETAIL
+bool is_placement(const std::string& s);
+bool is_category_path(const std::string& s);  // a/b/c: no empty segment, <= 200 bytes, UTF-8       // HOME|CATEGORY|SEARCH|PRODUCT_DETAIL
 
 /// Largest amount of won accepted anywhere (keeps sums far from overflow).
 constexpr int64_t max_money = 1'000'000'000'000'000;  // 10^15

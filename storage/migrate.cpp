@@ -67,19 +67,12 @@ std::string apply_migrations(const std::string& conninfo) {
   return {};
 }
 
-bool migrations_current(const std::string& conninfo, std::string& why) {
-  auto c = open(conninfo, why);
-  if (!why.empty())
-    return false;
-  std::set<int> applied;
-  if (why = run(c.get(), "SELECT version FROM schema_migrations", &applied); !why.empty())
-    return false;
+std::string missing_migration(const std::vector<std::string>& applied) {
+  std::set<std::string> have(applied.begin(), applied.end());
   for (auto& m : embedded_migrations())
-    if (!applied.count(m.version)) {
-      why = std::string{"migration "} + m.name + " not applied";
-      return false;
-    }
-  return true;
+    if (!have.count(std::to_string(m.version)))
+      return std::string{"migration "} + m.name + " not applied";
+  return {};
 }
 
 }  // namespace adserver::storage

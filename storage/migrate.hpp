@@ -19,7 +19,8 @@ const std::vector<migration>& embedded_migrations();
 /// start at once). Returns an empty string or the reason it failed.
 std::string apply_migrations(const std::string& conninfo);
 
-/// True when every embedded migration is recorded as applied.
-bool migrations_current(const std::string& conninfo, std::string& why);
+/// Empty when every embedded migration is among `applied` (versions as
+/// text), else which one is missing.
+std::string missing_migration(const std::vector<std::string>& applied);
 
 }  // namespace adserver::storage

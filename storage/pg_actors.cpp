@@ -146,8 +146,20 @@ pg_reader(pg_reader_actor::stateful_pointer<pg_reader_state> self, pg_settings s
       auto& st = self->state;
       status_record r;
       r.kind = "pg-reader";
+      // Ready = this connection answers and every migration is recorded.
       std::string why;
-      bool ready = migrations_current(st.settings.conninfo, why);
+      pg_rows rows;
+      if (ensure_connected(*st.conn, why))
+        why = st.conn->query({"migrations_applied", {}}, rows);
+      if (!why.empty()) {
+        why = "database unavailable: " + why;
+      } else {
+        std::vector<std::string> applied;
+        for (auto& r : rows)
+          applied.push_back(r.at(0));
+        why = missing_migration(applied);
+      }
+      bool ready = why.empty();
       r.figures = {{"ready", ready ? 1 : 0},
                    {"queries", st.queries},
                    {"failures", st.failures}};

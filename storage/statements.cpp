@@ -179,6 +179,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"experiment_deactivate",
    "UPDATE experiment_mapping SET activated = 0, updated_user_id = $2"
    " WHERE id = $1::bigint RETURNING " MAPPING_COLS},
+  {"migrations_applied", "SELECT version FROM schema_migrations ORDER BY version"},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
