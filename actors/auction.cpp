@@ -1,7 +1,8 @@
 #include "actors/auction.hpp"
 
 #include "actors/business_time.hpp"
-#include "actors/tracking_token.hpp"
+#include "actors/experiment_logic.hpp"
+#include "actors/slate.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>
@@ -25,13 +26,26 @@ std::string rtb_key(const auction_state& st) {
   return "rtb:" + st.placement + ":" + (rest.empty() ? std::string{"all"} : rest);
 }
 
+/// The shard that finishes an experiment request; null when none applies.
+const session_experiment_actor* experiment_shard(const auction_state& st, const ad_request& req) {
+  auto& shards = st.settings.experiment_shards;
+  if (req.exp_key.empty() || shards.empty())
+    return nullptr;
+  return &shards[session_shard(req.session_id, shards.size())];
+}
+
 void serve_waiting(self_ptr self) {
-  auto waiting = std::move(self->state.waiting);
-  self->state.waiting.clear();
+  auto& st = self->state;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
   auto now = now_seconds();
   for (auto& [req, promise] : waiting) {
-    ++self->state.served;
-    promise.deliver(make_slate(self->state.ranked, req, self->state.settings, now));
+    ++st.served;
+    auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
+    if (auto shard = experiment_shard(st, req))
+      promise.delegate(*shard, experiment_atom::value, std::move(s));
+    else
+      promise.deliver(sign_slate(s, st.settings.hmac_secret));
   }
 }
 
@@ -81,40 +95,6 @@ void load(self_ptr self) {
 
 }  // namespace
 
-served_ads make_slate(const std::vector<ranked_ad>& ranked, const ad_request& req,
-                      const auction_settings& settings, int64_t now) {
-  served_ads out;
-  for (auto& r : ranked) {
-    if (static_cast<int64_t>(out.size()) >= req.max_ads)
-      break;
-    served_ad ad;
-    ad.product_id = r.ad.product_id;
-    ad.original_product_id = r.ad.product_id;
-    ad.ad_id = "ad_" + std::to_string(r.ad.campaign_id);
-    ad.campaign_id = r.ad.campaign_id;
-    ad.rank = static_cast<int64_t>(out.size()) + 1;
-    ad.experiment_applied = false;
-    token_claims c;
-    c.request_id = req.request_id;
-    c.ad_id = ad.ad_id;
-    c.campaign_id = r.ad.campaign_id;
-    c.advertiser_id = r.ad.advertiser_id;
-    c.product_id = ad.product_id;
-    c.original_product_id = ad.original_product_id;
-    c.price = r.price;
-    c.bid = r.ad.bid;
-    c.device_id = req.device_id;
-    c.session_id = req.session_id;
-    c.placement = req.placement;
-    c.search_term = req.search_term;
-    c.category = req.category;
-    c.expires_at = now + settings.token_ttl_seconds;
-    ad.token = sign_token(c, settings.hmac_secret);
-    out.push_back(std::move(ad));
-  }
-  return out;
-}
-
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
                                      io_handles io) {
@@ -138,7 +118,10 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         // Learn from new statistics without making this request wait.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
-        return make_slate(st.ranked, req, st.settings, now);
+        auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
+        if (auto shard = experiment_shard(st, req))
+          return self->delegate(*shard, experiment_atom::value, std::move(s));
+        return sign_slate(s, st.settings.hmac_secret);
       }
       auto promise = self->make_response_promise<served_ads>();
       st.waiting.emplace_back(std::move(req), promise);

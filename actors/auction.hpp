@@ -15,6 +15,8 @@ struct auction_settings {
   int64_t token_ttl_seconds = 3600;
   /// Statistics (pCTR) are re-read at most this often, in the background.
   int64_t refresh_seconds = 30;
+  /// Requests naming exp_key/exp_var are finished by their session's shard.
+  std::vector<session_experiment_actor> experiment_shards;
 };
 
 struct auction_state {
@@ -38,9 +40,5 @@ struct auction_state {
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
                                      io_handles io);
-
-/// The slate for one request: the top `max_ads` ranked ads with signed tokens.
-served_ads make_slate(const std::vector<ranked_ad>& ranked, const ad_request& req,
-                      const auction_settings& settings, int64_t now_seconds);
 
 }  // namespace adserver

@@ -4,13 +4,25 @@
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
+#include <caf/send.hpp>
 #include <caf/typed_response_promise.hpp>
 
 namespace adserver {
 
+namespace {
+
+void mappings_changed(experiments_state& st) {
+  for (auto& shard : st.session_shards)
+    caf::anon_send(shard, reload_atom::value);
+}
+
+}  // namespace
+
 experiments_actor::behavior_type
-experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io) {
+experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io,
+            std::vector<session_experiment_actor> session_shards) {
   self->state.io = std::move(io);
+  self->state.session_shards = std::move(session_shards);
   return {
     [=](create_atom, experiment_mapping& m,
         principal& who) -> caf::result<experiment_mapping> {
@@ -26,6 +38,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
               return;
             }
             ++self->state.created;
+            mappings_changed(self->state);
             promise.deliver(storage::parse_experiment(res[0][0]));
           },
           [=](caf::error& err) mutable { promise.deliver(err); });
@@ -59,6 +72,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
               return;
             }
             ++self->state.deleted;
+            mappings_changed(self->state);
             promise.deliver(storage::parse_experiment(res[0][0]));
           },
           [=](caf::error& err) mutable { promise.deliver(err); });

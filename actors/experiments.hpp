@@ -9,12 +9,15 @@ namespace adserver {
 
 struct experiments_state {
   io_handles io;
+  /// Told when mappings change, so served codes follow at once.
+  std::vector<session_experiment_actor> session_shards;
   int64_t created = 0;
   int64_t deleted = 0;
   static inline const char* name = "experiments";
 };
 
 experiments_actor::behavior_type
-experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io);
+experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io,
+            std::vector<session_experiment_actor> session_shards);
 
 }  // namespace adserver

@@ -35,6 +35,7 @@ using convert_atom = caf::atom_constant<caf::atom("convert")>;
 using track_atom = caf::atom_constant<caf::atom("track")>;
 using zset_atom = caf::atom_constant<caf::atom("zset")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
+using experiment_atom = caf::atom_constant<caf::atom("experiment")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -120,6 +121,20 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<create_atom, product_record, principal>::with<product_record>,
   // Read a product by product_id.
   caf::replies_to<get_atom, std::string>::with<product_record>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// session-experiment, sharded by session id: price-experiment post-processing
+/// of served slates and each session's experiment codes (24 h).
+using session_experiment_actor = caf::typed_actor<
+  // Swap in the experiment codes in force for the request's exp_key/exp_var,
+  // remember them for the session (Redis experiment:mapping:{session_id}), sign.
+  caf::replies_to<experiment_atom, slate>::with<served_ads>,
+  // A session's assignment and codes (no codes: nothing served under experiment).
+  caf::replies_to<get_atom, std::string>::with<session_mapping>,
+  // Mappings were created or deleted: re-read them on next use.
+  caf::reacts_to<reload_atom>,
+  // Internal: forget sessions past their 24 h.
+  caf::reacts_to<poll_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// auction, one per placement:category (SEARCH: per normalized keyword): the

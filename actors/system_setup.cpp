@@ -43,6 +43,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<conversion_request>("conversion_request");
   cfg.add_message_type<conversion_line>("conversion_line");
   cfg.add_message_type<conversion_lines>("conversion_lines");
+  cfg.add_message_type<token_claims>("token_claims");
+  cfg.add_message_type<std::vector<token_claims>>("std::vector<token_claims>");
+  cfg.add_message_type<slate>("slate");
+  cfg.add_message_type<session_mapping>("session_mapping");
+  cfg.add_message_type<session_experiment_actor>("session_experiment_actor");
 }
 
 }  // namespace adserver

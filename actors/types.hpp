@@ -194,11 +194,48 @@ struct ad_request {
   std::string search_term;  // normalized; SEARCH only
   std::string category;     // CATEGORY only
   int64_t max_ads = 3;
+  std::string exp_key;  // price experiment (both or neither)
+  std::string exp_var;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ad_request& x) {
   return f(caf::meta::type_name("ad_request"), x.request_id, x.device_id, x.session_id,
-           x.placement, x.search_term, x.category, x.max_ads);
+           x.placement, x.search_term, x.category, x.max_ads, x.exp_key, x.exp_var);
+}
+
+/// What a tracking token carries (actors/tracking_token.hpp signs it).
+struct token_claims {
+  std::string request_id;
+  std::string ad_id;
+  int64_t campaign_id = 0;
+  int64_t advertiser_id = 0;
+  std::string product_id;           // as served (experiment code where mapped)
+  std::string original_product_id;
+  int64_t price = 0;                // won charged per click (auction price)
+  int64_t bid = 0;
+  std::string device_id;
+  std::string session_id;
+  std::string placement;
+  std::string search_term;
+  std::string category;
+  int64_t expires_at = 0;           // unix seconds
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_claims& x) {
+  return f(caf::meta::type_name("token_claims"), x.request_id, x.ad_id, x.campaign_id,
+           x.advertiser_id, x.product_id, x.original_product_id, x.price, x.bid, x.device_id,
+           x.session_id, x.placement, x.search_term, x.category, x.expires_at);
+}
+
+/// An auction's answer before signing: the request and one claim per ad, in
+/// rank order. The session-experiment step swaps product codes in it.
+struct slate {
+  ad_request request;
+  std::vector<token_claims> ads;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slate& x) {
+  return f(caf::meta::type_name("slate"), x.request, x.ads);
 }
 
 /// One served ad with its signed tracking token.
@@ -307,6 +344,21 @@ typename Inspector::result_type inspect(Inspector& f, experiment_mapping& x) {
            x.original_product_id, x.experiment_product_id, x.start_date, x.end_date, x.audit);
 }
 using experiment_mappings = std::vector<experiment_mapping>;
+
+/// What a session was served under experiments: assignment and, per served
+/// experiment product code, its original (seed: experiment:mapping:{session_id}).
+struct session_mapping {
+  std::string session_id;
+  std::string exp_key;
+  std::string exp_var;
+  std::map<std::string, std::string> codes;  // experiment code -> original code
+  int64_t expires_at = 0;                    // unix seconds (24 h after the last change)
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_mapping& x) {
+  return f(caf::meta::type_name("session_mapping"), x.session_id, x.exp_key, x.exp_var,
+           x.codes, x.expires_at);
+}
 
 /// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {

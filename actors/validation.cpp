@@ -180,6 +180,13 @@ caf::error check_ad_request(ad_request& x) {
   } else {
     x.category.clear();
   }
+  if (x.exp_key.empty() != x.exp_var.empty())
+    return validation_error(x.exp_key.empty() ? "exp_key" : "exp_var",
+                            "exp_key and exp_var go together");
+  if (x.exp_key.size() > 100 || !is_valid_utf8(x.exp_key))
+    return validation_error("exp_key", "exp_key must be UTF-8 of at most 100 bytes");
+  if (x.exp_var.size() > 100 || !is_valid_utf8(x.exp_var))
+    return validation_error("exp_var", "exp_var must be UTF-8 of at most 100 bytes");
   return caf::none;
 }
 

@@ -4,6 +4,7 @@
 #include "actors/conversion.hpp"
 #include "actors/experiments.hpp"
 #include "actors/directory.hpp"
+#include "actors/session_experiment.hpp"
 #include "actors/system_setup.hpp"
 #include "config/settings.hpp"
 #include "net/app_context.hpp"
@@ -83,7 +84,13 @@ int run(const settings& cfg) {
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
 
   auto products = sys.spawn(catalog, io);
+  std::vector<session_experiment_actor> session_shards;
+  for (int64_t i = 0; i < cfg.experiments_session_shards; ++i)
+    session_shards.push_back(sys.spawn(
+      session_experiments, io,
+      session_experiment_settings{cfg.hmac_secret, 86400, cfg.experiments_refresh_seconds}));
   auction_settings auctions;
+  auctions.experiment_shards = session_shards;
   auctions.hmac_secret = cfg.hmac_secret;
   auctions.ranking.reserve_price = cfg.ads_reserve_price;
   auctions.refresh_seconds = cfg.ads_stats_refresh_seconds;
@@ -96,7 +103,7 @@ int run(const settings& cfg) {
                                  2.0 * static_cast<double>(cfg.rate_limit_device_per_second)};
   net::rate_limiter address_limit{static_cast<double>(cfg.rate_limit_address_per_second),
                                   2.0 * static_cast<double>(cfg.rate_limit_address_per_second)};
-  auto experiment_mappings = sys.spawn(experiments, io);
+  auto experiment_mappings = sys.spawn(experiments, io, session_shards);
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
                        &address_limit};
@@ -132,6 +139,8 @@ int run(const settings& cfg) {
                  caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
                  caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& shard : session_shards)
+    caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
   return 0;
 }
 

@@ -138,6 +138,13 @@ const std::vector<option>& options() {
      integer(&settings::ads_stats_refresh_seconds, 1, 86400)},
     {"ads.token_ttl_seconds", "tracking tokens expire after this long (default 3600)",
      integer(&settings::ads_token_ttl_seconds, 60, 7 * 86400)},
+    {"experiments.session_shards",
+     "session-experiment actors; a session always lands on the same one (default 4)",
+     integer(&settings::experiments_session_shards, 1, 1024)},
+    {"experiments.refresh_seconds",
+     "experiment mappings are re-read in the background this often; changes through the "
+     "admin API apply at once (default 60)",
+     integer(&settings::experiments_refresh_seconds, 1, 86400)},
     {"rate_limit.device_per_second",
      "public endpoints: requests per second per device_id, burst 2x; 0 = off (default 50)",
      integer(&settings::rate_limit_device_per_second, 0, 1000000)},

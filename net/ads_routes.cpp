@@ -41,14 +41,10 @@ caf::error decode(const json& j, ad_request& out) {
     return e;
   if (auto e = read_string(j, "category", false, out.category))
     return e;
-  std::string exp_key, exp_var;
-  if (auto e = read_string(j, "exp_key", false, exp_key))
+  if (auto e = read_string(j, "exp_key", false, out.exp_key))
     return e;
-  if (auto e = read_string(j, "exp_var", false, exp_var))
+  if (auto e = read_string(j, "exp_var", false, out.exp_var))
     return e;
-  if (exp_key.empty() != exp_var.empty())
-    return validation_error(exp_key.empty() ? "exp_key" : "exp_var",
-                            "exp_key and exp_var go together");
   return read_int(j, "max_ads", false, out.max_ads);
 }
 

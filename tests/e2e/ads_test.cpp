@@ -35,6 +35,7 @@ protected:
     int64_t low = 0;   // bids 600
     std::string term;  // a keyword only these campaigns have
     std::string category;
+    std::string product;  // both campaigns advertise it
   };
 
   static setup make_two_campaigns() {
@@ -52,6 +53,7 @@ protected:
     EXPECT_EQ(adv.status, 201) << adv.body;
     s.advertiser = adv.json["id"];
     auto pid = "AD_" + suffix;
+    s.product = pid;
     EXPECT_EQ(server->admin("POST", "/admin/v1/products",
                             json{{"product_id", pid}, {"product_name", "p"}, {"category", s.category}}
                               .dump())
@@ -351,6 +353,112 @@ TEST_F(Ads, RequestValidation) {
   auto r = request({{"device_id", device}, {"session_id", "s"}, {"placement", "SEARCH"},
                     {"search_term", "노트"}});
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversion) {
+  auto s = make_two_campaigns();
+  auto key = "price_" + unique_suffix();
+  auto sale = s.product + "_SALE";
+  auto created = server->admin("POST", "/admin/v1/experiments/mappings",
+                               json{{"exp_key", key},
+                                    {"exp_var", "B"},
+                                    {"original_product_id", s.product},
+                                    {"experiment_product_id", sale},
+                                    {"start_date", "2026-01-01"},
+                                    {"end_date", "2099-12-31"}}
+                                 .dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  // A mapping that has not started yet changes nothing.
+  ASSERT_EQ(server->admin("POST", "/admin/v1/experiments/mappings",
+                          json{{"exp_key", key},
+                               {"exp_var", "C"},
+                               {"original_product_id", s.product},
+                               {"experiment_product_id", s.product + "_LATER"},
+                               {"start_date", "2098-01-01"},
+                               {"end_date", "2099-12-31"}}
+                            .dump())
+              .status,
+            201);
+  const std::string buyer = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d";
+  auto session = "exp-session-" + unique_suffix();
+  auto serve = [&](const std::string& var) {
+    json body = {{"device_id", buyer}, {"session_id", session}, {"placement", "SEARCH"},
+                 {"search_term", s.term}};
+    if (!var.empty()) {
+      body["exp_key"] = key;
+      body["exp_var"] = var;
+    }
+    auto r = request(body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json;
+  };
+
+  auto b = serve("B");
+  ASSERT_EQ(b["ads"].size(), 2u) << b.dump();
+  for (auto& ad : b["ads"]) {
+    EXPECT_EQ(ad["product_id"], sale);
+    EXPECT_EQ(ad["original_product_id"], s.product);
+    EXPECT_EQ(ad["experiment_applied"], true);
+    auto claims = adserver::verify_token(ad["token"], secret, 0);
+    ASSERT_TRUE(claims);
+    EXPECT_EQ(claims->product_id, sale);
+    EXPECT_EQ(claims->original_product_id, s.product);
+  }
+  EXPECT_EQ(b["ads"][0]["campaign_id"], s.high);  // ranking and prices are untouched
+  EXPECT_EQ(adserver::verify_token(b["ads"][0]["token"], secret, 0)->price, 600);
+  for (auto var : {"C", "A", ""}) {
+    auto other = serve(var);
+    ASSERT_EQ(other["ads"].size(), 2u);
+    EXPECT_EQ(other["ads"][0]["product_id"], s.product) << var;
+    EXPECT_EQ(other["ads"][0]["experiment_applied"], false) << var;
+  }
+
+  // The session's codes are mirrored to Redis for 24 h: experiment code -> original.
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  adserver::storage::redis_connection::reply rep;
+  std::string err;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(rc.run({"GET", "experiment:mapping:" + session}, rep, err)) << err;
+    if (!rep.nil)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(rep.nil);
+  EXPECT_EQ(json::parse(rep.text), (json{{sale, s.product}}));
+  ASSERT_TRUE(rc.run({"TTL", "experiment:mapping:" + session}, rep, err)) << err;
+  EXPECT_GT(std::stoll(rep.text), 86000);
+  EXPECT_LE(std::stoll(rep.text), 86400);
+
+  // A click on the experiment ad charges the auction price; a purchase of the
+  // experiment code is attributed and reported under the original code.
+  auto ad = b["ads"][0];
+  auto click = server->call("POST", "/api/v1/ads/click",
+                            json{{"token", ad["token"]}, {"device_id", buyer}}.dump());
+  ASSERT_EQ(click.status, 200) << click.body;
+  EXPECT_EQ(click.json["charged"], true);
+  EXPECT_EQ(click.json["amount"], 600);
+  auto order = "exp-order-" + unique_suffix();
+  auto conv = server->call("POST", "/api/v1/ads/conversion",
+                           json{{"device_id", buyer},
+                                {"session_id", session},
+                                {"order_id", order},
+                                {"conversion_type", "PURCHASE"},
+                                {"products", {{{"product_id", sale}, {"revenue_amount", 39000}}}}}
+                             .dump());
+  ASSERT_EQ(conv.status, 200) << conv.body;
+  EXPECT_EQ(conv.json["products"][0]["attributed"], true);
+  EXPECT_EQ(conv.json["products"][0]["product_id"], s.product);
+  EXPECT_EQ(conv.json["products"][0]["campaign_id"], s.high);
+
+  // Deleting the mapping takes effect on the next request.
+  auto id = created.json["id"].get<int64_t>();
+  ASSERT_EQ(server->admin("DELETE", "/admin/v1/experiments/mappings/" + std::to_string(id)).status,
+            200);
+  auto after = serve("B");
+  ASSERT_EQ(after["ads"].size(), 2u);
+  EXPECT_EQ(after["ads"][0]["product_id"], s.product);
+  EXPECT_EQ(after["ads"][0]["experiment_applied"], false);
 }
 
 }  // namespace

@@ -1,0 +1,141 @@
+#include "actors/session_experiment.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/experiment_logic.hpp"
+#include "actors/slate.hpp"
+#include "storage/statements.hpp"
+
+#include <chrono>
+
+namespace adserver {
+
+namespace {
+
+using self_ptr = session_experiment_actor::stateful_pointer<session_experiment_state>;
+
+constexpr auto purge_interval = std::chrono::seconds(60);
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string mirror_key(const std::string& session_id) {
+  return "experiment:mapping:" + session_id;
+}
+
+served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappings) {
+  auto& st = self->state;
+  auto now = now_seconds();
+  auto swapped = apply_experiment(s, mappings, business_today());
+  auto& record = st.sessions[s.request.session_id];
+  if (remember_codes(record, s.request, swapped, now, st.settings.session_ttl_seconds)
+      && !record.codes.empty())
+    self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
+               session_mapping_value(record), record.expires_at - now);
+  ++st.served;
+  st.applied += static_cast<int64_t>(swapped.size());
+  return sign_slate(s, st.settings.hmac_secret);
+}
+
+void load(self_ptr self, const std::pair<std::string, std::string>& key) {
+  auto& st = self->state;
+  auto& v = st.variants[key];
+  v.loading = true;
+  auto generation = st.generation;
+  self->request(st.io.reader, caf::infinite, query_atom::value,
+                storage::experiment_variant(key.first, key.second, business_today()))
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        auto& v = st.variants[key];
+        if (generation != st.generation) {
+          // Mappings changed while this was read: what waits must see the change.
+          load(self, key);
+          return;
+        }
+        v.mappings.clear();
+        for (auto& r : rows)
+          v.mappings.push_back(storage::parse_experiment(r));
+        v.loaded_at = now_seconds();
+        v.generation = generation;
+        v.loading = false;
+        ++st.loads;
+        auto waiting = std::move(v.waiting);
+        v.waiting.clear();
+        auto mappings = v.mappings;
+        for (auto& [s, promise] : waiting)
+          promise.deliver(post_process(self, std::move(s), mappings));
+      },
+      [=](caf::error& err) {
+        auto& v = self->state.variants[key];
+        v.loading = false;
+        auto waiting = std::move(v.waiting);
+        v.waiting.clear();
+        for (auto& w : waiting)
+          w.second.deliver(err);
+      });
+}
+
+void purge_expired(session_experiment_state& st, int64_t now) {
+  for (auto it = st.sessions.begin(); it != st.sessions.end();)
+    it = it->second.expires_at <= now ? st.sessions.erase(it) : std::next(it);
+}
+
+}  // namespace
+
+session_experiment_actor::behavior_type
+session_experiments(session_experiment_actor::stateful_pointer<session_experiment_state> self,
+                    io_handles io, session_experiment_settings settings) {
+  self->state.io = std::move(io);
+  self->state.settings = std::move(settings);
+  self->delayed_send(self, purge_interval, poll_atom::value);
+  return {
+    [=](experiment_atom, slate& s) -> caf::result<served_ads> {
+      auto& st = self->state;
+      auto key = std::make_pair(s.request.exp_key, s.request.exp_var);
+      auto& v = st.variants[key];
+      auto now = now_seconds();
+      if (v.loaded_at > 0 && v.generation == st.generation) {
+        // Warm: memory only; pick up changes made elsewhere in the background.
+        if (!v.loading && now - v.loaded_at >= st.settings.refresh_seconds)
+          load(self, key);
+        return post_process(self, std::move(s), v.mappings);
+      }
+      auto promise = self->make_response_promise<served_ads>();
+      v.waiting.emplace_back(std::move(s), promise);
+      if (!v.loading)
+        load(self, key);
+      return promise;
+    },
+    [=](get_atom, const std::string& session_id) -> caf::result<session_mapping> {
+      auto& st = self->state;
+      auto it = st.sessions.find(session_id);
+      if (it == st.sessions.end() || it->second.expires_at <= now_seconds()) {
+        session_mapping none;
+        none.session_id = session_id;
+        return none;
+      }
+      return it->second;
+    },
+    [=](reload_atom) { ++self->state.generation; },
+    [=](poll_atom) {
+      purge_expired(self->state, now_seconds());
+      self->delayed_send(self, purge_interval, poll_atom::value);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      status_record r;
+      r.kind = "session-experiment";
+      r.figures = {{"sessions", static_cast<int64_t>(st.sessions.size())},
+                   {"variants", static_cast<int64_t>(st.variants.size())},
+                   {"served", st.served},
+                   {"applied", st.applied},
+                   {"loads", st.loads}};
+      return r;
+    },
+  };
+}
+
+}  // namespace adserver

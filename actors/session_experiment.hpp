@@ -1,0 +1,53 @@
+#pragma once
+// session-experiment: one shard of the sessions (session_shard() picks it).
+// Auctions delegate a slate here when the request names exp_key/exp_var; the
+// shard serves the mapped products under their experiment codes, remembers
+// per session which experiment code stands for which original (24 h,
+// mirrored to Redis experiment:mapping:{session_id}) and signs the tokens.
+// Mappings of an exp_key/exp_var are read from PostgreSQL on first use and
+// kept in memory: the warm path has no database or Redis round trip.
+#include "actors/io_handles.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace adserver {
+
+struct session_experiment_settings {
+  std::string hmac_secret;
+  int64_t session_ttl_seconds = 86400;
+  /// Mappings are re-read in the background at most this often (changes made
+  /// through this node's admin API apply at once).
+  int64_t refresh_seconds = 60;
+};
+
+struct experiment_variant {
+  experiment_mappings mappings;
+  int64_t loaded_at = 0;    // epoch seconds; 0: never loaded
+  int64_t generation = -1;  // state generation it was loaded in
+  bool loading = false;
+  std::vector<std::pair<slate, caf::typed_response_promise<served_ads>>> waiting;
+};
+
+struct session_experiment_state {
+  io_handles io;
+  session_experiment_settings settings;
+  std::map<std::pair<std::string, std::string>, experiment_variant> variants;
+  std::unordered_map<std::string, session_mapping> sessions;
+  int64_t generation = 0;  // bumped when mappings change
+  int64_t served = 0;
+  int64_t applied = 0;  // ads served under an experiment code
+  int64_t loads = 0;
+  static inline const char* name = "session-experiment";
+};
+
+session_experiment_actor::behavior_type
+session_experiments(session_experiment_actor::stateful_pointer<session_experiment_state> self,
+                    io_handles io, session_experiment_settings settings);
+
+}  // namespace adserver
