@@ -7,7 +7,9 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 
 namespace adserver {
 
@@ -49,6 +51,73 @@ void serve_waiting(self_ptr self) {
   }
 }
 
+/// Ranks the candidates, mirrors the list to Redis and serves who waited.
+void install(self_ptr self, std::vector<candidate> candidates, const std::string& today,
+             int64_t generation) {
+  auto& st = self->state;
+  st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
+  // Mirror (seed key rtb:{placement}:{category}): campaign id by score.
+  std::vector<std::string> members;
+  std::vector<double> scores;
+  for (auto& r : st.ranked) {
+    members.push_back(std::to_string(r.ad.campaign_id));
+    scores.push_back(r.score);
+  }
+  self->send(st.io.redis, zset_atom::value, rtb_key(st), std::move(members), std::move(scores));
+  // Changed while loading: answer with this, but load again next time.
+  st.loaded_day = generation == st.generation ? today : std::string{};
+  st.loaded_at = now_seconds();
+  st.loading = false;
+  ++st.loads;
+  serve_waiting(self);
+}
+
+/// The category whose CTR baseline applies to a candidate here: the
+/// requested one on CATEGORY pages, else its product's.
+const std::string& baseline_category(const auction_state& st, const candidate& c) {
+  return st.placement == "CATEGORY" ? st.category : c.product_category;
+}
+
+/// Sets each candidate's baseline from Redis defense:category:{path}:ctr
+/// (most specific path first); the configured default where none is set or
+/// Redis cannot answer. Then installs them.
+void with_baselines(self_ptr self, std::vector<candidate> candidates, std::string today,
+                    int64_t generation) {
+  auto& st = self->state;
+  std::vector<std::string> keys;
+  for (auto& c : candidates)
+    for (auto& k : baseline_keys(baseline_category(st, c)))
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        keys.push_back(k);
+  auto fallback = st.settings.ranking.baseline_ctr;
+  if (keys.empty()) {
+    for (auto& c : candidates)
+      c.baseline_ctr = fallback;
+    install(self, std::move(candidates), today, generation);
+    return;
+  }
+  auto shared = std::make_shared<std::vector<candidate>>(std::move(candidates));
+  self->request(st.io.redis, std::chrono::seconds(1), get_atom::value, keys)
+    .then(
+      [=](const std::vector<std::string>& values) {
+        auto& st = self->state;
+        for (auto& c : *shared) {
+          std::vector<std::string> mine;
+          for (auto& k : baseline_keys(baseline_category(st, c))) {
+            auto at = std::find(keys.begin(), keys.end(), k) - keys.begin();
+            mine.push_back(at < static_cast<long>(values.size()) ? values[at] : std::string{});
+          }
+          c.baseline_ctr = pick_baseline(mine, fallback);
+        }
+        install(self, std::move(*shared), today, generation);
+      },
+      [=](caf::error&) {
+        for (auto& c : *shared)
+          c.baseline_ctr = fallback;
+        install(self, std::move(*shared), today, generation);
+      });
+}
+
 void load(self_ptr self) {
   auto& st = self->state;
   st.loading = true;
@@ -62,26 +131,10 @@ void load(self_ptr self) {
         std::vector<candidate> candidates;
         for (auto& row : rows) {
           auto c = storage::parse_auction_row(row);
-          c.baseline_ctr = st.settings.ranking.baseline_ctr;
           if (targets(c, st.placement, st.category, st.search_term))
             candidates.push_back(std::move(c));
         }
-        st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
-        // Mirror (seed key rtb:{placement}:{category}): campaign id by score.
-        std::vector<std::string> members;
-        std::vector<double> scores;
-        for (auto& r : st.ranked) {
-          members.push_back(std::to_string(r.ad.campaign_id));
-          scores.push_back(r.score);
-        }
-        self->send(st.io.redis, zset_atom::value, rtb_key(st), std::move(members),
-                   std::move(scores));
-        // Changed while loading: answer with this, but load again next time.
-        st.loaded_day = generation == st.generation ? today : std::string{};
-        st.loaded_at = now_seconds();
-        st.loading = false;
-        ++st.loads;
-        serve_waiting(self);
+        with_baselines(self, std::move(candidates), today, generation);
       },
       [=](caf::error& err) {
         auto& st = self->state;

@@ -54,8 +54,10 @@ using pg_reader_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Redis mirror writer: pipelined SETs; remembers what it could not write and
-/// replays it when Redis returns.
+/// replays it when Redis returns. Also reads reference values (never money).
 using redis_actor = caf::typed_actor<
+  // MGET: values aligned with the keys, "" where missing; UNAVAILABLE while down.
+  caf::replies_to<get_atom, std::vector<std::string>>::with<std::vector<std::string>>,
   // SET key value [EX ttl_seconds when > 0]; last value per key wins.
   caf::reacts_to<set_atom, std::string, std::string, int64_t>,
   // Replace a sorted set atomically (members, scores); last one per key wins.

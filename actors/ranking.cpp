@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace adserver {
 
@@ -96,6 +97,29 @@ std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
 
 int64_t expected_cost(const ranked_ad& ad) {
   return static_cast<int64_t>(std::ceil(static_cast<double>(ad.price) * ad.pctr - 1e-9));
+}
+
+std::vector<std::string> baseline_keys(const std::string& category) {
+  std::vector<std::string> out;
+  auto path = category;
+  while (!path.empty()) {
+    out.push_back("defense:category:" + path + ":ctr");
+    auto slash = path.rfind('/');
+    path = slash == std::string::npos ? std::string{} : path.substr(0, slash);
+  }
+  return out;
+}
+
+double pick_baseline(const std::vector<std::string>& values, double fallback) {
+  for (auto& v : values) {
+    if (v.empty())
+      continue;
+    char* end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    if (end != v.c_str() && *end == '\0' && std::isfinite(x) && x > 0 && x <= 1)
+      return x;
+  }
+  return fallback;
 }
 
 }  // namespace adserver

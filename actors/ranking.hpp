@@ -18,7 +18,7 @@ struct ranking_params {
   double alpha = 1.0;
   double prior_impressions = 1000.0;
   int64_t reserve_price = 10;  // won
-  double baseline_ctr = 0.01;  // until per-category baselines are loaded
+  double baseline_ctr = 0.01;  // where no category baseline is set in Redis
 };
 
 struct candidate {
@@ -38,6 +38,7 @@ struct candidate {
   // Targeting.
   std::vector<std::string> categories;
   std::vector<std::string> keywords;
+  std::string product_category;  // ad_products_meta.category of its product
 };
 
 struct ranked_ad {
@@ -71,6 +72,14 @@ bool targets(const candidate& c, const std::string& placement, const std::string
 /// and the rest re-ranked until every ranked ad is eligible.
 std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
                                      const ranking_params& params);
+
+/// Redis keys of the CTR baselines for a category path, most specific first:
+/// "a/b" -> defense:category:a/b:ctr, defense:category:a:ctr.
+std::vector<std::string> baseline_keys(const std::string& category);
+
+/// The first value of `values` (aligned with `keys`) that is a CTR in (0, 1];
+/// `fallback` when none is.
+double pick_baseline(const std::vector<std::string>& values, double fallback);
 
 /// Expected cost of showing an ad (price x pCTR), rounded up to whole won.
 int64_t expected_cost(const ranked_ad& ad);

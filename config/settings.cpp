@@ -138,6 +138,19 @@ const std::vector<option>& options() {
      integer(&settings::ads_stats_refresh_seconds, 1, 86400)},
     {"ads.token_ttl_seconds", "tracking tokens expire after this long (default 3600)",
      integer(&settings::ads_token_ttl_seconds, 60, 7 * 86400)},
+    {"ads.baseline_ctr",
+     "CTR a new campaign starts from where Redis has no defense:category:{path}:ctr "
+     "(default 0.01)",
+     [](settings& s, const std::string& v, std::string& why) {
+       char* end = nullptr;
+       double x = std::strtod(v.c_str(), &end);
+       if (v.empty() || *end != '\0' || !(x > 0 && x <= 1)) {
+         why = "must be a number above 0 and at most 1";
+         return false;
+       }
+       s.ads_baseline_ctr = x;
+       return true;
+     }},
     {"experiments.session_shards",
      "session-experiment actors; a session always lands on the same one (default 4)",
      integer(&settings::experiments_session_shards, 1, 1024)},

@@ -1,5 +1,6 @@
 #include "storage/redis_actor.hpp"
 
+#include "actors/errors.hpp"
 #include "storage/redis_connection.hpp"
 
 #include <chrono>
@@ -72,6 +73,32 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
   self->state.settings = settings;
   self->state.conn = std::make_shared<redis_connection>(settings.host, settings.port, 500);
   return {
+    [=](get_atom, std::vector<std::string>& keys) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      if (keys.empty())
+        return std::vector<std::string>{};
+      // While down, answer at once: readers have defaults, and a connect
+      // attempt per read would stall the writes queued behind it.
+      if (st.down)
+        return make_error(ec::unavailable, "redis is unreachable");
+      std::string err;
+      if (!st.conn->connected() && !st.conn->connect().empty())
+        err = "redis is unreachable";
+      redis_connection::command cmd{"MGET"};
+      cmd.insert(cmd.end(), keys.begin(), keys.end());
+      redis_connection::reply rep;
+      if (err.empty() && st.conn->run(cmd, rep, err)) {
+        if (!rep.ok)
+          return make_error(ec::unavailable, "redis refused the read: " + rep.text);
+        ++st.reads;
+        rep.elements.resize(keys.size());
+        return std::move(rep.elements);
+      }
+      st.down = true;
+      ++st.failures;
+      self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
+      return make_error(ec::unavailable, "redis read failed: " + err);
+    },
     [=](set_atom, std::string& key, std::string& value, int64_t ttl) {
       auto& st = self->state;
       st.pending[std::move(key)] = {std::move(value), ttl};
@@ -117,6 +144,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
       r.kind = "redis-writer";
       r.figures = {{"connected", st.down ? 0 : 1},
                    {"writes", st.writes},
+                   {"reads", st.reads},
                    {"failures", st.failures},
                    {"resyncs", st.resyncs},
                    {"pending_keys", static_cast<int64_t>(st.pending.size()

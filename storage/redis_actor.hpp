@@ -36,6 +36,7 @@ struct redis_state {
   bool flush_scheduled = false;
   bool down = false;
   int64_t writes = 0;
+  int64_t reads = 0;
   int64_t failures = 0;
   int64_t resyncs = 0;
   static inline const char* name = "redis-writer";

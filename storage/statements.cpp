@@ -109,9 +109,10 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "SELECT c.id, c.advertiser_id, c.product_id, b.bid_price, c.daily_budget, c.total_budget,"
    "  c.target_categories::text, c.target_keywords::text, coalesce(bal.current_balance, 0),"
    "  coalesce(d.spent, 0), coalesce(s.spent_total, 0), coalesce(st.impressions, 0),"
-   "  coalesce(st.clicks, 0)"
+   "  coalesce(st.clicks, 0), coalesce(p.category, '')"
    " FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_stats st ON st.campaign_id = c.id"
+   " LEFT JOIN ad_products_meta p ON p.product_id = c.product_id"
    " JOIN ad_placement_bids b ON b.campaign_id = c.id AND b.placement = $1 AND b.activated = 1"
    " JOIN ad_advertisers a ON a.id = c.advertiser_id AND a.activated = 1"
    " LEFT JOIN ad_balances bal ON bal.advertiser_id = c.advertiser_id"
@@ -368,6 +369,7 @@ candidate parse_auction_row(const pg_row& row) {
   x.spent_total = to_int(row.at(10));
   x.impressions = to_int(row.at(11));
   x.clicks = to_int(row.at(12));
+  x.product_category = row.at(13);
   return x;
 }
 

@@ -83,6 +83,48 @@ protected:
     return s;
   }
 
+  static int64_t new_advertiser(int64_t balance) {
+    auto adv = server->admin("POST", "/admin/v1/advertisers",
+                             json{{"advertiser_name", "Ads"},
+                                  {"business_number", unique_business_number()},
+                                  {"email", "ads@test.example"},
+                                  {"business_type", "RETAIL"},
+                                  {"initial_balance", balance}}
+                               .dump());
+    EXPECT_EQ(adv.status, 201) << adv.body;
+    return adv.json.value("id", int64_t{0});
+  }
+
+  static void new_product(const std::string& product_id, const std::string& category) {
+    auto r = server->admin(
+      "POST", "/admin/v1/products",
+      json{{"product_id", product_id}, {"product_name", "p"}, {"category", category}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+  }
+
+  /// An ACTIVE campaign bidding `bid` on SEARCH for `keyword`.
+  static int64_t new_search_campaign(int64_t advertiser, const std::string& product,
+                                     const std::string& keyword, int64_t bid) {
+    auto c = server->admin("POST", "/admin/v1/campaigns",
+                           json{{"advertiser_id", advertiser},
+                                {"campaign_name", "c"},
+                                {"product_id", product},
+                                {"start_date", "2026-01-01"},
+                                {"end_date", "2099-01-01"},
+                                {"daily_budget", 50000},
+                                {"total_budget", 90000},
+                                {"targeting", {{"keywords", {keyword}}}},
+                                {"bids", {{"SEARCH", bid}}}}
+                             .dump());
+    EXPECT_EQ(c.status, 201) << c.body;
+    int64_t id = c.json.value("id", int64_t{0});
+    EXPECT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
+                            R"({"status":"ACTIVE"})")
+                .status,
+              200);
+    return id;
+  }
+
   static http_result request(json body) {
     return server->call("POST", "/api/v1/ads/request", body.dump());
   }
@@ -459,6 +501,34 @@ TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversio
   ASSERT_EQ(after["ads"].size(), 2u);
   EXPECT_EQ(after["ads"][0]["product_id"], s.product);
   EXPECT_EQ(after["ads"][0]["experiment_applied"], false);
+}
+
+TEST_F(Ads, CategoryBaselinesFromRedisSetWhereNewCampaignsStart) {
+  auto suffix = unique_suffix();
+  auto term = "baseline" + suffix;
+  auto plain = "plain" + suffix;
+  auto hot = "hot" + suffix;
+  // The phone category clicks five times as often as the default 0.01; set on
+  // the parent path, it applies to hot/phones too.
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  adserver::storage::redis_connection::reply rep;
+  std::string err;
+  ASSERT_TRUE(rc.run({"SET", "defense:category:" + hot + ":ctr", "0.05"}, rep, err)) << err;
+  ASSERT_TRUE(rc.run({"SET", "defense:category:" + plain + ":ctr", "not a number"}, rep, err));
+  auto adv = new_advertiser(100000);
+  new_product("PLAIN_" + suffix, plain + "/cables");
+  new_product("HOT_" + suffix, hot + "/phones");
+  auto cables = new_search_campaign(adv, "PLAIN_" + suffix, term, 900);
+  auto phones = new_search_campaign(adv, "HOT_" + suffix, term, 600);
+  auto res = search(term);
+  ASSERT_EQ(res["ads"].size(), 2u) << res.dump();
+  // 600 x 0.05 = 30 beats 900 x 0.01 = 9; it pays ceil(9 / 0.05) = 180.
+  EXPECT_EQ(res["ads"][0]["campaign_id"], phones);
+  EXPECT_EQ(res["ads"][1]["campaign_id"], cables);
+  auto first = adserver::verify_token(res["ads"][0]["token"], secret, 0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->price, 180);
 }
 
 }  // namespace

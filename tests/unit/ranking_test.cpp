@@ -84,3 +84,28 @@ TEST(Ranking, ExpectedCostRoundsUp) {
   a.pctr = 0.0123;
   EXPECT_EQ(expected_cost(a), 13);
 }
+
+TEST(Ranking, BaselineKeysWalkUpTheCategoryPath) {
+  EXPECT_EQ(baseline_keys("a/b/c"),
+            (std::vector<std::string>{"defense:category:a/b/c:ctr", "defense:category:a/b:ctr",
+                                      "defense:category:a:ctr"}));
+  EXPECT_TRUE(baseline_keys("").empty());
+}
+
+TEST(Ranking, PickBaselineTakesTheMostSpecificValidCtr) {
+  EXPECT_DOUBLE_EQ(pick_baseline({"", "0.03", "0.05"}, 0.01), 0.03);
+  EXPECT_DOUBLE_EQ(pick_baseline({"abc", "0", "1.5", "0.02x", "nan", "0.04"}, 0.01), 0.04);
+  EXPECT_DOUBLE_EQ(pick_baseline({}, 0.01), 0.01);
+  EXPECT_DOUBLE_EQ(pick_baseline({"-0.2"}, 0.01), 0.01);
+}
+
+TEST(Ranking, AHigherCategoryBaselineLiftsANewCampaign) {
+  ranking_params p;
+  auto a = make(1, 900);
+  auto b = make(2, 600);
+  a.baseline_ctr = 0.01;
+  b.baseline_ctr = 0.05;  // its category clicks five times as often
+  auto r = rank_and_price({a, b}, p);
+  EXPECT_EQ(r[0].ad.campaign_id, 2);
+  EXPECT_EQ(r[0].price, 180);  // ceil(900 * 0.01 / 0.05)
+}
