@@ -171,6 +171,17 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
       fail);
 }
 
+/// The auction of `key`, spawned on first use.
+auction_actor auction_for(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto it = st.auctions.find(key);
+  if (it != st.auctions.end())
+    return it->second;
+  auto a = self->spawn(auction, key, st.auctions_config, st.io);
+  st.auctions.emplace(key, a);
+  return a;
+}
+
 }  // namespace
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
@@ -241,13 +252,12 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       return promise;
     },
     [=](auction_atom, const std::string& key) -> caf::result<auction_actor> {
-      auto& st = self->state;
-      auto it = st.auctions.find(key);
-      if (it != st.auctions.end())
-        return it->second;
-      auto a = self->spawn(auction, key, st.auctions_config, st.io);
-      st.auctions.emplace(key, a);
-      return a;
+      return auction_for(self, key);
+    },
+    [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
+      // One hop fewer than handing out the auction: it answers the caller.
+      return self->delegate(auction_for(self, auction_key(req)), serve_atom::value,
+                            std::move(req));
     },
     [=](reload_atom) {
       for (auto& [key, a] : self->state.auctions)

@@ -177,6 +177,8 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
   // The auction for a key such as "HOME:" or "CATEGORY:a/b" or "SEARCH:term".
   caf::replies_to<auction_atom, std::string>::with<auction_actor>,
+  // Serve an ad request: delegated to its auction, which answers the caller.
+  caf::replies_to<serve_atom, ad_request>::with<served_ads>,
   // Something auctions rank on changed: every auction rebuilds.
   caf::reacts_to<reload_atom>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.

@@ -13,6 +13,13 @@ request = function()
   return wrk.format("POST", "/api/v1/ads/request", {["Content-Type"] = "application/json"}, body)
 end
 
+-- PACE_MS > 0: each connection waits that long between requests (paced
+-- clients: latency at a given rate instead of a saturating closed loop).
+local pace = tonumber(os.getenv("PACE_MS") or "0")
+if pace > 0 then
+  delay = function() return pace end
+end
+
 local non200 = 0
 response = function(status, headers, body)
   if status ~= 200 then non200 = non200 + 1 end
