@@ -254,6 +254,17 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     [=](auction_atom, const std::string& key) -> caf::result<auction_actor> {
       return auction_for(self, key);
     },
+    [=](click_atom, click_request& click) -> caf::result<click_result> {
+      auto& st = self->state;
+      if (auto it = st.ledgers.find(click.advertiser_id); it != st.ledgers.end())
+        return self->delegate(it->second, click_atom::value, std::move(click));
+      auto promise = self->make_response_promise<click_result>();
+      self->request(directory_actor{self}, caf::infinite, ledger_atom::value, click.advertiser_id)
+        .then(
+          [=](ledger_actor& l) mutable { promise.delegate(l, click_atom::value, click); },
+          [=](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       // One hop fewer than handing out the auction: it answers the caller.
       return self->delegate(auction_for(self, auction_key(req)), serve_atom::value,

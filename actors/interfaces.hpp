@@ -177,6 +177,9 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
   // The auction for a key such as "HOME:" or "CATEGORY:a/b" or "SEARCH:term".
   caf::replies_to<auction_atom, std::string>::with<auction_actor>,
+  // Charge a click: delegated to the advertiser's ledger (activated on first
+  // use), which answers the caller.
+  caf::replies_to<click_atom, click_request>::with<click_result>,
   // Serve an ad request: delegated to its auction, which answers the caller.
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
   // Something auctions rank on changed: every auction rebuilds.

@@ -15,11 +15,16 @@ if pace > 0 then
   delay = function() return pace end
 end
 
-local non200 = 0
+-- Each wrk thread has its own Lua state: count there, sum in done().
+non200 = 0
+all_threads = {}
+setup = function(thread) table.insert(all_threads, thread) end
 response = function(status, headers, body)
   if status ~= 200 then non200 = non200 + 1 end
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("non-200 responses: %d\n", non200))
+  local total = 0
+  for _, t in ipairs(all_threads) do total = total + t:get("non200") end
+  io.write(string.format("non-200 responses: %d\n", total))
 end

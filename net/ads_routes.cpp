@@ -231,17 +231,22 @@ void add_ads_routes(router& r, const app_context& app) {
                         c.product_id, c.original_product_id,      c.price,
                         c.bid,        c.device_id, session_id,    c.placement,
                         c.search_term, c.category};
-    ask_entity<ledger_actor, click_result>(
-      app, ledger_atom::value, c.advertiser_id, respond,
-      [](const click_result& r) {
-        json body = {{"charged", r.charged},
-                     {"amount", r.amount},
-                     {"remaining_balance", r.remaining_balance}};
-        if (!r.reason.empty())
-          body["reason"] = r.reason;
-        return json_reply(200, body);
-      },
-      click_atom::value, click);
+    auto directory = app.directory;
+    // Untimed like ad requests: the ledger answers once the charge has
+    // committed or failed, and pg-writer reports failures itself.
+    app.bridge->run([=](caf::event_based_actor* self) {
+      self->request(directory, caf::infinite, click_atom::value, click)
+        .then(
+          [=](const click_result& r) {
+            json body = {{"charged", r.charged},
+                         {"amount", r.amount},
+                         {"remaining_balance", r.remaining_balance}};
+            if (!r.reason.empty())
+              body["reason"] = r.reason;
+            respond(json_reply(200, body));
+          },
+          [=](caf::error& err) { respond(error_reply(err)); });
+    });
   });
 }
 
