@@ -28,6 +28,20 @@ std::string rtb_key(const auction_state& st) {
   return "rtb:" + st.placement + ":" + (rest.empty() ? std::string{"all"} : rest);
 }
 
+/// Does this auction hold the campaign, or could it after the change?
+bool may_hold(const auction_state& st, const campaign_record& c) {
+  for (auto& held : st.candidates)
+    if (held.campaign_id == c.id)
+      return true;
+  auto bid = c.bids.find(st.placement);
+  if (c.status != "ACTIVE" || !c.audit.activated || bid == c.bids.end() || bid->second <= 0)
+    return false;
+  candidate as_candidate;
+  as_candidate.categories = c.categories;
+  as_candidate.keywords = c.keywords;
+  return targets(as_candidate, st.placement, st.category, st.search_term);
+}
+
 /// The shard that finishes an experiment request; null when none applies.
 const session_experiment_actor* experiment_shard(const auction_state& st, const ad_request& req) {
   auto& shards = st.settings.experiment_shards;
@@ -51,11 +65,10 @@ void serve_waiting(self_ptr self) {
   }
 }
 
-/// Ranks the candidates, mirrors the list to Redis and serves who waited.
-void install(self_ptr self, std::vector<candidate> candidates, const std::string& today,
-             int64_t generation) {
+/// Ranks the candidates and mirrors the list to Redis.
+void rerank(self_ptr self) {
   auto& st = self->state;
-  st.ranked = rank_eligible(std::move(candidates), st.settings.ranking);
+  st.ranked = rank_eligible(st.candidates, st.settings.ranking);
   // Mirror (seed key rtb:{placement}:{category}): campaign id by score.
   std::vector<std::string> members;
   std::vector<double> scores;
@@ -64,6 +77,14 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
     scores.push_back(r.score);
   }
   self->send(st.io.redis, zset_atom::value, rtb_key(st), std::move(members), std::move(scores));
+}
+
+/// Takes freshly loaded candidates and serves who waited.
+void install(self_ptr self, std::vector<candidate> candidates, const std::string& today,
+             int64_t generation) {
+  auto& st = self->state;
+  st.candidates = std::move(candidates);
+  rerank(self);
   // Changed while loading: answer with this, but load again next time.
   st.loaded_day = generation == st.generation ? today : std::string{};
   st.loaded_at = now_seconds();
@@ -182,9 +203,25 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         load(self);
       return promise;
     },
-    [=](reload_atom) {
-      self->state.loaded_day.clear();
-      ++self->state.generation;
+    [=](money_atom, const advertiser_money& money) {
+      auto& st = self->state;
+      if (st.loading) {
+        // The load in flight may have read the money before this change.
+        ++st.generation;
+        return;
+      }
+      if (apply_money(st.candidates, money)) {
+        ++st.reranks;
+        rerank(self);
+      }
+    },
+    [=](campaign_atom, const campaign_record& changed) {
+      auto& st = self->state;
+      // While loading, the rows in flight may predate the change: load again.
+      if (st.loading || may_hold(st, changed)) {
+        st.loaded_day.clear();
+        ++st.generation;
+      }
     },
     [=](status_atom) {
       auto& st = self->state;
@@ -193,7 +230,8 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       r.key = st.placement + ":" + st.category + st.search_term;
       r.figures = {{"ranked", static_cast<int64_t>(st.ranked.size())},
                    {"served", st.served},
-                   {"loads", st.loads}};
+                   {"loads", st.loads},
+                   {"reranks", st.reranks}};
       return r;
     },
   };

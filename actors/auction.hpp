@@ -1,7 +1,8 @@
 #pragma once
 // auction: one per placement:category (SEARCH: per normalized term). The
 // first request loads the candidates from PostgreSQL; after that requests are
-// served from memory until something they rank on changes (reload).
+// served from memory. Money changes arrive as messages and re-rank in memory;
+// a change of a campaign it holds or may hold makes it load again.
 #include "actors/io_handles.hpp"
 #include "actors/ranking.hpp"
 
@@ -25,14 +26,16 @@ struct auction_state {
   std::string search_term;
   auction_settings settings;
   io_handles io;
+  std::vector<candidate> candidates;  // targeted, eligible or not: money updates re-rank them
   std::vector<ranked_ad> ranked;
   std::string loaded_day;  // empty: not loaded
   int64_t loaded_at = 0;    // epoch seconds of the last load
   bool loading = false;
-  int64_t generation = 0;  // bumped by reload; a load started before is stale
+  int64_t generation = 0;  // bumped by campaign changes; a load started before is stale
   std::vector<std::pair<ad_request, caf::typed_response_promise<served_ads>>> waiting;
   int64_t served = 0;
   int64_t loads = 0;
+  int64_t reranks = 0;  // in memory, on money changes
   static inline const char* name = "auction";
 };
 

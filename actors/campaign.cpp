@@ -35,7 +35,7 @@ void write_then(self_ptr self, std::vector<pg_statement> unit,
         on_commit(st, results);
         ++st.changes;
         self->send(st.io.kafka, publish_atom::value, campaign_event(event_type, st.campaign, who));
-        self->send(st.directory, reload_atom::value);
+        self->send(st.directory, campaign_atom::value, st.campaign);
         promise.deliver(st.campaign);
       },
       [=](caf::error& err) mutable { promise.deliver(err); });

@@ -270,9 +270,13 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       return self->delegate(auction_for(self, auction_key(req)), serve_atom::value,
                             std::move(req));
     },
-    [=](reload_atom) {
+    [=](money_atom, const advertiser_money& money) {
       for (auto& [key, a] : self->state.auctions)
-        self->send(a, reload_atom::value);
+        self->send(a, money_atom::value, money);
+    },
+    [=](campaign_atom, const campaign_record& changed) {
+      for (auto& [key, a] : self->state.auctions)
+        self->send(a, campaign_atom::value, changed);
     },
     [=](track_atom, int64_t campaign_id, int64_t impressions, int64_t clicks) {
       auto& st = self->state;

@@ -36,6 +36,7 @@ using track_atom = caf::atom_constant<caf::atom("track")>;
 using zset_atom = caf::atom_constant<caf::atom("zset")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using experiment_atom = caf::atom_constant<caf::atom("experiment")>;
+using money_atom = caf::atom_constant<caf::atom("money")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -144,8 +145,11 @@ using session_experiment_actor = caf::typed_actor<
 using auction_actor = caf::typed_actor<
   // The best eligible ads for a request, ranked and priced, with tokens.
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
-  // Campaigns, bids, status or money changed: rebuild on the next request.
-  caf::reacts_to<reload_atom>,
+  // An advertiser's money changed: update its candidates, re-rank in memory.
+  caf::reacts_to<money_atom, advertiser_money>,
+  // A campaign changed: if this auction holds or may hold it, rebuild from
+  // PostgreSQL before answering the next request.
+  caf::reacts_to<campaign_atom, campaign_record>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Conversions: attribution to the device's last click, counted once per order.
@@ -182,8 +186,10 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<click_atom, click_request>::with<click_result>,
   // Serve an ad request: delegated to its auction, which answers the caller.
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
-  // Something auctions rank on changed: every auction rebuilds.
-  caf::reacts_to<reload_atom>,
+  // An advertiser's money changed (from its ledger): passed on to the auctions.
+  caf::reacts_to<money_atom, advertiser_money>,
+  // A campaign changed (from the campaign actor): passed on to the auctions.
+  caf::reacts_to<campaign_atom, campaign_record>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.
   caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
   caf::replies_to<status_atom>::with<status_record>>;

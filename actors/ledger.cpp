@@ -46,6 +46,21 @@ void mirror_balance(self_ptr self, int64_t balance) {
 
 void reload(self_ptr self);
 
+/// Tells the auctions (through the directory) what this advertiser can pay now.
+void publish_money(self_ptr self) {
+  auto& st = self->state;
+  advertiser_money m;
+  m.advertiser_id = st.advertiser.id;
+  m.balance = st.advertiser.balance;
+  m.active = st.advertiser.audit.activated;
+  auto today = business_today();
+  for (auto& [id, spend] : st.campaigns) {
+    spend = roll_to_day(spend, today);
+    m.campaigns.push_back(spend);
+  }
+  self->send(st.directory, money_atom::value, std::move(m));
+}
+
 void settle(self_ptr self) {
   auto& st = self->state;
   --st.inflight;
@@ -83,7 +98,7 @@ void reload(self_ptr self) {
               st.recovering = false;
               ++st.reloads;
               mirror_balance(self, st.advertiser.balance);
-              self->send(st.directory, reload_atom::value);
+              publish_money(self);
               auto waiting = std::move(st.waiting);
               st.waiting.clear();
               for (auto& f : waiting)
@@ -147,7 +162,7 @@ void change_balance(self_ptr self, balance_change change, principal who,
           r.balance_after = plan->balance_after;
           r.history_id = storage::to_int(results[0][0][0]);
           mirror_balance(self, plan->balance_after);
-          self->send(st.directory, reload_atom::value);
+          publish_money(self);
           promise.deliver(r);
         }
         settle(self);
@@ -264,7 +279,7 @@ void charge_click(self_ptr self, click_request click,
                      duplicate_window_seconds);
           // Re-rank only when this advertiser may no longer afford its ads.
           if (near_limit)
-            self->send(st.directory, reload_atom::value);
+            publish_money(self);
           finish_click(self, click, result);
           promise.deliver(result);
         }
@@ -331,7 +346,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
             st.advertiser.audit = rec.audit;
             st.advertiser.status = rec.status;
             rec.balance = st.advertiser.balance;
-            self->send(st.directory, reload_atom::value);
+            publish_money(self);
             promise.deliver(rec);
           },
           [=](caf::error& err) mutable { promise.deliver(err); });

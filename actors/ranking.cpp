@@ -99,6 +99,33 @@ int64_t expected_cost(const ranked_ad& ad) {
   return static_cast<int64_t>(std::ceil(static_cast<double>(ad.price) * ad.pctr - 1e-9));
 }
 
+bool apply_money(std::vector<candidate>& candidates, const advertiser_money& money) {
+  bool changed = false;
+  if (!money.active) {
+    auto before = candidates.size();
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                    [&](const candidate& c) {
+                                      return c.advertiser_id == money.advertiser_id;
+                                    }),
+                     candidates.end());
+    return candidates.size() != before;
+  }
+  for (auto& c : candidates) {
+    if (c.advertiser_id != money.advertiser_id)
+      continue;
+    c.balance = money.balance;
+    for (auto& spend : money.campaigns)
+      if (spend.campaign_id == c.campaign_id) {
+        c.spent_today = spend.spent_today;
+        c.spent_total = spend.spent_total;
+        c.daily_budget = spend.daily_budget;
+        c.total_budget = spend.total_budget;
+      }
+    changed = true;
+  }
+  return changed;
+}
+
 std::vector<std::string> baseline_keys(const std::string& category) {
   std::vector<std::string> out;
   auto path = category;

@@ -8,6 +8,8 @@
 //            next ad's score translated into rank n's units (generalized
 //            second price); the last ranked ad pays the reserve; never above
 //            its own bid, never below the reserve unless its bid is.
+#include "actors/types.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,6 +74,10 @@ bool targets(const candidate& c, const std::string& placement, const std::string
 /// and the rest re-ranked until every ranked ad is eligible.
 std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
                                      const ranking_params& params);
+
+/// Applies an advertiser's current money to its candidates (drops them when
+/// the advertiser is no longer active); true when any candidate changed.
+bool apply_money(std::vector<candidate>& candidates, const advertiser_money& money);
 
 /// Redis keys of the CTR baselines for a category path, most specific first:
 /// "a/b" -> defense:category:a/b:ctr, defense:category:a:ctr.

@@ -16,6 +16,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<campaign_spend>("campaign_spend");
   cfg.add_message_type<std::vector<campaign_spend>>("std::vector<campaign_spend>");
   cfg.add_message_type<balance_view>("balance_view");
+  cfg.add_message_type<advertiser_money>("advertiser_money");
   cfg.add_message_type<product_record>("product_record");
   cfg.add_message_type<placement_bids>("placement_bids");
   cfg.add_message_type<campaign_record>("campaign_record");

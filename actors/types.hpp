@@ -93,6 +93,20 @@ typename Inspector::result_type inspect(Inspector& f, campaign_spend& x) {
            x.total_budget, x.spent_today, x.spent_total, x.day);
 }
 
+/// An advertiser's money as its ledger knows it after a change: auctions
+/// re-rank on it in memory (no database read).
+struct advertiser_money {
+  int64_t advertiser_id = 0;
+  int64_t balance = 0;
+  bool active = true;
+  std::vector<campaign_spend> campaigns;  // rolled to today
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, advertiser_money& x) {
+  return f(caf::meta::type_name("advertiser_money"), x.advertiser_id, x.balance, x.active,
+           x.campaigns);
+}
+
 struct balance_view {
   int64_t advertiser_id = 0;
   int64_t balance = 0;

@@ -12,7 +12,18 @@ namespace {
 
 constexpr size_t max_pipeline = 1024;
 
-/// Writes pending keys; false when Redis is unreachable.
+/// Errors Redis gives while it cannot serve yet (still loading its AOF after
+/// a restart, busy script, failover): retry later rather than drop the value.
+bool transient(const redis_connection::reply& r) {
+  if (r.ok)
+    return false;
+  for (auto prefix : {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"})
+    if (r.text.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+/// Writes pending keys; false when Redis is unreachable or not ready.
 bool write_pending(redis_state& st) {
   if (!st.conn->connected() && !st.conn->connect().empty())
     return false;
@@ -35,6 +46,9 @@ bool write_pending(redis_state& st) {
     std::string err;
     if (!st.conn->pipeline(cmds, replies, err))
       return false;
+    for (auto& r : replies)
+      if (transient(r))
+        return false;
     ++st.writes;
     st.pending_zsets.erase(it);
   }
@@ -55,6 +69,9 @@ bool write_pending(redis_state& st) {
     std::string err;
     if (!st.conn->pipeline(cmds, replies, err))
       return false;
+    for (auto& r : replies)
+      if (transient(r))
+        return false;  // nothing dropped: the whole batch is written again
     for (size_t i = 0; i < keys.size(); ++i) {
       if (replies[i].ok)
         ++st.writes;

@@ -213,6 +213,30 @@ TEST_F(Ads, ChangesReRankAtOnce) {
               .status,
             200);
   EXPECT_EQ(search(s.term)["ads"].size(), 0u);
+  // A top-up brings it back at once.
+  ASSERT_EQ(server->admin("PUT", "/admin/v1/advertisers/" + std::to_string(s.advertiser) + "/balance",
+                          R"({"action":"charge","amount":5000})")
+              .status,
+            200);
+  EXPECT_EQ(search(s.term)["ads"].size(), 1u);
+  // So does resuming the paused campaign; new bids re-price at once.
+  ASSERT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(s.high) + "/status",
+                          R"({"status":"ACTIVE"})")
+              .status,
+            200);
+  ASSERT_EQ(server->admin("PUT", "/admin/v1/campaigns/" + std::to_string(s.high) + "/bids",
+                          R"({"SEARCH":700})")
+              .status,
+            200);
+  res = search(s.term);
+  ASSERT_EQ(res["ads"].size(), 2u);
+  EXPECT_EQ(res["ads"][0]["campaign_id"], s.high);
+  EXPECT_EQ(adserver::verify_token(res["ads"][0]["token"], secret, 0)->price, 600);
+  EXPECT_EQ(adserver::verify_token(res["ads"][0]["token"], secret, 0)->bid, 700);
+  // Deleting the advertiser takes all its campaigns out.
+  ASSERT_EQ(server->admin("DELETE", "/admin/v1/advertisers/" + std::to_string(s.advertiser)).status,
+            200);
+  EXPECT_EQ(search(s.term)["ads"].size(), 0u);
 }
 
 TEST_F(Ads, ImpressionVerifiesTheTokenAndPublishes) {

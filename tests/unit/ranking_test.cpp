@@ -109,3 +109,35 @@ TEST(Ranking, AHigherCategoryBaselineLiftsANewCampaign) {
   EXPECT_EQ(r[0].ad.campaign_id, 2);
   EXPECT_EQ(r[0].price, 180);  // ceil(900 * 0.01 / 0.05)
 }
+
+TEST(Ranking, MoneyUpdatesTheAdvertisersCandidatesOnly) {
+  auto a = make(1, 900);
+  a.advertiser_id = 7;
+  auto b = make(2, 600);
+  b.advertiser_id = 8;
+  b.balance = 500;
+  std::vector<candidate> cs = {a, b};
+  advertiser_money m;
+  m.advertiser_id = 7;
+  m.balance = 12345;
+  campaign_spend spend;
+  spend.campaign_id = 1;
+  spend.daily_budget = 1000;
+  spend.spent_today = 400;
+  spend.total_budget = 5000;
+  spend.spent_total = 2000;
+  m.campaigns = {spend};
+  EXPECT_TRUE(apply_money(cs, m));
+  EXPECT_EQ(cs[0].balance, 12345);
+  EXPECT_EQ(cs[0].spent_today, 400);
+  EXPECT_EQ(cs[0].total_budget, 5000);
+  EXPECT_EQ(cs[1].balance, 500);  // another advertiser: untouched
+  m.advertiser_id = 99;
+  EXPECT_FALSE(apply_money(cs, m));
+  // A deleted advertiser's candidates leave.
+  m.advertiser_id = 7;
+  m.active = false;
+  EXPECT_TRUE(apply_money(cs, m));
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].campaign_id, 2);
+}
