@@ -16,8 +16,10 @@ end
 -- PACE_MS > 0: each connection waits that long between requests (paced
 -- clients: latency at a given rate instead of a saturating closed loop).
 local pace = tonumber(os.getenv("PACE_MS") or "0")
+-- Uniform in [0, 2 x PACE_MS]: clients that all waited the same time would
+-- stay in lock-step and arrive in bursts.
 if pace > 0 then
-  delay = function() return pace end
+  delay = function() return math.random(0, 2 * pace) end
 end
 
 -- Each wrk thread has its own Lua state: count there, sum in done().

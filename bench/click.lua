@@ -49,10 +49,12 @@ request = function()
   return wrk.format("POST", "/api/v1/ads/click", {["Content-Type"] = "application/json"}, body)
 end
 
--- PACE_MS > 0: each connection waits that long between clicks.
+-- PACE_MS > 0: each connection waits about that long between clicks.
 local pace = tonumber(os.getenv("PACE_MS") or "0")
+-- Uniform in [0, 2 x PACE_MS]: clients that all waited the same time would
+-- stay in lock-step and arrive in bursts.
 if pace > 0 then
-  delay = function() return pace end
+  delay = function() return math.random(0, 2 * pace) end
 end
 
 non200 = 0
