@@ -256,10 +256,10 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
       auto& st = self->state;
-      if (auto it = st.ledgers.find(click.advertiser_id); it != st.ledgers.end())
+      if (auto it = st.ledgers.find(click.ad.advertiser_id); it != st.ledgers.end())
         return self->delegate(it->second, click_atom::value, std::move(click));
       auto promise = self->make_response_promise<click_result>();
-      self->request(directory_actor{self}, caf::infinite, ledger_atom::value, click.advertiser_id)
+      self->request(directory_actor{self}, caf::infinite, ledger_atom::value, click.ad.advertiser_id)
         .then(
           [=](ledger_actor& l) mutable { promise.delegate(l, click_atom::value, click); },
           [=](caf::error& err) mutable { promise.deliver(err); });

@@ -35,26 +35,13 @@ kafka_event impression_event(const token_claims& ad, const std::string& session_
 
 kafka_event click_event(const click_request& c, const click_result& r,
                         const std::string& timestamp) {
-  token_claims ad;
-  ad.request_id = c.request_id;
-  ad.ad_id = c.ad_id;
-  ad.campaign_id = c.campaign_id;
-  ad.advertiser_id = c.advertiser_id;
-  ad.product_id = c.product_id;
-  ad.original_product_id = c.original_product_id;
-  ad.price = c.price;
-  ad.bid = c.bid;
-  ad.device_id = c.device_id;
-  ad.placement = c.placement;
-  ad.search_term = c.search_term;
-  ad.category = c.category;
-  auto j = ad_event_fields("CLICK", ad, c.session_id, timestamp);
+  auto j = ad_event_fields("CLICK", c.ad, c.session_id, timestamp);
   j["balance_deducted"] = r.charged;
   j["remaining_balance"] = r.remaining_balance;
   j["charged_amount"] = r.amount;
   if (!r.reason.empty())
     j["reason"] = r.reason;
-  return {"ad-events", c.device_id, j.dump()};
+  return {"ad-events", c.ad.device_id, j.dump()};
 }
 
 kafka_event conversion_event(const conversion_request& req, const conversion_line& line,

@@ -178,7 +178,7 @@ void change_balance(self_ptr self, balance_change change, principal who,
 
 void finish_click(self_ptr self, const click_request& click, const click_result& result) {
   auto& st = self->state;
-  self->send(st.directory, track_atom::value, click.campaign_id, int64_t{0}, int64_t{1});
+  self->send(st.directory, track_atom::value, click.ad.campaign_id, int64_t{0}, int64_t{1});
   self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
 }
 
@@ -187,14 +187,14 @@ void finish_click(self_ptr self, const click_request& click, const click_result&
 storage::click_write click_row(const ledger_state& st, const click_request& click) {
   storage::click_write w;
   w.advertiser_id = st.advertiser.id;
-  w.campaign_id = click.campaign_id;
-  w.ad_id = click.ad_id;
-  w.device_id = click.device_id;
+  w.campaign_id = click.ad.campaign_id;
+  w.ad_id = click.ad.ad_id;
+  w.device_id = click.ad.device_id;
   w.session_id = click.session_id;
-  w.request_id = click.request_id;
+  w.request_id = click.ad.request_id;
   w.clicked_at = iso8601_now();
-  w.product_id = click.product_id;
-  w.original_product_id = click.original_product_id;
+  w.product_id = click.ad.product_id;
+  w.original_product_id = click.ad.original_product_id;
   return w;
 }
 
@@ -225,16 +225,16 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   auto now = epoch_now();
-  auto key = std::make_pair(click.ad_id, click.device_id);
+  auto key = std::make_pair(click.ad.ad_id, click.ad.device_id);
   auto seen = st.recent_clicks.find(key);
   bool duplicate = seen != st.recent_clicks.end() && now - seen->second < duplicate_window_seconds;
   auto today = business_today();
   campaign_spend* spend = nullptr;
-  if (auto it = st.campaigns.find(click.campaign_id); it != st.campaigns.end()) {
+  if (auto it = st.campaigns.find(click.ad.campaign_id); it != st.campaigns.end()) {
     it->second = roll_to_day(it->second, today);
     spend = &it->second;
   }
-  auto price = click.price;
+  auto price = click.ad.price;
   auto refusal = click_refusal(duplicate, spend, st.advertiser.balance, price);
   if (!st.advertiser.audit.activated && refusal.empty())
     refusal = "INSUFFICIENT_BALANCE";
@@ -248,7 +248,7 @@ void charge_click(self_ptr self, click_request click,
   w.balance_before = st.advertiser.balance;
   w.balance_after = st.advertiser.balance - price;
   w.amount = price;
-  w.memo = "click " + click.ad_id + " device " + click.device_id;
+  w.memo = "click " + click.ad.ad_id + " device " + click.ad.device_id;
   w.business_date = today;
   st.advertiser.balance = w.balance_after;
   st.version += 1;
@@ -257,9 +257,9 @@ void charge_click(self_ptr self, click_request click,
   st.recent_clicks[key] = now;
   ++st.inflight;
   auto spent_today = spend->spent_today;
-  auto near_limit = w.balance_after < click.bid
-                    || spend->daily_budget - spend->spent_today < click.bid
-                    || spend->total_budget - spend->spent_total < click.bid;
+  auto near_limit = w.balance_after < click.ad.bid
+                    || spend->daily_budget - spend->spent_today < click.ad.bid
+                    || spend->total_budget - spend->spent_total < click.ad.bid;
   self->request(st.io.writer, caf::infinite, write_atom::value,
                 std::vector<pg_statement>{storage::click_charge(w)})
     .then(
@@ -272,10 +272,10 @@ void charge_click(self_ptr self, click_request click,
           ++st.clicks_charged;
           click_result result{true, price, w.balance_after, ""};
           mirror_balance(self, w.balance_after);
-          self->send(st.io.redis, set_atom::value, daily_spent_key(click.campaign_id, today),
+          self->send(st.io.redis, set_atom::value, daily_spent_key(click.ad.campaign_id, today),
                      std::to_string(spent_today), int64_t{86400});
           self->send(st.io.redis, set_atom::value,
-                     "click:" + click.ad_id + ":" + click.device_id, std::string{"1"},
+                     "click:" + click.ad.ad_id + ":" + click.ad.device_id, std::string{"1"},
                      duplicate_window_seconds);
           // Re-rank only when this advertiser may no longer afford its ads.
           if (near_limit)

@@ -241,6 +241,17 @@ typename Inspector::result_type inspect(Inspector& f, token_claims& x) {
            x.session_id, x.placement, x.search_term, x.category, x.expires_at);
 }
 
+/// A click on a served ad: its verified token's claims and the session the
+/// click came from (the token's own where the request names none).
+struct click_request {
+  token_claims ad;
+  std::string session_id;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, click_request& x) {
+  return f(caf::meta::type_name("click_request"), x.ad, x.session_id);
+}
+
 /// An auction's answer before signing: the request and one claim per ad, in
 /// rank order. The session-experiment step swaps product codes in it.
 struct slate {
@@ -268,29 +279,6 @@ typename Inspector::result_type inspect(Inspector& f, served_ad& x) {
            x.campaign_id, x.rank, x.experiment_applied, x.token);
 }
 using served_ads = std::vector<served_ad>;
-
-/// A click on a served ad, from its verified token.
-struct click_request {
-  std::string request_id;
-  std::string ad_id;
-  int64_t campaign_id = 0;
-  int64_t advertiser_id = 0;
-  std::string product_id;
-  std::string original_product_id;
-  int64_t price = 0;  // the auction price in the token
-  int64_t bid = 0;
-  std::string device_id;
-  std::string session_id;
-  std::string placement;
-  std::string search_term;
-  std::string category;
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, click_request& x) {
-  return f(caf::meta::type_name("click_request"), x.request_id, x.ad_id, x.campaign_id,
-           x.advertiser_id, x.product_id, x.original_product_id, x.price, x.bid, x.device_id,
-           x.session_id, x.placement, x.search_term, x.category);
-}
 
 struct click_result {
   bool charged = false;

@@ -1,16 +1,8 @@
 -- wrk script, phase 2 of bench/clicks: POST /api/v1/ads/click, each token
 -- (from phase 1, a fresh device each) once; after the last it wraps around,
 -- which makes duplicates (answered charged=false, DUPLICATE_CLICK).
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
 local dir = os.getenv("TOKENS_DIR")
-local threads = 0
-
-all_threads = {}
-setup = function(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-  table.insert(all_threads, thread)
-end
-
 local tokens = {}
 local devices = {}
 local next_token = 0
@@ -47,23 +39,4 @@ request = function()
   local body = string.format('{"token":"%s","device_id":"%s"}', tokens[next_token],
                              devices[next_token])
   return wrk.format("POST", "/api/v1/ads/click", {["Content-Type"] = "application/json"}, body)
-end
-
--- PACE_MS > 0: each connection waits about that long between clicks.
-local pace = tonumber(os.getenv("PACE_MS") or "0")
--- Uniform in [0, 2 x PACE_MS]: clients that all waited the same time would
--- stay in lock-step and arrive in bursts.
-if pace > 0 then
-  delay = function() return math.random(0, 2 * pace) end
-end
-
-non200 = 0
-response = function(status, headers, body)
-  if status ~= 200 then non200 = non200 + 1 end
-end
-
-done = function(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(all_threads) do total = total + t:get("non200") end
-  io.write(string.format("non-200 responses: %d\n", total))
 end

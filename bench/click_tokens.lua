@@ -1,15 +1,9 @@
 -- wrk script, phase 1 of bench/clicks: ad requests for TERM with a fresh
--- device per request; every served token is written as "device token" to
+-- device per request; every served token is written, one per line, to
 -- TOKENS_DIR/tokens-<thread>.txt for phase 2 (bench/click.lua).
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
 local term = os.getenv("TERM_KEYWORD")
 local dir = os.getenv("TOKENS_DIR")
-local threads = 0
-
-setup = function(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-
 local counter = 0
 local file
 

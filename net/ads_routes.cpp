@@ -227,10 +227,7 @@ void add_ads_routes(router& r, const app_context& app) {
     std::string session_id;
     if (!read_tracking(app, ctx, respond, c, session_id))
       return;
-    click_request click{c.request_id, c.ad_id,     c.campaign_id, c.advertiser_id,
-                        c.product_id, c.original_product_id,      c.price,
-                        c.bid,        c.device_id, session_id,    c.placement,
-                        c.search_term, c.category};
+    click_request click{c, session_id};
     auto directory = app.directory;
     // Untimed like ad requests: the ledger answers once the charge has
     // committed or failed, and pg-writer reports failures itself.
