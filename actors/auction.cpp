@@ -84,6 +84,9 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
              int64_t generation) {
   auto& st = self->state;
   st.candidates = std::move(candidates);
+  for (auto& [id, money] : st.money_during_load)
+    apply_money(st.candidates, money);
+  st.money_during_load.clear();
   rerank(self);
   // Changed while loading: answer with this, but load again next time.
   st.loaded_day = generation == st.generation ? today : std::string{};
@@ -160,6 +163,7 @@ void load(self_ptr self) {
       [=](caf::error& err) {
         auto& st = self->state;
         st.loading = false;
+        st.money_during_load.clear();
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
         for (auto& w : waiting)
@@ -207,7 +211,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       auto& st = self->state;
       if (st.loading) {
         // The load in flight may have read the money before this change.
-        ++st.generation;
+        st.money_during_load[money.advertiser_id] = money;
         return;
       }
       if (apply_money(st.candidates, money)) {

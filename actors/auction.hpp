@@ -8,6 +8,8 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <map>
+
 namespace adserver {
 
 struct auction_settings {
@@ -36,6 +38,9 @@ struct auction_state {
   int64_t served = 0;
   int64_t loads = 0;
   int64_t reranks = 0;  // in memory, on money changes
+  /// Money changes that arrived while loading: applied on top of what the
+  /// load read (each is the ledger's newest state, so the last one wins).
+  std::map<int64_t, advertiser_money> money_during_load;
   static inline const char* name = "auction";
 };
 

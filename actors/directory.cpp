@@ -10,6 +10,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <functional>
 
 namespace adserver {
@@ -27,6 +28,13 @@ void deliver_all(Waiters& waiters, int64_t id, const Value& v) {
   waiters.erase(it);
   for (auto& p : list)
     p.deliver(v);
+}
+
+int64_t max_bid(const placement_bids& bids) {
+  int64_t out = 0;
+  for (auto& [placement, bid] : bids)
+    out = std::max(out, bid);
+  return out;
 }
 
 caf::error not_found(const char* what, int64_t id) {
@@ -157,6 +165,7 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
                           spend.daily_budget = rec.daily_budget;
                           spend.total_budget = rec.total_budget;
                           spend.day = business_today();
+                          spend.max_bid = max_bid(rec.bids);
                           self->send(l, campaign_atom::value, spend);
                           self->send(self->state.io.kafka, publish_atom::value,
                                      campaign_event("CAMPAIGN_CREATED", rec, who));
@@ -275,8 +284,19 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         self->send(a, money_atom::value, money);
     },
     [=](campaign_atom, const campaign_record& changed) {
-      for (auto& [key, a] : self->state.auctions)
+      auto& st = self->state;
+      for (auto& [key, a] : st.auctions)
         self->send(a, campaign_atom::value, changed);
+      // Its ledger judges when auctions must hear of money changes by the bids.
+      if (auto it = st.ledgers.find(changed.advertiser_id); it != st.ledgers.end()) {
+        campaign_spend limits;
+        limits.campaign_id = changed.id;
+        limits.daily_budget = changed.daily_budget;
+        limits.total_budget = changed.total_budget;
+        limits.max_bid = max_bid(changed.bids);
+        limits.day = business_today();
+        self->send(it->second, campaign_atom::value, limits);
+      }
     },
     [=](track_atom, int64_t campaign_id, int64_t impressions, int64_t clicks) {
       auto& st = self->state;

@@ -257,9 +257,7 @@ void charge_click(self_ptr self, click_request click,
   st.recent_clicks[key] = now;
   ++st.inflight;
   auto spent_today = spend->spent_today;
-  auto near_limit = w.balance_after < click.ad.bid
-                    || spend->daily_budget - spend->spent_today < click.ad.bid
-                    || spend->total_budget - spend->spent_total < click.ad.bid;
+  auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns);
   self->request(st.io.writer, caf::infinite, write_atom::value,
                 std::vector<pg_statement>{storage::click_charge(w)})
     .then(
@@ -366,6 +364,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       } else {
         it->second.daily_budget = spend.daily_budget;
         it->second.total_budget = spend.total_budget;
+        it->second.max_bid = spend.max_bid;
       }
     },
     [=](budget_atom, int64_t campaign_id) -> caf::result<campaign_spend> {

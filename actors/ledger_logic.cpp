@@ -45,6 +45,17 @@ std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t b
   return {};
 }
 
+bool may_leave_ranking(int64_t balance_after, const campaign_spend& charged,
+                       int64_t clicked_bid, const std::map<int64_t, campaign_spend>& campaigns) {
+  auto campaign_bid = std::max(charged.max_bid, clicked_bid);
+  auto advertiser_bid = campaign_bid;
+  for (auto& [id, other] : campaigns)
+    advertiser_bid = std::max(advertiser_bid, other.max_bid);
+  return balance_after < advertiser_bid
+         || charged.daily_budget - charged.spent_today < campaign_bid
+         || charged.total_budget - charged.spent_total < campaign_bid;
+}
+
 campaign_spend roll_to_day(campaign_spend spend, const std::string& today) {
   if (spend.day != today) {
     spend.day = today;

@@ -25,6 +25,14 @@ caf::expected<planned_change> plan_balance_change(int64_t balance,
 std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
                           int64_t price);
 
+/// After charging `charged` (a click on an ad bidding `clicked_bid`): could
+/// one of the advertiser's ads have become unaffordable? An ad's expected
+/// cost never exceeds its bid, so only a balance below the advertiser's
+/// highest bid, or this campaign's remaining budget below its own highest
+/// bid, can take an ad out of the ranking; then auctions must re-rank.
+bool may_leave_ranking(int64_t balance_after, const campaign_spend& charged,
+                       int64_t clicked_bid, const std::map<int64_t, campaign_spend>& campaigns);
+
 /// Resets spent_today when the business day changed since it was counted.
 campaign_spend roll_to_day(campaign_spend spend, const std::string& today);
 

@@ -29,11 +29,15 @@ served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappi
   auto& st = self->state;
   auto now = now_seconds();
   auto swapped = apply_experiment(s, mappings, business_today());
-  auto& record = st.sessions[s.request.session_id];
-  if (remember_codes(record, s.request, swapped, now, st.settings.session_ttl_seconds)
-      && !record.codes.empty())
-    self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
-               session_mapping_value(record), record.expires_at - now);
+  // Sessions never served an experiment code take no memory.
+  auto known = st.sessions.find(s.request.session_id);
+  if (!swapped.empty() || known != st.sessions.end()) {
+    auto& record = st.sessions[s.request.session_id];
+    if (remember_codes(record, s.request, swapped, now, st.settings.session_ttl_seconds)
+        && !record.codes.empty())
+      self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
+                 session_mapping_value(record), record.expires_at - now);
+  }
   ++st.served;
   st.applied += static_cast<int64_t>(swapped.size());
   return sign_slate(s, st.settings.hmac_secret);

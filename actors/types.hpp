@@ -86,11 +86,14 @@ struct campaign_spend {
   int64_t spent_today = 0;
   int64_t spent_total = 0;
   std::string day;  // business date spent_today belongs to, YYYY-MM-DD
+  /// Highest bid over its placements: the expected cost of its ads never
+  /// exceeds it, so money below it is when auctions must hear of changes.
+  int64_t max_bid = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, campaign_spend& x) {
   return f(caf::meta::type_name("campaign_spend"), x.campaign_id, x.daily_budget,
-           x.total_budget, x.spent_today, x.spent_total, x.day);
+           x.total_budget, x.spent_today, x.spent_total, x.day, x.max_bid);
 }
 
 /// An advertiser's money as its ledger knows it after a change: auctions

@@ -59,7 +59,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " RETURNING id"},
   {"ledger_campaigns",
    "SELECT c.id, c.daily_budget, c.total_budget, coalesce(d.spent, 0),"
-   "       coalesce(s.spent_total, 0)"
+   "       coalesce(s.spent_total, 0),"
+   "       coalesce((SELECT max(b.bid_price) FROM ad_placement_bids b"
+   "                  WHERE b.campaign_id = c.id AND b.activated = 1), 0)"
    " FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
@@ -470,6 +472,7 @@ campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today)
   x.total_budget = to_int(row.at(2));
   x.spent_today = to_int(row.at(3));
   x.spent_total = to_int(row.at(4));
+  x.max_bid = to_int(row.at(5));
   x.day = today;
   return x;
 }

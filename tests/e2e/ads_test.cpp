@@ -555,4 +555,38 @@ TEST_F(Ads, CategoryBaselinesFromRedisSetWhereNewCampaignsStart) {
   EXPECT_EQ(first->price, 180);
 }
 
+TEST_F(Ads, ClicksOnACheapAdTakeTheAdvertisersDearAdOutWhenItCanNoLongerPay) {
+  auto suffix = unique_suffix();
+  auto cheap_term = "cheap" + suffix;
+  auto dear_term = "dear" + suffix;
+  auto sure = "sure" + suffix;  // a category whose ads are always clicked: expected cost = price
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  adserver::storage::redis_connection::reply rep;
+  std::string err;
+  ASSERT_TRUE(rc.run({"SET", "defense:category:" + sure + ":ctr", "1"}, rep, err)) << err;
+  auto adv = new_advertiser(4005);
+  auto rival = new_advertiser(1000000);
+  new_product("CHEAP_" + suffix, "plain" + suffix);
+  new_product("DEAR_" + suffix, sure);
+  new_product("RIVAL_" + suffix, sure);
+  new_search_campaign(adv, "CHEAP_" + suffix, cheap_term, 100);
+  auto dear = new_search_campaign(adv, "DEAR_" + suffix, dear_term, 5000);
+  auto other = new_search_campaign(rival, "RIVAL_" + suffix, dear_term, 4000);
+  auto before = search(dear_term);
+  ASSERT_EQ(before["ads"].size(), 2u) << before.dump();
+  EXPECT_EQ(before["ads"][0]["campaign_id"], dear);
+  EXPECT_EQ(adserver::verify_token(before["ads"][0]["token"], secret, 0)->price, 4000);
+  // One 10-won click on the cheap ad leaves 3995: less than the dear ad's
+  // expected cost (4000 x 1.0), so it leaves that ranking at once.
+  auto cheap = search(cheap_term)["ads"][0];
+  auto click = server->call("POST", "/api/v1/ads/click",
+                            json{{"token", cheap["token"]}, {"device_id", device}}.dump());
+  ASSERT_EQ(click.status, 200) << click.body;
+  EXPECT_EQ(click.json["remaining_balance"], 3995);
+  auto after = search(dear_term);
+  ASSERT_EQ(after["ads"].size(), 1u) << after.dump();
+  EXPECT_EQ(after["ads"][0]["campaign_id"], other);
+}
+
 }  // namespace

@@ -51,3 +51,33 @@ TEST(LedgerLogic, BudgetViewNeverNegative) {
   EXPECT_EQ(v.remaining_today, 0);
   EXPECT_EQ(v.remaining_total, 0);
 }
+
+TEST(LedgerLogic, AuctionsHearOfMoneyOnlyBelowTheHighestBid) {
+  campaign_spend clicked;
+  clicked.campaign_id = 1;
+  clicked.daily_budget = 10000;
+  clicked.total_budget = 100000;
+  clicked.spent_today = 1000;
+  clicked.spent_total = 1000;
+  clicked.max_bid = 500;
+  campaign_spend other = clicked;
+  other.campaign_id = 2;
+  other.max_bid = 3000;
+  std::map<int64_t, campaign_spend> campaigns{{1, clicked}};
+  EXPECT_FALSE(may_leave_ranking(5000, clicked, 500, campaigns));
+  EXPECT_TRUE(may_leave_ranking(499, clicked, 500, campaigns));
+  // Another campaign bids 3000: a balance below that may price it out.
+  campaigns[2] = other;
+  EXPECT_TRUE(may_leave_ranking(2999, clicked, 500, campaigns));
+  EXPECT_FALSE(may_leave_ranking(3000, clicked, 500, campaigns));
+  // This campaign's daily or total budget nearly spent.
+  clicked.spent_today = 9600;
+  EXPECT_TRUE(may_leave_ranking(5000, clicked, 500, campaigns));
+  clicked.spent_today = 1000;
+  clicked.spent_total = 99600;
+  EXPECT_TRUE(may_leave_ranking(5000, clicked, 500, campaigns));
+  // The token's bid counts even when the ledger has not learned the bids.
+  clicked.spent_total = 1000;
+  clicked.max_bid = 0;
+  EXPECT_TRUE(may_leave_ranking(600, clicked, 700, {}));
+}
