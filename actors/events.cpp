@@ -39,6 +39,8 @@ kafka_event click_event(const click_request& c, const click_result& r,
   j["balance_deducted"] = r.charged;
   j["remaining_balance"] = r.remaining_balance;
   j["charged_amount"] = r.amount;
+  if (!c.click_time.empty())
+    j["click_time"] = c.click_time;  // the client's; timestamp is the server's
   if (!r.reason.empty())
     j["reason"] = r.reason;
   return {"ad-events", c.ad.device_id, j.dump()};

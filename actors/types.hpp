@@ -249,10 +249,11 @@ typename Inspector::result_type inspect(Inspector& f, token_claims& x) {
 struct click_request {
   token_claims ad;
   std::string session_id;
+  std::string click_time;  // as the client reported it (ISO 8601), or empty
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, click_request& x) {
-  return f(caf::meta::type_name("click_request"), x.ad, x.session_id);
+  return f(caf::meta::type_name("click_request"), x.ad, x.session_id, x.click_time);
 }
 
 /// An auction's answer before signing: the request and one claim per ad, in

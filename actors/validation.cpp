@@ -143,6 +143,37 @@ bool is_uuid(const std::string& s) {
   return true;
 }
 
+bool is_iso8601_timestamp(const std::string& s) {
+  auto digits = [&](size_t from, size_t n) {
+    if (from + n > s.size())
+      return false;
+    for (size_t i = from; i < from + n; ++i)
+      if (s[i] < '0' || s[i] > '9')
+        return false;
+    return true;
+  };
+  if (s.size() < 20 || !is_calendar_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != 't'))
+    return false;
+  if (!digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' || !digits(17, 2))
+    return false;
+  if (std::stoi(s.substr(11, 2)) > 23 || std::stoi(s.substr(14, 2)) > 59
+      || std::stoi(s.substr(17, 2)) > 60)
+    return false;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    size_t start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    if (i == start || i - start > 9)
+      return false;
+  }
+  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z'))
+    return true;
+  return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && digits(i + 1, 2)
+         && s[i + 3] == ':' && digits(i + 4, 2) && std::stoi(s.substr(i + 1, 2)) <= 23
+         && std::stoi(s.substr(i + 4, 2)) <= 59;
+}
+
 caf::error check_ad_request(ad_request& x) {
   if (x.device_id.empty())
     return validation_error("device_id", "device_id is required");

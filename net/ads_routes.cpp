@@ -77,10 +77,12 @@ bool within_limits(const app_context& app, const route_context& ctx, const std::
   return false;
 }
 
-/// Reads {token, device_id, session_id?} and verifies the token was issued to
-/// that device; on failure answers and returns false.
+/// Reads {token, device_id, session_id?} (and, where `click_time` is given,
+/// an optional ISO 8601 click_time) and verifies the token was issued to that
+/// device; on failure answers and returns false.
 bool read_tracking(const app_context& app, const route_context& ctx, const respond_fn& respond,
-                   token_claims& claims, std::string& session_id) {
+                   token_claims& claims, std::string& session_id,
+                   std::string* click_time = nullptr) {
   json j;
   std::string token, device_id;
   caf::error err = parse_object(ctx.request.body, j);
@@ -90,6 +92,12 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
     err = read_string(j, "device_id", true, device_id);
   if (!err)
     err = read_string(j, "session_id", false, session_id);
+  if (!err && click_time) {
+    err = read_string(j, "click_time", false, *click_time);
+    if (!err && !click_time->empty() && !is_iso8601_timestamp(*click_time))
+      err = validation_error("click_time",
+                             "click_time must be ISO 8601 with a zone, e.g. 2026-11-24T10:30:00+09:00");
+  }
   if (err) {
     respond(error_reply(err));
     return false;
@@ -224,10 +232,10 @@ void add_ads_routes(router& r, const app_context& app) {
 
   r.add("POST", "/api/v1/ads/click", false, [app](route_context& ctx, respond_fn respond) {
     token_claims c;
-    std::string session_id;
-    if (!read_tracking(app, ctx, respond, c, session_id))
+    std::string session_id, click_time;
+    if (!read_tracking(app, ctx, respond, c, session_id, &click_time))
       return;
-    click_request click{c, session_id};
+    click_request click{c, session_id, click_time};
     auto directory = app.directory;
     // Untimed like ad requests: the ledger answers once the charge has
     // committed or failed, and pg-writer reports failures itself.

@@ -500,10 +500,29 @@ TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversio
   // experiment code is attributed and reported under the original code.
   auto ad = b["ads"][0];
   auto click = server->call("POST", "/api/v1/ads/click",
-                            json{{"token", ad["token"]}, {"device_id", buyer}}.dump());
+                            json{{"token", ad["token"]},
+                                 {"device_id", buyer},
+                                 {"session_id", session},
+                                 {"click_time", "2026-11-24T10:30:00.250+09:00"}}
+                              .dump());
   ASSERT_EQ(click.status, 200) << click.body;
   EXPECT_EQ(click.json["charged"], true);
   EXPECT_EQ(click.json["amount"], 600);
+  // The CLICK event names both codes and the client's click time.
+  json click_event;
+  for (int attempt = 0; attempt < 50 && click_event.is_null(); ++attempt) {
+    for (auto& [key, j] : read_topic(server->kafka_bootstrap(), "ad-events"))
+      if (j.value("event_type", "") == "CLICK" && j.value("device_id", "") == buyer
+          && j.value("session_id", "") == session)
+        click_event = j;
+    if (click_event.is_null())
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(click_event.is_null());
+  EXPECT_EQ(click_event["product_id"], sale);
+  EXPECT_EQ(click_event["original_product_id"], s.product);
+  EXPECT_EQ(click_event["click_time"], "2026-11-24T10:30:00.250+09:00");
+  EXPECT_EQ(click_event["balance_deducted"], true);
   auto order = "exp-order-" + unique_suffix();
   auto conv = server->call("POST", "/api/v1/ads/conversion",
                            json{{"device_id", buyer},

@@ -229,6 +229,12 @@ TEST(Clicks, ForeignOrTamperedTokensChargeNothing) {
   r = s.call("POST", "/api/v1/ads/click", json{{"device_id", uuid(1)}}.dump());
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json["error"]["code"], "VALIDATION_FAILED");
+  r = s.call("POST", "/api/v1/ads/click",
+             json{{"token", "eyJ4IjoxfQ.AAAA"}, {"device_id", uuid(1)}, {"click_time", "yesterday"}}
+               .dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json["error"]["code"], "VALIDATION_FAILED");
+  EXPECT_EQ(r.json["error"]["details"]["field"], "click_time");
 }
 
 }  // namespace

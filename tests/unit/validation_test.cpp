@@ -91,3 +91,16 @@ TEST(Errors, HttpStatuses) {
   EXPECT_EQ(http_status(ec::rate_limited), 429);
   EXPECT_EQ(http_status(ec::unavailable), 503);
 }
+
+TEST(Validation, Iso8601Timestamps) {
+  EXPECT_TRUE(is_iso8601_timestamp("2026-11-24T10:30:00Z"));
+  EXPECT_TRUE(is_iso8601_timestamp("2026-11-24T10:30:00.123+09:00"));
+  EXPECT_TRUE(is_iso8601_timestamp("2026-11-24T23:59:59-05:30"));
+  EXPECT_FALSE(is_iso8601_timestamp("2026-11-24 10:30:00Z"));
+  EXPECT_FALSE(is_iso8601_timestamp("2026-11-24T10:30:00"));  // no zone
+  EXPECT_FALSE(is_iso8601_timestamp("2026-02-30T10:30:00Z"));
+  EXPECT_FALSE(is_iso8601_timestamp("2026-11-24T24:00:00Z"));
+  EXPECT_FALSE(is_iso8601_timestamp("2026-11-24T10:30:00+0900"));
+  EXPECT_FALSE(is_iso8601_timestamp("yesterday"));
+  EXPECT_FALSE(is_iso8601_timestamp(""));
+}
