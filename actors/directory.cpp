@@ -8,6 +8,7 @@
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
+#include <caf/send.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include <algorithm>
@@ -192,6 +193,15 @@ auction_actor auction_for(self_ptr self, const std::string& key) {
 }
 
 }  // namespace
+
+directory_state::~directory_state() {
+  for (auto& [id, l] : ledgers)
+    caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
+  for (auto& [id, c] : campaigns)
+    caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  for (auto& [key, a] : auctions)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, catalog_actor catalog,

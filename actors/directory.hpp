@@ -24,6 +24,11 @@ struct directory_state {
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;
   static inline const char* name = "directory";
+  /// The entity actors live as long as the directory that placed them: CAF
+  /// destroys the state when the directory exits (at shutdown), so this
+  /// stops them too (an entity kept alive by its own timer would otherwise
+  /// keep the actor system, and the process, from ending).
+  ~directory_state();
 };
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,

@@ -104,7 +104,7 @@ TEST(CampaignEvents, SpooledEventsAreReplayedOnceWhenBrokersReturn) {
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    offline.stop();
+    EXPECT_TRUE(offline.stop()) << "no clean exit on SIGTERM";
   }
   // Brokers are back (a new server with the embedded cluster, same spool).
   server_process online({{"kafka.spool_path", spool}});
@@ -131,7 +131,7 @@ TEST(CampaignEvents, SpooledEventsAreReplayedOnceWhenBrokersReturn) {
   // Fully delivered: the spool is empty again.
   std::ifstream in(spool, std::ios::binary | std::ios::ate);
   EXPECT_EQ(static_cast<long>(in.tellg()), 0L);
-  online.stop();
+  EXPECT_TRUE(online.stop()) << "no clean exit on SIGTERM";
   std::remove(spool.c_str());
   std::remove((spool + ".offset").c_str());
 }

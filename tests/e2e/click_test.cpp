@@ -197,7 +197,7 @@ TEST(Clicks, KafkaOutageStillChargesAndEventsArriveOnceLater) {
       ASSERT_EQ(click.status, 200);
       EXPECT_EQ(click.json["charged"], true);  // money does not wait for Kafka
     }
-    offline.stop();
+    EXPECT_TRUE(offline.stop()) << "no clean exit on SIGTERM";
   }
   server_process online(std::map<std::string, std::string>{{"kafka.spool_path", spool}});
   ASSERT_TRUE(online.start()) << online.output();
@@ -214,7 +214,7 @@ TEST(Clicks, KafkaOutageStillChargesAndEventsArriveOnceLater) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   int clicks = count_clicks();
   EXPECT_EQ(clicks, 5);  // none lost, none twice
-  online.stop();
+  EXPECT_TRUE(online.stop()) << "no clean exit on SIGTERM";
   std::remove(spool.c_str());
   std::remove((spool + ".offset").c_str());
 }

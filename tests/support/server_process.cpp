@@ -158,18 +158,19 @@ void server_process::kill9() {
   }
 }
 
-void server_process::stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+bool server_process::stop() {
+  if (pid_ <= 0)
+    return false;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
     }
-    kill9();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  kill9();
+  return false;
 }
 
 http_result server_process::admin(const std::string& method, const std::string& target,

@@ -33,8 +33,9 @@ public:
   bool start();
   /// SIGKILL: no clean shutdown.
   void kill9();
-  /// SIGTERM and wait.
-  void stop();
+  /// SIGTERM and wait; true when it exited by itself (SIGKILL after 10 s
+  /// otherwise), false also when it was not running.
+  bool stop();
   int port() const { return port_; }
   const std::string& admin_token() const { return token_; }
   const std::string& output() const { return output_; }
