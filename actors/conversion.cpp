@@ -32,11 +32,13 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
               int64_t click_id;
               int64_t campaign_id;
               std::string ad_id;
+              std::string exp_key;
+              std::string exp_var;
             };
             // Served (experiment) codes map to the same click as the original.
             std::map<std::string, hit> by_code;
             for (auto& c : clicks) {
-              hit h{c[0], storage::to_int(c[1]), storage::to_int(c[2]), c[3]};
+              hit h{c[0], storage::to_int(c[1]), storage::to_int(c[2]), c[3], c[5], c[6]};
               by_code[c[4]] = h;
               by_code[c[0]] = h;
             }
@@ -53,6 +55,8 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
                 line.product_id = it->second.original;
                 line.campaign_id = it->second.campaign_id;
                 line.ad_id = it->second.ad_id;
+                line.exp_key = it->second.exp_key;
+                line.exp_var = it->second.exp_var;
                 click_id = it->second.click_id;
               }
               unit.push_back(storage::conversion_insert(

@@ -8,7 +8,7 @@ namespace {
 
 nlohmann::json ad_event_fields(const std::string& type, const token_claims& ad,
                                const std::string& session_id, const std::string& timestamp) {
-  return {{"event_type", type},
+  nlohmann::json j = {{"event_type", type},
           {"timestamp", timestamp},
           {"device_id", ad.device_id},
           {"session_id", session_id},
@@ -23,6 +23,12 @@ nlohmann::json ad_event_fields(const std::string& type, const token_claims& ad,
           {"category", ad.category},
           {"request_id", ad.request_id},
           {"original_product_id", ad.original_product_id}};
+  // Exposure and clicks per experiment variant (control arms included).
+  if (!ad.exp_key.empty()) {
+    j["exp_key"] = ad.exp_key;
+    j["exp_var"] = ad.exp_var;
+  }
+  return j;
 }
 
 }  // namespace
@@ -60,6 +66,10 @@ kafka_event conversion_event(const conversion_request& req, const conversion_lin
                       {"attributed", line.campaign_id != 0},
                       {"campaign_id", line.campaign_id},
                       {"ad_id", line.ad_id}};
+  if (!line.exp_key.empty()) {
+    j["exp_key"] = line.exp_key;
+    j["exp_var"] = line.exp_var;
+  }
   return {"conversion-events", req.device_id, j.dump()};
 }
 

@@ -195,6 +195,8 @@ storage::click_write click_row(const ledger_state& st, const click_request& clic
   w.clicked_at = iso8601_now();
   w.product_id = click.ad.product_id;
   w.original_product_id = click.ad.original_product_id;
+  w.exp_key = click.ad.exp_key;
+  w.exp_var = click.ad.exp_var;
   return w;
 }
 

@@ -26,6 +26,8 @@ slate make_slate(const std::vector<ranked_ad>& ranked, const ad_request& req,
     c.search_term = req.search_term;
     c.category = req.category;
     c.expires_at = now + token_ttl_seconds;
+    c.exp_key = req.exp_key;
+    c.exp_var = req.exp_var;
     out.ads.push_back(std::move(c));
   }
   return out;

@@ -84,6 +84,10 @@ std::string sign_token(const token_claims& c, const std::string& secret) {
                       {"dev", c.device_id},    {"sid", c.session_id},
                       {"plc", c.placement},    {"q", c.search_term},
                       {"cat", c.category},     {"exp", c.expires_at}};
+  if (!c.exp_key.empty()) {  // only in experiment requests: tokens stay short
+    j["xk"] = c.exp_key;
+    j["xv"] = c.exp_var;
+  }
   auto payload = b64url(j.dump());
   return payload + "." + b64url(hmac(payload, secret));
 }
@@ -125,6 +129,8 @@ caf::expected<token_claims> verify_token(const std::string& token, const std::st
     c.search_term = j.at("q").get<std::string>();
     c.category = j.at("cat").get<std::string>();
     c.expires_at = j.at("exp").get<int64_t>();
+    c.exp_key = j.value("xk", std::string{});
+    c.exp_var = j.value("xv", std::string{});
   } catch (const nlohmann::json::exception&) {
     return invalid("missing claims");
   }

@@ -236,12 +236,15 @@ struct token_claims {
   std::string search_term;
   std::string category;
   int64_t expires_at = 0;           // unix seconds
+  std::string exp_key;  // the request's experiment assignment (A/B analysis), or empty
+  std::string exp_var;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, token_claims& x) {
   return f(caf::meta::type_name("token_claims"), x.request_id, x.ad_id, x.campaign_id,
            x.advertiser_id, x.product_id, x.original_product_id, x.price, x.bid, x.device_id,
-           x.session_id, x.placement, x.search_term, x.category, x.expires_at);
+           x.session_id, x.placement, x.search_term, x.category, x.expires_at, x.exp_key,
+           x.exp_var);
 }
 
 /// A click on a served ad: its verified token's claims and the session the
@@ -326,11 +329,13 @@ struct conversion_line {
   int64_t campaign_id = 0;  // 0: no click within the window
   std::string ad_id;
   bool counted = false;  // false: this order and product were counted before
+  std::string exp_key;   // the attributed click's experiment assignment, or empty
+  std::string exp_var;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, conversion_line& x) {
   return f(caf::meta::type_name("conversion_line"), x.product_id, x.revenue_amount,
-           x.campaign_id, x.ad_id, x.counted);
+           x.campaign_id, x.ad_id, x.counted, x.exp_key, x.exp_var);
 }
 using conversion_lines = std::vector<conversion_line>;
 

@@ -143,17 +143,20 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  WHERE campaign_id = $5::bigint AND EXISTS (SELECT 1 FROM upd)),"
    " clk AS ("
    "  INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
-   "    request_id, clicked_at, charged, amount, product_id, original_product_id)"
+   "    request_id, clicked_at, charged, amount, product_id, original_product_id, exp_key,"
+   "    exp_var)"
    "  SELECT advertiser_id, $5::bigint, $9, $10, $11, $12, $13::timestamptz, true,"
-   "    $6::bigint, $14, $15 FROM upd)"
+   "    $6::bigint, $14, $15, $16, $17 FROM upd)"
    " SELECT id FROM hist"},
   {"click_record",
    "INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
-   "  request_id, clicked_at, charged, amount, reason, product_id, original_product_id)"
-   " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::timestamptz, false, 0, $8, $9, $10)"},
+   "  request_id, clicked_at, charged, amount, reason, product_id, original_product_id,"
+   "  exp_key, exp_var)"
+   " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::timestamptz, false, 0, $8, $9, $10,"
+   "  $11, $12)"},
   {"conversion_attribution",
    "SELECT DISTINCT ON (original_product_id) original_product_id, id, campaign_id, ad_id,"
-   "  product_id"
+   "  product_id, exp_key, exp_var"
    " FROM ad_clicks"
    " WHERE device_id = $1 AND clicked_at > now() - make_interval(hours => $2::int)"
    "   AND (original_product_id = ANY($3::text[]) OR product_id = ANY($3::text[]))"
@@ -313,13 +316,14 @@ pg_statement click_charge(const click_write& c) {
           {str(c.advertiser_id), str(c.expected_version), str(c.balance_before),
            str(c.balance_after), str(c.campaign_id), str(c.amount), c.memo, c.business_date,
            c.ad_id, c.device_id, c.session_id, c.request_id, c.clicked_at, c.product_id,
-           c.original_product_id}};
+           c.original_product_id, c.exp_key, c.exp_var}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {
   return {"click_record",
           {str(c.advertiser_id), str(c.campaign_id), c.ad_id, c.device_id, c.session_id,
-           c.request_id, c.clicked_at, reason, c.product_id, c.original_product_id}};
+           c.request_id, c.clicked_at, reason, c.product_id, c.original_product_id, c.exp_key,
+           c.exp_var}};
 }
 
 pg_statement conversion_attribution(const std::string& device_id, int64_t window_hours,

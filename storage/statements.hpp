@@ -59,6 +59,8 @@ struct click_write {
   std::string clicked_at;  // ISO 8601
   std::string product_id;
   std::string original_product_id;
+  std::string exp_key;
+  std::string exp_var;
 };
 /// Balance CAS + CLICK history row + daily and total spend + ad_clicks row, as
 /// one statement: all or nothing. Returns the history id, or no row when the

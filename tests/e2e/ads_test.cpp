@@ -469,14 +469,18 @@ TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversio
     ASSERT_TRUE(claims);
     EXPECT_EQ(claims->product_id, sale);
     EXPECT_EQ(claims->original_product_id, s.product);
+    EXPECT_EQ(claims->exp_key, key);  // the assignment travels for A/B analysis
+    EXPECT_EQ(claims->exp_var, "B");
   }
   EXPECT_EQ(b["ads"][0]["campaign_id"], s.high);  // ranking and prices are untouched
   EXPECT_EQ(adserver::verify_token(b["ads"][0]["token"], secret, 0)->price, 600);
-  for (auto var : {"C", "A", ""}) {
+  for (std::string var : {"C", "A", ""}) {
     auto other = serve(var);
     ASSERT_EQ(other["ads"].size(), 2u);
     EXPECT_EQ(other["ads"][0]["product_id"], s.product) << var;
     EXPECT_EQ(other["ads"][0]["experiment_applied"], false) << var;
+    // Control arms are tagged too: exposure is compared per variant.
+    EXPECT_EQ(adserver::verify_token(other["ads"][0]["token"], secret, 0)->exp_var, var);
   }
 
   // The session's codes are mirrored to Redis for 24 h: experiment code -> original.
@@ -523,6 +527,8 @@ TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversio
   EXPECT_EQ(click_event["original_product_id"], s.product);
   EXPECT_EQ(click_event["click_time"], "2026-11-24T10:30:00.250+09:00");
   EXPECT_EQ(click_event["balance_deducted"], true);
+  EXPECT_EQ(click_event["exp_key"], key);
+  EXPECT_EQ(click_event["exp_var"], "B");
   auto order = "exp-order-" + unique_suffix();
   auto conv = server->call("POST", "/api/v1/ads/conversion",
                            json{{"device_id", buyer},
@@ -535,6 +541,20 @@ TEST_F(Ads, ExperimentCodesAreServedRememberedPerSessionAndMappedBackOnConversio
   EXPECT_EQ(conv.json["products"][0]["attributed"], true);
   EXPECT_EQ(conv.json["products"][0]["product_id"], s.product);
   EXPECT_EQ(conv.json["products"][0]["campaign_id"], s.high);
+  // Revenue is credited to the variant of the click it is attributed to.
+  json conversion_event;
+  for (int attempt = 0; attempt < 50 && conversion_event.is_null(); ++attempt) {
+    for (auto& [k, j] : read_topic(server->kafka_bootstrap(), "conversion-events"))
+      if (j.value("order_id", "") == order)
+        conversion_event = j;
+    if (conversion_event.is_null())
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(conversion_event.is_null());
+  EXPECT_EQ(conversion_event["product_id"], s.product);
+  EXPECT_EQ(conversion_event["exp_key"], key);
+  EXPECT_EQ(conversion_event["exp_var"], "B");
+  EXPECT_EQ(conversion_event["revenue_amount"], 39000);
 
   // Deleting the mapping takes effect on the next request.
   auto id = created.json["id"].get<int64_t>();

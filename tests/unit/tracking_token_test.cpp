@@ -56,3 +56,17 @@ TEST(TrackingToken, ExpiredIsRejected) {
   auto t = sign_token(sample(), secret);
   EXPECT_FALSE(verify_token(t, secret, 2000000001));
 }
+
+TEST(TrackingToken, ExperimentAssignmentIsSignedWhenPresent) {
+  auto c = sample();
+  auto plain = verify_token(sign_token(c, secret), secret, 0);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->exp_key, "");
+  c.exp_key = "price";
+  c.exp_var = "B";
+  auto token = sign_token(c, secret);
+  auto back = verify_token(token, secret, 0);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->exp_key, "price");
+  EXPECT_EQ(back->exp_var, "B");
+}
