@@ -43,40 +43,46 @@ served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappi
   return sign_slate(s, st.settings.hmac_secret);
 }
 
-void load(self_ptr self, const std::pair<std::string, std::string>& key) {
+served_ads post_process(self_ptr self, slate s) {
   auto& st = self->state;
-  auto& v = st.variants[key];
-  v.loading = true;
+  auto it = st.variants.find({s.request.exp_key, s.request.exp_var});
+  static const experiment_mappings none;
+  return post_process(self, std::move(s), it == st.variants.end() ? none : it->second);
+}
+
+void load(self_ptr self) {
+  auto& st = self->state;
+  st.loading = true;
   auto generation = st.generation;
   self->request(st.io.reader, caf::infinite, query_atom::value,
-                storage::experiment_variant(key.first, key.second, business_today()))
+                storage::experiments_in_use(business_today()))
     .then(
       [=](const pg_rows& rows) {
         auto& st = self->state;
-        auto& v = st.variants[key];
         if (generation != st.generation) {
           // Mappings changed while this was read: what waits must see the change.
-          load(self, key);
+          load(self);
           return;
         }
-        v.mappings.clear();
-        for (auto& r : rows)
-          v.mappings.push_back(storage::parse_experiment(r));
-        v.loaded_at = now_seconds();
-        v.generation = generation;
-        v.loading = false;
+        st.variants.clear();
+        for (auto& r : rows) {
+          auto m = storage::parse_experiment(r);
+          st.variants[{m.exp_key, m.exp_var}].push_back(std::move(m));
+        }
+        st.loaded_at = now_seconds();
+        st.loaded_generation = generation;
+        st.loading = false;
         ++st.loads;
-        auto waiting = std::move(v.waiting);
-        v.waiting.clear();
-        auto mappings = v.mappings;
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
         for (auto& [s, promise] : waiting)
-          promise.deliver(post_process(self, std::move(s), mappings));
+          promise.deliver(post_process(self, std::move(s)));
       },
       [=](caf::error& err) {
-        auto& v = self->state.variants[key];
-        v.loading = false;
-        auto waiting = std::move(v.waiting);
-        v.waiting.clear();
+        auto& st = self->state;
+        st.loading = false;
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
         for (auto& w : waiting)
           w.second.deliver(err);
       });
@@ -98,19 +104,17 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
   return {
     [=](experiment_atom, slate& s) -> caf::result<served_ads> {
       auto& st = self->state;
-      auto key = std::make_pair(s.request.exp_key, s.request.exp_var);
-      auto& v = st.variants[key];
       auto now = now_seconds();
-      if (v.loaded_at > 0 && v.generation == st.generation) {
+      if (st.loaded_at > 0 && st.loaded_generation == st.generation) {
         // Warm: memory only; pick up changes made elsewhere in the background.
-        if (!v.loading && now - v.loaded_at >= st.settings.refresh_seconds)
-          load(self, key);
-        return post_process(self, std::move(s), v.mappings);
+        if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
+          load(self);
+        return post_process(self, std::move(s));
       }
       auto promise = self->make_response_promise<served_ads>();
-      v.waiting.emplace_back(std::move(s), promise);
-      if (!v.loading)
-        load(self, key);
+      st.waiting.emplace_back(std::move(s), promise);
+      if (!st.loading)
+        load(self);
       return promise;
     },
     [=](get_atom, const std::string& session_id) -> caf::result<session_mapping> {

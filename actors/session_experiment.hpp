@@ -4,8 +4,9 @@
 // shard serves the mapped products under their experiment codes, remembers
 // per session which experiment code stands for which original (24 h,
 // mirrored to Redis experiment:mapping:{session_id}) and signs the tokens.
-// Mappings of an exp_key/exp_var are read from PostgreSQL on first use and
-// kept in memory: the warm path has no database or Redis round trip.
+// All active mappings are read from PostgreSQL on first use and kept in
+// memory by exp_key/exp_var: the warm path has no database or Redis round
+// trip, and unknown exp_key/exp_var pairs cost neither a query nor memory.
 #include "actors/io_handles.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -26,18 +27,15 @@ struct session_experiment_settings {
   int64_t refresh_seconds = 60;
 };
 
-struct experiment_variant {
-  experiment_mappings mappings;
-  int64_t loaded_at = 0;    // epoch seconds; 0: never loaded
-  int64_t generation = -1;  // state generation it was loaded in
-  bool loading = false;
-  std::vector<std::pair<slate, caf::typed_response_promise<served_ads>>> waiting;
-};
-
 struct session_experiment_state {
   io_handles io;
   session_experiment_settings settings;
-  std::map<std::pair<std::string, std::string>, experiment_variant> variants;
+  /// Active mappings by (exp_key, exp_var).
+  std::map<std::pair<std::string, std::string>, experiment_mappings> variants;
+  int64_t loaded_at = 0;            // epoch seconds; 0: never loaded
+  int64_t loaded_generation = -1;   // `generation` the mappings were read in
+  bool loading = false;
+  std::vector<std::pair<slate, caf::typed_response_promise<served_ads>>> waiting;
   std::unordered_map<std::string, session_mapping> sessions;
   int64_t generation = 0;  // bumped when mappings change
   int64_t served = 0;

@@ -182,10 +182,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"experiment_list",
    "SELECT " MAPPING_COLS " FROM experiment_mapping"
    " WHERE activated = 1 AND ($1 = '' OR exp_key = $1) ORDER BY id"},
-  {"experiment_variant",
+  {"experiments_in_use",
    "SELECT " MAPPING_COLS " FROM experiment_mapping"
-   " WHERE activated = 1 AND exp_key = $1 AND exp_var = $2 AND end_date >= $3::date"
-   " ORDER BY id"},
+   " WHERE activated = 1 AND end_date >= $1::date ORDER BY id"},
   {"experiment_deactivate",
    "UPDATE experiment_mapping SET activated = 0, updated_user_id = $2"
    " WHERE id = $1::bigint RETURNING " MAPPING_COLS},
@@ -393,9 +392,8 @@ pg_statement experiment_list(const std::string& exp_key) {
   return {"experiment_list", {exp_key}};
 }
 
-pg_statement experiment_variant(const std::string& exp_key, const std::string& exp_var,
-                                const std::string& today) {
-  return {"experiment_variant", {exp_key, exp_var, today}};
+pg_statement experiments_in_use(const std::string& today) {
+  return {"experiments_in_use", {today}};
 }
 
 pg_statement experiment_deactivate(int64_t id, const principal& who) {

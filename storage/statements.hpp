@@ -74,9 +74,8 @@ pg_statement recent_charged_clicks(int64_t advertiser_id);
 // -- experiments -------------------------------------------------------------------
 pg_statement experiment_create(const experiment_mapping& x, const principal& who);
 pg_statement experiment_list(const std::string& exp_key);  // "" = all active
-/// Active mappings of one exp_key/exp_var not ended before `today`.
-pg_statement experiment_variant(const std::string& exp_key, const std::string& exp_var,
-                                const std::string& today);
+/// Every active mapping not ended before `today` (experiments are few).
+pg_statement experiments_in_use(const std::string& today);
 pg_statement experiment_deactivate(int64_t id, const principal& who);
 experiment_mapping parse_experiment(const pg_row& row);
 
