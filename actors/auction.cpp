@@ -28,6 +28,10 @@ std::string rtb_key(const auction_state& st) {
   return "rtb:" + st.placement + ":" + (rest.empty() ? std::string{"all"} : rest);
 }
 
+std::chrono::seconds idle_check_interval(const auction_settings& s) {
+  return std::chrono::seconds(std::clamp<int64_t>(s.idle_seconds / 2, 1, 60));
+}
+
 /// Does this auction hold the campaign, or could it after the change?
 bool may_hold(const auction_state& st, const campaign_record& c) {
   for (auto& held : st.candidates)
@@ -175,8 +179,11 @@ void load(self_ptr self) {
 
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
-                                     io_handles io) {
+                                     io_handles io, directory_actor directory) {
   auto& st = self->state;
+  st.key = key;
+  st.directory = std::move(directory);
+  st.last_used = now_seconds();
   auto colon = key.find(':');
   st.placement = key.substr(0, colon);
   auto rest = colon == std::string::npos ? std::string{} : key.substr(colon + 1);
@@ -186,9 +193,11 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
     st.search_term = rest;
   st.settings = std::move(settings);
   st.io = std::move(io);
+  self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
   return {
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
+      st.last_used = now_seconds();
       // Warm path: memory only. A new business day re-reads today's spend.
       if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
         ++st.served;
@@ -226,6 +235,20 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         st.loaded_day.clear();
         ++st.generation;
       }
+    },
+    [=](poll_atom) {
+      auto& st = self->state;
+      if (!st.loading && st.waiting.empty()
+          && now_seconds() - st.last_used >= st.settings.idle_seconds)
+        self->send(st.directory, idle_atom::value, st.key, auction_actor{self});
+      self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
+    },
+    [=](retire_atom) {
+      auto& st = self->state;
+      // The mirror shows live auctions only: a retired one hears of no changes.
+      self->send(st.io.redis, zset_atom::value, rtb_key(st), std::vector<std::string>{},
+                 std::vector<double>{});
+      self->quit();
     },
     [=](status_atom) {
       auto& st = self->state;

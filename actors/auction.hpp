@@ -18,11 +18,17 @@ struct auction_settings {
   int64_t token_ttl_seconds = 3600;
   /// Statistics (pCTR) are re-read at most this often, in the background.
   int64_t refresh_seconds = 30;
+  /// An auction unused this long retires (memory stays bounded by the terms
+  /// in use, not by every term ever searched).
+  int64_t idle_seconds = 600;
   /// Requests naming exp_key/exp_var are finished by their session's shard.
   std::vector<session_experiment_actor> experiment_shards;
 };
 
 struct auction_state {
+  std::string key;
+  directory_actor directory;
+  int64_t last_used = 0;  // epoch seconds of the last request
   std::string placement;
   std::string category;
   std::string search_term;
@@ -47,6 +53,6 @@ struct auction_state {
 /// `key` is "PLACEMENT:" followed by the category or normalized search term.
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
-                                     io_handles io);
+                                     io_handles io, directory_actor directory);
 
 }  // namespace adserver

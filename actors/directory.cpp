@@ -158,6 +158,7 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
                           }
                           auto rec = storage::parse_campaign(res[0][0]);
                           rec.bids = spec.bids;
+                          self->state.targeting.add(rec.keywords, rec.categories);
                           auto c = self->spawn(campaign, rec, self->state.io,
                                                directory_actor{self});
                           self->state.campaigns[rec.id] = c;
@@ -181,13 +182,33 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
       fail);
 }
 
+/// Merges what every campaign in PostgreSQL targets into the index (other
+/// nodes' campaigns too); retried until it succeeds, then refreshed.
+void load_targeting(self_ptr self) {
+  auto& st = self->state;
+  auto next = std::chrono::seconds(std::max<int64_t>(1, st.auctions_config.refresh_seconds));
+  self->request(st.io.reader, caf::infinite, query_atom::value, storage::targeting_all())
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        std::vector<std::string> keywords, categories;
+        for (auto& r : rows) {
+          storage::parse_targeting(r, keywords, categories);
+          st.targeting.add(keywords, categories);
+        }
+        st.targeting_loaded = true;
+        self->delayed_send(self, next, poll_atom::value);
+      },
+      [=](caf::error&) { self->delayed_send(self, next, poll_atom::value); });
+}
+
 /// The auction of `key`, spawned on first use.
 auction_actor auction_for(self_ptr self, const std::string& key) {
   auto& st = self->state;
   auto it = st.auctions.find(key);
   if (it != st.auctions.end())
     return it->second;
-  auto a = self->spawn(auction, key, st.auctions_config, st.io);
+  auto a = self->spawn(auction, key, st.auctions_config, st.io, directory_actor{self});
   st.auctions.emplace(key, a);
   return a;
 }
@@ -209,6 +230,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
   self->state.io = std::move(io);
   self->state.catalog = std::move(catalog);
   self->state.auctions_config = std::move(auctions_config);
+  load_targeting(self);
   return {
     [=](ledger_atom, int64_t id) -> caf::result<ledger_actor> {
       if (id <= 0)
@@ -285,16 +307,33 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       return promise;
     },
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
+      auto& st = self->state;
+      if (st.targeting_loaded && !st.targeting.may_match(req)) {
+        ++st.unmatched;
+        return served_ads{};
+      }
       // One hop fewer than handing out the auction: it answers the caller.
       return self->delegate(auction_for(self, auction_key(req)), serve_atom::value,
                             std::move(req));
     },
+    [=](idle_atom, const std::string& key, const auction_actor& idle) {
+      auto& st = self->state;
+      auto it = st.auctions.find(key);
+      if (it == st.auctions.end() || it->second != idle)
+        return;
+      st.auctions.erase(it);
+      ++st.retired;
+      // Sent after everything already passed on to it, so that is served first.
+      self->send(idle, retire_atom::value);
+    },
+    [=](poll_atom) { load_targeting(self); },
     [=](money_atom, const advertiser_money& money) {
       for (auto& [key, a] : self->state.auctions)
         self->send(a, money_atom::value, money);
     },
     [=](campaign_atom, const campaign_record& changed) {
       auto& st = self->state;
+      st.targeting.add(changed.keywords, changed.categories);
       for (auto& [key, a] : st.auctions)
         self->send(a, campaign_atom::value, changed);
       // Its ledger judges when auctions must hear of money changes by the bids.
@@ -326,6 +365,9 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       r.figures = {{"ledgers", static_cast<int64_t>(st.ledgers.size())},
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
                    {"auctions", static_cast<int64_t>(st.auctions.size())},
+                   {"auctions_retired", st.retired},
+                   {"requests_unmatched", st.unmatched},
+                   {"targeted_terms", static_cast<int64_t>(st.targeting.size())},
                    {"activations", st.activations}};
       return r;
     },

@@ -5,6 +5,7 @@
 // clustering can later place entities on other nodes behind the same interface.
 #include "actors/auction.hpp"
 #include "actors/io_handles.hpp"
+#include "actors/targeting_index.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -20,6 +21,11 @@ struct directory_state {
   std::map<int64_t, campaign_actor> campaigns;
   std::map<std::string, auction_actor> auctions;
   auction_settings auctions_config;
+  /// What campaigns target; requests nothing can match get no auction.
+  targeting_index targeting;
+  bool targeting_loaded = false;
+  int64_t unmatched = 0;  // requests answered without an auction
+  int64_t retired = 0;    // idle auctions retired
   std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;

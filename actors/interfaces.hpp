@@ -37,6 +37,8 @@ using zset_atom = caf::atom_constant<caf::atom("zset")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using experiment_atom = caf::atom_constant<caf::atom("experiment")>;
 using money_atom = caf::atom_constant<caf::atom("money")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -150,6 +152,10 @@ using auction_actor = caf::typed_actor<
   // A campaign changed: if this auction holds or may hold it, rebuild from
   // PostgreSQL before answering the next request.
   caf::reacts_to<campaign_atom, campaign_record>,
+  // The directory forgot this idle auction: drop the Redis mirror and stop.
+  caf::reacts_to<retire_atom>,
+  // Internal: tell the directory when idle for ads.auction_idle_seconds.
+  caf::reacts_to<poll_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Conversions: attribution to the device's last click, counted once per order.
@@ -190,6 +196,11 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<money_atom, advertiser_money>,
   // A campaign changed (from the campaign actor): passed on to the auctions.
   caf::reacts_to<campaign_atom, campaign_record>,
+  // An auction has been idle: forget and retire it (what was already passed
+  // on to it is served first; the next request for its key spawns a new one).
+  caf::reacts_to<idle_atom, std::string, auction_actor>,
+  // Internal: merge what campaigns target, as PostgreSQL has it.
+  caf::reacts_to<poll_atom>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.
   caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
   caf::replies_to<status_atom>::with<status_record>>;

@@ -1,6 +1,7 @@
 #include "actors/tracking_token.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/validation.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -14,28 +15,26 @@ namespace {
 const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string b64url(const std::string& in) {
-  std::string out;
+  std::string out((in.size() * 4 + 2) / 3, '\0');
+  auto* o = out.data();
+  auto* p = reinterpret_cast<const unsigned char*>(in.data());
   size_t i = 0;
-  while (i + 2 < in.size()) {
-    uint32_t v = (static_cast<unsigned char>(in[i]) << 16)
-                 | (static_cast<unsigned char>(in[i + 1]) << 8)
-                 | static_cast<unsigned char>(in[i + 2]);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-    i += 3;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
+    *o++ = alphabet[(v >> 18) & 63];
+    *o++ = alphabet[(v >> 12) & 63];
+    *o++ = alphabet[(v >> 6) & 63];
+    *o++ = alphabet[v & 63];
   }
   if (i + 1 == in.size()) {
-    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
+    uint32_t v = p[i] << 16;
+    *o++ = alphabet[(v >> 18) & 63];
+    *o++ = alphabet[(v >> 12) & 63];
   } else if (i + 2 == in.size()) {
-    uint32_t v = (static_cast<unsigned char>(in[i]) << 16)
-                 | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
+    uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
+    *o++ = alphabet[(v >> 18) & 63];
+    *o++ = alphabet[(v >> 12) & 63];
+    *o++ = alphabet[(v >> 6) & 63];
   }
   return out;
 }
@@ -77,18 +76,41 @@ caf::error invalid(const std::string& why) {
 }  // namespace
 
 std::string sign_token(const token_claims& c, const std::string& secret) {
-  nlohmann::json j = {{"rid", c.request_id},   {"ad", c.ad_id},
-                      {"cid", c.campaign_id},  {"aid", c.advertiser_id},
-                      {"pid", c.product_id},   {"opid", c.original_product_id},
-                      {"price", c.price},      {"bid", c.bid},
-                      {"dev", c.device_id},    {"sid", c.session_id},
-                      {"plc", c.placement},    {"q", c.search_term},
-                      {"cat", c.category},     {"exp", c.expires_at}};
+  // Built by hand: a token per served ad makes this the hot path's main cost.
+  std::string j;
+  j.reserve(512);
+  auto text = [&](const char* key, const std::string& v) {
+    j += j.empty() ? "{\"" : ",\"";
+    j += key;
+    j += "\":";
+    append_json_string(j, v);
+  };
+  auto number = [&](const char* key, int64_t v) {
+    j += j.empty() ? "{\"" : ",\"";
+    j += key;
+    j += "\":";
+    j += std::to_string(v);
+  };
+  text("rid", c.request_id);
+  text("ad", c.ad_id);
+  number("cid", c.campaign_id);
+  number("aid", c.advertiser_id);
+  text("pid", c.product_id);
+  text("opid", c.original_product_id);
+  number("price", c.price);
+  number("bid", c.bid);
+  text("dev", c.device_id);
+  text("sid", c.session_id);
+  text("plc", c.placement);
+  text("q", c.search_term);
+  text("cat", c.category);
+  number("exp", c.expires_at);
   if (!c.exp_key.empty()) {  // only in experiment requests: tokens stay short
-    j["xk"] = c.exp_key;
-    j["xv"] = c.exp_var;
+    text("xk", c.exp_key);
+    text("xv", c.exp_var);
   }
-  auto payload = b64url(j.dump());
+  j += '}';
+  auto payload = b64url(j);
   return payload + "." + b64url(hmac(payload, secret));
 }
 

@@ -41,5 +41,7 @@ std::string auction_key(const ad_request& x);
 
 /// Escapes a string for embedding in a JSON document.
 std::string json_quote(const std::string& s);
+/// Appends json_quote(s) to `out` (hot paths build JSON without a DOM).
+void append_json_string(std::string& out, const std::string& s);
 
 }  // namespace adserver

@@ -95,6 +95,7 @@ int run(const settings& cfg) {
   auctions.ranking.reserve_price = cfg.ads_reserve_price;
   auctions.ranking.baseline_ctr = cfg.ads_baseline_ctr;
   auctions.refresh_seconds = cfg.ads_stats_refresh_seconds;
+  auctions.idle_seconds = cfg.ads_auction_idle_seconds;
   auctions.token_ttl_seconds = cfg.ads_token_ttl_seconds;
   auto dir = sys.spawn(directory, io, products, auctions);
 

@@ -7,7 +7,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -19,7 +21,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-const std::string body =
+// The answer: a file's contents (bench/ad-requests passes one adserver answer,
+// so both servers send the same bytes), else a small fixed ad list.
+std::string body =
   R"({"request_id":"00000000-0000-4000-8000-000000000000","ads":[{"product_id":"P1",)"
   R"("original_product_id":"P1","ad_id":"ad_1","campaign_id":1,"rank":1,)"
   R"("experiment_applied":false,"token":"x"}]})";
@@ -66,6 +70,12 @@ void accept(tcp::acceptor& a, asio::io_context& ioc) {
 int main(int argc, char** argv) {
   int port = argc > 1 ? std::atoi(argv[1]) : 18090;
   int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  if (argc > 3) {
+    std::ifstream in{argv[3]};
+    std::stringstream text;
+    text << in.rdbuf();
+    body = text.str();
+  }
   asio::io_context ioc{threads};
   tcp::acceptor a{ioc, {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}};
   accept(a, ioc);

@@ -151,6 +151,10 @@ const std::vector<option>& options() {
        s.ads_baseline_ctr = x;
        return true;
      }},
+    {"ads.auction_idle_seconds",
+     "an auction unused this long retires; the next request for its key starts a new one "
+     "(default 600)",
+     integer(&settings::ads_auction_idle_seconds, 1, 7 * 86400)},
     {"experiments.session_shards",
      "session-experiment actors; a session always lands on the same one (default 4)",
      integer(&settings::experiments_session_shards, 1, 1024)},

@@ -48,11 +48,31 @@ caf::error decode(const json& j, ad_request& out) {
   return read_int(j, "max_ads", false, out.max_ads);
 }
 
-json to_json(const served_ad& x) {
-  return {{"product_id", x.product_id},   {"original_product_id", x.original_product_id},
-          {"ad_id", x.ad_id},             {"campaign_id", x.campaign_id},
-          {"rank", x.rank},               {"experiment_applied", x.experiment_applied},
-          {"token", x.token}};
+/// The ad request's answer, built without a DOM (it is the hottest reply).
+http_reply ads_reply(const std::string& request_id, const served_ads& ads) {
+  http_reply r;
+  auto& b = r.body;
+  b.reserve(128 + ads.size() * 640);
+  b += "{\"request_id\":";
+  append_json_string(b, request_id);
+  b += ",\"ads\":[";
+  for (size_t i = 0; i < ads.size(); ++i) {
+    auto& x = ads[i];
+    b += i ? ",{\"product_id\":" : "{\"product_id\":";
+    append_json_string(b, x.product_id);
+    b += ",\"original_product_id\":";
+    append_json_string(b, x.original_product_id);
+    b += ",\"ad_id\":";
+    append_json_string(b, x.ad_id);
+    b += ",\"campaign_id\":" + std::to_string(x.campaign_id);
+    b += ",\"rank\":" + std::to_string(x.rank);
+    b += x.experiment_applied ? ",\"experiment_applied\":true" : ",\"experiment_applied\":false";
+    b += ",\"token\":";
+    append_json_string(b, x.token);
+    b += '}';
+  }
+  b += "]}";
+  return r;
 }
 
 int64_t unix_now() {
@@ -141,12 +161,7 @@ void add_ads_routes(router& r, const app_context& app) {
     app.bridge->run([=](caf::event_based_actor* self) {
       self->request(directory, caf::infinite, serve_atom::value, req)
         .then(
-          [=](const served_ads& ads) {
-            json list = json::array();
-            for (auto& ad : ads)
-              list.push_back(to_json(ad));
-            respond(json_reply(200, {{"request_id", req.request_id}, {"ads", list}}));
-          },
+          [=](const served_ads& ads) { respond(ads_reply(req.request_id, ads)); },
           [=](caf::error& err) { respond(error_reply(err)); });
     });
   });

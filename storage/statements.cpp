@@ -182,6 +182,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"experiment_list",
    "SELECT " MAPPING_COLS " FROM experiment_mapping"
    " WHERE activated = 1 AND ($1 = '' OR exp_key = $1) ORDER BY id"},
+  {"targeting_all",
+   "SELECT target_keywords::text, target_categories::text FROM ad_campaigns"
+   " WHERE activated = 1"},
   {"experiments_in_use",
    "SELECT " MAPPING_COLS " FROM experiment_mapping"
    " WHERE activated = 1 AND end_date >= $1::date ORDER BY id"},
@@ -390,6 +393,16 @@ pg_statement experiment_create(const experiment_mapping& x, const principal& who
 
 pg_statement experiment_list(const std::string& exp_key) {
   return {"experiment_list", {exp_key}};
+}
+
+pg_statement targeting_all() {
+  return {"targeting_all", {}};
+}
+
+void parse_targeting(const pg_row& row, std::vector<std::string>& keywords,
+                     std::vector<std::string>& categories) {
+  keywords = string_array(row.at(0));
+  categories = string_array(row.at(1));
 }
 
 pg_statement experiments_in_use(const std::string& today) {

@@ -74,6 +74,11 @@ pg_statement recent_charged_clicks(int64_t advertiser_id);
 // -- experiments -------------------------------------------------------------------
 pg_statement experiment_create(const experiment_mapping& x, const principal& who);
 pg_statement experiment_list(const std::string& exp_key);  // "" = all active
+/// Keywords and categories of every campaign not deleted.
+pg_statement targeting_all();
+void parse_targeting(const pg_row& row, std::vector<std::string>& keywords,
+                     std::vector<std::string>& categories);
+
 /// Every active mapping not ended before `today` (experiments are few).
 pg_statement experiments_in_use(const std::string& today);
 pg_statement experiment_deactivate(int64_t id, const principal& who);

@@ -83,20 +83,21 @@ protected:
     return s;
   }
 
-  static int64_t new_advertiser(int64_t balance) {
-    auto adv = server->admin("POST", "/admin/v1/advertisers",
-                             json{{"advertiser_name", "Ads"},
-                                  {"business_number", unique_business_number()},
-                                  {"email", "ads@test.example"},
-                                  {"business_type", "RETAIL"},
-                                  {"initial_balance", balance}}
-                               .dump());
+  static int64_t new_advertiser(int64_t balance, const server_process* on = nullptr) {
+    auto adv = (on ? *on : *server).admin("POST", "/admin/v1/advertisers",
+                                         json{{"advertiser_name", "Ads"},
+                                              {"business_number", unique_business_number()},
+                                              {"email", "ads@test.example"},
+                                              {"business_type", "RETAIL"},
+                                              {"initial_balance", balance}}
+                                           .dump());
     EXPECT_EQ(adv.status, 201) << adv.body;
     return adv.json.value("id", int64_t{0});
   }
 
-  static void new_product(const std::string& product_id, const std::string& category) {
-    auto r = server->admin(
+  static void new_product(const std::string& product_id, const std::string& category,
+                          const server_process* on = nullptr) {
+    auto r = (on ? *on : *server).admin(
       "POST", "/admin/v1/products",
       json{{"product_id", product_id}, {"product_name", "p"}, {"category", category}}.dump());
     EXPECT_EQ(r.status, 201) << r.body;
@@ -104,22 +105,24 @@ protected:
 
   /// An ACTIVE campaign bidding `bid` on SEARCH for `keyword`.
   static int64_t new_search_campaign(int64_t advertiser, const std::string& product,
-                                     const std::string& keyword, int64_t bid) {
-    auto c = server->admin("POST", "/admin/v1/campaigns",
-                           json{{"advertiser_id", advertiser},
-                                {"campaign_name", "c"},
-                                {"product_id", product},
-                                {"start_date", "2026-01-01"},
-                                {"end_date", "2099-01-01"},
-                                {"daily_budget", 50000},
-                                {"total_budget", 90000},
-                                {"targeting", {{"keywords", {keyword}}}},
-                                {"bids", {{"SEARCH", bid}}}}
-                             .dump());
+                                     const std::string& keyword, int64_t bid,
+                                     const server_process* on = nullptr) {
+    auto& s = on ? *on : *server;
+    auto c = s.admin("POST", "/admin/v1/campaigns",
+                     json{{"advertiser_id", advertiser},
+                          {"campaign_name", "c"},
+                          {"product_id", product},
+                          {"start_date", "2026-01-01"},
+                          {"end_date", "2099-01-01"},
+                          {"daily_budget", 50000},
+                          {"total_budget", 90000},
+                          {"targeting", {{"keywords", {keyword}}}},
+                          {"bids", {{"SEARCH", bid}}}}
+                       .dump());
     EXPECT_EQ(c.status, 201) << c.body;
     int64_t id = c.json.value("id", int64_t{0});
-    EXPECT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
-                            R"({"status":"ACTIVE"})")
+    EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
+                      R"({"status":"ACTIVE"})")
                 .status,
               200);
     return id;
@@ -626,6 +629,58 @@ TEST_F(Ads, ClicksOnACheapAdTakeTheAdvertisersDearAdOutWhenItCanNoLongerPay) {
   auto after = search(dear_term);
   ASSERT_EQ(after["ads"].size(), 1u) << after.dump();
   EXPECT_EQ(after["ads"][0]["campaign_id"], other);
+}
+
+TEST_F(Ads, IdleAuctionsRetireAndUnknownTermsCostNoAuction) {
+  server_process quick({{"security.hmac_secret", secret}, {"ads.auction_idle_seconds", "1"}});
+  ASSERT_TRUE(quick.start()) << quick.output();
+  auto suffix = unique_suffix();
+  auto term = "idle" + suffix;
+  auto adv = new_advertiser(100000, &quick);
+  new_product("IDLE_" + suffix, "idle", &quick);
+  auto campaign = new_search_campaign(adv, "IDLE_" + suffix, term, 500, &quick);
+  auto ask = [&](const server_process& s, const std::string& t) {
+    auto r = s.call("POST", "/api/v1/ads/request",
+                    json{{"device_id", device}, {"session_id", "s"}, {"placement", "SEARCH"},
+                         {"search_term", t}}
+                      .dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json["ads"];
+  };
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  auto mirrored = [&] {
+    adserver::storage::redis_connection::reply rep;
+    std::string err;
+    EXPECT_TRUE(rc.run({"ZCARD", "rtb:SEARCH:" + term}, rep, err)) << err;
+    return rep.text;
+  };
+  auto wait_for = [&](const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 100 && (got = mirrored()) != want; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return got;
+  };
+  ASSERT_EQ(ask(quick, term).size(), 1u);
+  EXPECT_EQ(wait_for("1"), "1");
+  // Unused for a second, the auction retires and takes its mirror along ...
+  EXPECT_EQ(wait_for("0"), "0");
+  // ... and the next request starts a new one with the same answer.
+  auto again = ask(quick, term);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["campaign_id"], campaign);
+  EXPECT_EQ(wait_for("1"), "1");
+  // A term no campaign targets is answered empty.
+  EXPECT_EQ(ask(quick, "nobody-targets-" + suffix).size(), 0u);
+  // A campaign created through another node reaches this one's index within
+  // its refresh (ads.stats_refresh_seconds = 1 here).
+  auto elsewhere = "elsewhere" + suffix;
+  new_search_campaign(adv, "IDLE_" + suffix, elsewhere, 500, &quick);
+  size_t found = 0;
+  for (int i = 0; i < 50 && (found = ask(*server, elsewhere).size()) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(found, 1u);
+  EXPECT_TRUE(quick.stop()) << "no clean exit on SIGTERM";
 }
 
 }  // namespace

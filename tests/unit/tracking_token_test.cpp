@@ -70,3 +70,13 @@ TEST(TrackingToken, ExperimentAssignmentIsSignedWhenPresent) {
   EXPECT_EQ(back->exp_key, "price");
   EXPECT_EQ(back->exp_var, "B");
 }
+
+TEST(TrackingToken, RoundTripsEveryPayloadLength) {
+  auto c = sample();
+  for (int extra = 0; extra < 6; ++extra) {
+    c.product_id = "P" + std::string(extra, 'x') + "\"quoted\" \\ 노트북";
+    auto back = verify_token(sign_token(c, secret), secret, 0);
+    ASSERT_TRUE(back) << extra;
+    EXPECT_EQ(back->product_id, c.product_id);
+  }
+}

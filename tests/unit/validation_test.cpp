@@ -104,3 +104,12 @@ TEST(Validation, Iso8601Timestamps) {
   EXPECT_FALSE(is_iso8601_timestamp("yesterday"));
   EXPECT_FALSE(is_iso8601_timestamp(""));
 }
+
+TEST(Validation, JsonQuoteEscapesWhatJsonRequires) {
+  EXPECT_EQ(json_quote("plain 노트북"), "\"plain 노트북\"");
+  EXPECT_EQ(json_quote("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+  EXPECT_EQ(json_quote(""), "\"\"");
+  std::string out = "x";
+  append_json_string(out, "\"");
+  EXPECT_EQ(out, "x\"\\\"\"");
+}
