@@ -92,6 +92,11 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
     apply_money(st.candidates, money);
   st.money_during_load.clear();
   rerank(self);
+  std::vector<int64_t> advertisers;
+  for (auto& c : st.candidates)
+    if (std::find(advertisers.begin(), advertisers.end(), c.advertiser_id) == advertisers.end())
+      advertisers.push_back(c.advertiser_id);
+  self->send(st.directory, watch_atom::value, st.key, std::move(advertisers));
   // Changed while loading: answer with this, but load again next time.
   st.loaded_day = generation == st.generation ? today : std::string{};
   st.loaded_at = now_seconds();
@@ -149,6 +154,7 @@ void with_baselines(self_ptr self, std::vector<candidate> candidates, std::strin
 void load(self_ptr self) {
   auto& st = self->state;
   st.loading = true;
+  self->send(st.directory, watch_atom::value, st.key);
   auto today = business_today();
   auto generation = st.generation;
   self->request(st.io.reader, caf::infinite, query_atom::value,

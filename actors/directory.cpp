@@ -202,6 +202,22 @@ void load_targeting(self_ptr self) {
       [=](caf::error&) { self->delayed_send(self, next, poll_atom::value); });
 }
 
+/// Forgets what an auction watched.
+void unwatch(directory_state& st, const std::string& key) {
+  auto it = st.watched_by.find(key);
+  if (it == st.watched_by.end())
+    return;
+  for (auto id : it->second) {
+    auto w = st.money_watchers.find(id);
+    if (w == st.money_watchers.end())
+      continue;
+    w->second.erase(key);
+    if (w->second.empty())
+      st.money_watchers.erase(w);
+  }
+  st.watched_by.erase(it);
+}
+
 /// The auction of `key`, spawned on first use.
 auction_actor auction_for(self_ptr self, const std::string& key) {
   auto& st = self->state;
@@ -322,14 +338,31 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       if (it == st.auctions.end() || it->second != idle)
         return;
       st.auctions.erase(it);
+      unwatch(st, key);
       ++st.retired;
       // Sent after everything already passed on to it, so that is served first.
       self->send(idle, retire_atom::value);
     },
     [=](poll_atom) { load_targeting(self); },
+    [=](watch_atom, const std::string& key, const std::vector<int64_t>& advertisers) {
+      auto& st = self->state;
+      if (st.auctions.count(key) == 0)
+        return;  // retired meanwhile
+      unwatch(st, key);
+      for (auto id : advertisers)
+        st.money_watchers[id].insert(key);
+      st.watched_by[key] = advertisers;
+    },
+    [=](watch_atom, const std::string& key) { unwatch(self->state, key); },
     [=](money_atom, const advertiser_money& money) {
-      for (auto& [key, a] : self->state.auctions)
-        self->send(a, money_atom::value, money);
+      auto& st = self->state;
+      // Loading auctions hear of everyone's money; the others only of the
+      // advertisers they hold.
+      auto watchers = st.money_watchers.find(money.advertiser_id);
+      for (auto& [key, a] : st.auctions)
+        if (st.watched_by.count(key) == 0
+            || (watchers != st.money_watchers.end() && watchers->second.count(key) > 0))
+          self->send(a, money_atom::value, money);
     },
     [=](campaign_atom, const campaign_record& changed) {
       auto& st = self->state;

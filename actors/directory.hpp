@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <map>
+#include <set>
 #include <vector>
 
 namespace adserver {
@@ -21,6 +22,10 @@ struct directory_state {
   std::map<int64_t, campaign_actor> campaigns;
   std::map<std::string, auction_actor> auctions;
   auction_settings auctions_config;
+  /// Which auctions hold an advertiser's campaigns (money changes go there),
+  /// and what each auction named last.
+  std::map<int64_t, std::set<std::string>> money_watchers;
+  std::map<std::string, std::vector<int64_t>> watched_by;
   /// What campaigns target; requests nothing can match get no auction.
   targeting_index targeting;
   bool targeting_loaded = false;

@@ -39,6 +39,7 @@ using experiment_atom = caf::atom_constant<caf::atom("experiment")>;
 using money_atom = caf::atom_constant<caf::atom("money")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -199,6 +200,12 @@ using directory_actor = caf::typed_actor<
   // An auction has been idle: forget and retire it (what was already passed
   // on to it is served first; the next request for its key spawns a new one).
   caf::reacts_to<idle_atom, std::string, auction_actor>,
+  // An auction holds these advertisers' campaigns: pass it their money
+  // changes only.
+  caf::reacts_to<watch_atom, std::string, std::vector<int64_t>>,
+  // An auction is (re)loading: pass it every money change until it names
+  // its advertisers again (what it reads may predate a change).
+  caf::reacts_to<watch_atom, std::string>,
   // Internal: merge what campaigns target, as PostgreSQL has it.
   caf::reacts_to<poll_atom>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.

@@ -37,6 +37,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<click_result>("click_result");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   cfg.add_message_type<std::vector<double>>("std::vector<double>");
+  cfg.add_message_type<std::vector<int64_t>>("std::vector<int64_t>");
   cfg.add_message_type<experiment_mapping>("experiment_mapping");
   cfg.add_message_type<experiment_mappings>("experiment_mappings");
   cfg.add_message_type<conversion_item>("conversion_item");
