@@ -69,6 +69,17 @@ void serve_waiting(self_ptr self) {
   }
 }
 
+/// A retired auction ends once it has answered everything it was given.
+void quit_if_retired(self_ptr self) {
+  auto& st = self->state;
+  if (!st.retiring || st.loading || !st.waiting.empty())
+    return;
+  // The mirror shows live auctions only: a retired one hears of no changes.
+  self->send(st.io.redis, zset_atom::value, rtb_key(st), std::vector<std::string>{},
+             std::vector<double>{});
+  self->quit();
+}
+
 /// Ranks the candidates and mirrors the list to Redis.
 void rerank(self_ptr self) {
   auto& st = self->state;
@@ -103,6 +114,7 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
   st.loading = false;
   ++st.loads;
   serve_waiting(self);
+  quit_if_retired(self);
 }
 
 /// The category whose CTR baseline applies to a candidate here: the
@@ -178,6 +190,7 @@ void load(self_ptr self) {
         st.waiting.clear();
         for (auto& w : waiting)
           w.second.deliver(err);
+        quit_if_retired(self);
       });
 }
 
@@ -244,17 +257,16 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
     },
     [=](poll_atom) {
       auto& st = self->state;
+      if (st.retiring)
+        return;
       if (!st.loading && st.waiting.empty()
           && now_seconds() - st.last_used >= st.settings.idle_seconds)
         self->send(st.directory, idle_atom::value, st.key, auction_actor{self});
       self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
     },
     [=](retire_atom) {
-      auto& st = self->state;
-      // The mirror shows live auctions only: a retired one hears of no changes.
-      self->send(st.io.redis, zset_atom::value, rtb_key(st), std::vector<std::string>{},
-                 std::vector<double>{});
-      self->quit();
+      self->state.retiring = true;
+      quit_if_retired(self);
     },
     [=](status_atom) {
       auto& st = self->state;

@@ -29,6 +29,7 @@ struct auction_state {
   std::string key;
   directory_actor directory;
   int64_t last_used = 0;  // epoch seconds of the last request
+  bool retiring = false;  // the directory forgot it: stop once nothing waits
   std::string placement;
   std::string category;
   std::string search_term;
