@@ -202,6 +202,13 @@ void load_targeting(self_ptr self) {
       [=](caf::error&) { self->delayed_send(self, next, poll_atom::value); });
 }
 
+/// Is the message being handled from the auction now serving `key`?
+bool from_current_auction(self_ptr self, const std::string& key) {
+  auto it = self->state.auctions.find(key);
+  return it != self->state.auctions.end()
+         && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(it->second);
+}
+
 /// Forgets what an auction watched.
 void unwatch(directory_state& st, const std::string& key) {
   auto it = st.watched_by.find(key);
@@ -346,14 +353,17 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     [=](poll_atom) { load_targeting(self); },
     [=](watch_atom, const std::string& key, const std::vector<int64_t>& advertisers) {
       auto& st = self->state;
-      if (st.auctions.count(key) == 0)
-        return;  // retired meanwhile
+      if (!from_current_auction(self, key))
+        return;  // a retired auction's last word
       unwatch(st, key);
       for (auto id : advertisers)
         st.money_watchers[id].insert(key);
       st.watched_by[key] = advertisers;
     },
-    [=](watch_atom, const std::string& key) { unwatch(self->state, key); },
+    [=](watch_atom, const std::string& key) {
+      if (from_current_auction(self, key))
+        unwatch(self->state, key);
+    },
     [=](money_atom, const advertiser_money& money) {
       auto& st = self->state;
       // Loading auctions hear of everyone's money; the others only of the
