@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <set>
 
 namespace adserver {
 
@@ -17,11 +19,6 @@ namespace {
 
 using self_ptr = auction_actor::stateful_pointer<auction_state>;
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 std::string rtb_key(const auction_state& st) {
   auto rest = st.placement == "SEARCH" ? st.search_term : st.category;
@@ -58,7 +55,7 @@ void serve_waiting(self_ptr self) {
   auto& st = self->state;
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
-  auto now = now_seconds();
+  auto now = epoch_seconds();
   for (auto& [req, promise] : waiting) {
     ++st.served;
     auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
@@ -103,14 +100,14 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
     apply_money(st.candidates, money);
   st.money_during_load.clear();
   rerank(self);
-  std::vector<int64_t> advertisers;
+  std::set<int64_t> advertisers;
   for (auto& c : st.candidates)
-    if (std::find(advertisers.begin(), advertisers.end(), c.advertiser_id) == advertisers.end())
-      advertisers.push_back(c.advertiser_id);
-  self->send(st.directory, watch_atom::value, st.key, std::move(advertisers));
+    advertisers.insert(c.advertiser_id);
+  self->send(st.directory, watch_atom::value, st.key,
+             std::vector<int64_t>(advertisers.begin(), advertisers.end()));
   // Changed while loading: answer with this, but load again next time.
   st.loaded_day = generation == st.generation ? today : std::string{};
-  st.loaded_at = now_seconds();
+  st.loaded_at = epoch_seconds();
   st.loading = false;
   ++st.loads;
   serve_waiting(self);
@@ -123,44 +120,49 @@ const std::string& baseline_category(const auction_state& st, const candidate& c
   return st.placement == "CATEGORY" ? st.category : c.product_category;
 }
 
-/// Sets each candidate's baseline from Redis defense:category:{path}:ctr
-/// (most specific path first); the configured default where none is set or
-/// Redis cannot answer. Then installs them.
+/// Sets each candidate's baseline from `values` (Redis key -> value), the
+/// most specific category path first; the configured default where none is.
+void apply_baselines(const auction_state& st, std::vector<candidate>& candidates,
+                     const std::map<std::string, std::string>& values) {
+  for (auto& c : candidates) {
+    std::vector<std::string> mine;
+    for (auto& k : baseline_keys(baseline_category(st, c))) {
+      auto it = values.find(k);
+      mine.push_back(it == values.end() ? std::string{} : it->second);
+    }
+    c.baseline_ctr = pick_baseline(mine, st.settings.ranking.baseline_ctr);
+  }
+}
+
+/// Reads the candidates' CTR baselines (Redis defense:category:{path}:ctr) in
+/// one MGET, then installs them; without Redis they get the default.
 void with_baselines(self_ptr self, std::vector<candidate> candidates, std::string today,
                     int64_t generation) {
   auto& st = self->state;
-  std::vector<std::string> keys;
+  std::set<std::string> unique;
   for (auto& c : candidates)
     for (auto& k : baseline_keys(baseline_category(st, c)))
-      if (std::find(keys.begin(), keys.end(), k) == keys.end())
-        keys.push_back(k);
-  auto fallback = st.settings.ranking.baseline_ctr;
-  if (keys.empty()) {
-    for (auto& c : candidates)
-      c.baseline_ctr = fallback;
+      unique.insert(k);
+  if (unique.empty()) {
+    apply_baselines(st, candidates, {});
     install(self, std::move(candidates), today, generation);
     return;
   }
+  std::vector<std::string> keys(unique.begin(), unique.end());
   auto shared = std::make_shared<std::vector<candidate>>(std::move(candidates));
+  auto done = [=](const std::map<std::string, std::string>& values) {
+    apply_baselines(self->state, *shared, values);
+    install(self, std::move(*shared), today, generation);
+  };
   self->request(st.io.redis, std::chrono::seconds(1), get_atom::value, keys)
     .then(
       [=](const std::vector<std::string>& values) {
-        auto& st = self->state;
-        for (auto& c : *shared) {
-          std::vector<std::string> mine;
-          for (auto& k : baseline_keys(baseline_category(st, c))) {
-            auto at = std::find(keys.begin(), keys.end(), k) - keys.begin();
-            mine.push_back(at < static_cast<long>(values.size()) ? values[at] : std::string{});
-          }
-          c.baseline_ctr = pick_baseline(mine, fallback);
-        }
-        install(self, std::move(*shared), today, generation);
+        std::map<std::string, std::string> by_key;
+        for (size_t i = 0; i < keys.size() && i < values.size(); ++i)
+          by_key[keys[i]] = values[i];
+        done(by_key);
       },
-      [=](caf::error&) {
-        for (auto& c : *shared)
-          c.baseline_ctr = fallback;
-        install(self, std::move(*shared), today, generation);
-      });
+      [=](caf::error&) { done({}); });
 }
 
 void load(self_ptr self) {
@@ -202,7 +204,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
   auto& st = self->state;
   st.key = key;
   st.directory = std::move(directory);
-  st.last_used = now_seconds();
+  st.last_used = epoch_seconds();
   auto colon = key.find(':');
   st.placement = key.substr(0, colon);
   auto rest = colon == std::string::npos ? std::string{} : key.substr(colon + 1);
@@ -216,11 +218,11 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
   return {
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
-      st.last_used = now_seconds();
+      st.last_used = epoch_seconds();
       // Warm path: memory only. A new business day re-reads today's spend.
       if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
         ++st.served;
-        auto now = now_seconds();
+        auto now = epoch_seconds();
         // Learn from new statistics without making this request wait.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
@@ -260,7 +262,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       if (st.retiring)
         return;
       if (!st.loading && st.waiting.empty()
-          && now_seconds() - st.last_used >= st.settings.idle_seconds)
+          && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
         self->send(st.directory, idle_atom::value, st.key, auction_actor{self});
       self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
     },

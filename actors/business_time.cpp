@@ -66,4 +66,10 @@ std::string iso8601_now() {
   return iso8601(std::chrono::system_clock::now());
 }
 
+int64_t epoch_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
 }  // namespace adserver

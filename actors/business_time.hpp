@@ -2,6 +2,7 @@
 // The one business time zone (SPEC.md "Time"): defines "today" for daily
 // budgets and the offsets of timestamps on the wire.
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace adserver {
@@ -18,5 +19,8 @@ std::string business_today();
 /// ISO 8601 with offset in the business zone, e.g. 2026-11-24T09:30:00.123+09:00.
 std::string iso8601(std::chrono::system_clock::time_point t);
 std::string iso8601_now();
+
+/// Unix time in whole seconds (token expiry, duplicate and idle windows).
+int64_t epoch_seconds();
 
 }  // namespace adserver

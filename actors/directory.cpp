@@ -31,11 +31,17 @@ void deliver_all(Waiters& waiters, int64_t id, const Value& v) {
     p.deliver(v);
 }
 
-int64_t max_bid(const placement_bids& bids) {
-  int64_t out = 0;
-  for (auto& [placement, bid] : bids)
-    out = std::max(out, bid);
-  return out;
+/// What a campaign's ledger needs of it: budgets and its highest bid (spend
+/// is the ledger's own).
+campaign_spend campaign_limits(const campaign_record& c) {
+  campaign_spend limits;
+  limits.campaign_id = c.id;
+  limits.daily_budget = c.daily_budget;
+  limits.total_budget = c.total_budget;
+  limits.day = business_today();
+  for (auto& [placement, bid] : c.bids)
+    limits.max_bid = std::max(limits.max_bid, bid);
+  return limits;
 }
 
 caf::error not_found(const char* what, int64_t id) {
@@ -162,13 +168,7 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
                           auto c = self->spawn(campaign, rec, self->state.io,
                                                directory_actor{self});
                           self->state.campaigns[rec.id] = c;
-                          campaign_spend spend;
-                          spend.campaign_id = rec.id;
-                          spend.daily_budget = rec.daily_budget;
-                          spend.total_budget = rec.total_budget;
-                          spend.day = business_today();
-                          spend.max_bid = max_bid(rec.bids);
-                          self->send(l, campaign_atom::value, spend);
+                          self->send(l, campaign_atom::value, campaign_limits(rec));
                           self->send(self->state.io.kafka, publish_atom::value,
                                      campaign_event("CAMPAIGN_CREATED", rec, who));
                           promise.deliver(rec);
@@ -315,9 +315,6 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       create_campaign(self, std::move(spec), std::move(who), promise);
       return promise;
     },
-    [=](auction_atom, const std::string& key) -> caf::result<auction_actor> {
-      return auction_for(self, key);
-    },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
       auto& st = self->state;
       if (auto it = st.ledgers.find(click.ad.advertiser_id); it != st.ledgers.end())
@@ -380,15 +377,8 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       for (auto& [key, a] : st.auctions)
         self->send(a, campaign_atom::value, changed);
       // Its ledger judges when auctions must hear of money changes by the bids.
-      if (auto it = st.ledgers.find(changed.advertiser_id); it != st.ledgers.end()) {
-        campaign_spend limits;
-        limits.campaign_id = changed.id;
-        limits.daily_budget = changed.daily_budget;
-        limits.total_budget = changed.total_budget;
-        limits.max_bid = max_bid(changed.bids);
-        limits.day = business_today();
-        self->send(it->second, campaign_atom::value, limits);
-      }
+      if (auto it = st.ledgers.find(changed.advertiser_id); it != st.ledgers.end())
+        self->send(it->second, campaign_atom::value, campaign_limits(changed));
     },
     [=](track_atom, int64_t campaign_id, int64_t impressions, int64_t clicks) {
       auto& st = self->state;

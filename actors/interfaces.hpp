@@ -29,7 +29,6 @@ using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using serve_atom = caf::atom_constant<caf::atom("serve")>;
-using auction_atom = caf::atom_constant<caf::atom("auction")>;
 using click_atom = caf::atom_constant<caf::atom("click")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
 using track_atom = caf::atom_constant<caf::atom("track")>;
@@ -135,8 +134,6 @@ using session_experiment_actor = caf::typed_actor<
   // Swap in the experiment codes in force for the request's exp_key/exp_var,
   // remember them for the session (Redis experiment:mapping:{session_id}), sign.
   caf::replies_to<experiment_atom, slate>::with<served_ads>,
-  // A session's assignment and codes (no codes: nothing served under experiment).
-  caf::replies_to<get_atom, std::string>::with<session_mapping>,
   // Mappings were created or deleted: re-read them on next use.
   caf::reacts_to<reload_atom>,
   // Internal: forget sessions past their 24 h.
@@ -186,8 +183,6 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<create_atom, advertiser_spec, principal>::with<advertiser_record>,
   // Create a campaign (PENDING) after checking its references.
   caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
-  // The auction for a key such as "HOME:" or "CATEGORY:a/b" or "SEARCH:term".
-  caf::replies_to<auction_atom, std::string>::with<auction_actor>,
   // Charge a click: delegated to the advertiser's ledger (activated on first
   // use), which answers the caller.
   caf::replies_to<click_atom, click_request>::with<click_result>,

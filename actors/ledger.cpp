@@ -31,11 +31,6 @@ void apply_init(ledger_state& st, ledger_init init) {
   st.recent_clicks = std::move(init.recent_clicks);
 }
 
-int64_t epoch_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 constexpr int64_t duplicate_window_seconds = 3600;
 
@@ -46,6 +41,17 @@ void mirror_balance(self_ptr self, int64_t balance) {
 
 void reload(self_ptr self);
 
+/// The advertiser's campaigns with today's spend (a new day starts at zero).
+std::vector<campaign_spend> campaigns_today(ledger_state& st) {
+  std::vector<campaign_spend> out;
+  auto today = business_today();
+  for (auto& [id, spend] : st.campaigns) {
+    spend = roll_to_day(spend, today);
+    out.push_back(spend);
+  }
+  return out;
+}
+
 /// Tells the auctions (through the directory) what this advertiser can pay now.
 void publish_money(self_ptr self) {
   auto& st = self->state;
@@ -53,11 +59,7 @@ void publish_money(self_ptr self) {
   m.advertiser_id = st.advertiser.id;
   m.balance = st.advertiser.balance;
   m.active = st.advertiser.audit.activated;
-  auto today = business_today();
-  for (auto& [id, spend] : st.campaigns) {
-    spend = roll_to_day(spend, today);
-    m.campaigns.push_back(spend);
-  }
+  m.campaigns = campaigns_today(st);
   self->send(st.directory, money_atom::value, std::move(m));
 }
 
@@ -226,7 +228,7 @@ void charge_click(self_ptr self, click_request click,
     st.waiting.emplace_back([=] { charge_click(self, click, promise); });
     return;
   }
-  auto now = epoch_now();
+  auto now = epoch_seconds();
   auto key = std::make_pair(click.ad.ad_id, click.ad.device_id);
   auto seen = st.recent_clicks.find(key);
   bool duplicate = seen != st.recent_clicks.end() && now - seen->second < duplicate_window_seconds;
@@ -301,11 +303,7 @@ balance_view make_balance_view(ledger_state& st) {
   balance_view v;
   v.advertiser_id = st.advertiser.id;
   v.balance = st.advertiser.balance;
-  auto today = business_today();
-  for (auto& [id, spend] : st.campaigns) {
-    spend = roll_to_day(spend, today);
-    v.campaigns.push_back(spend);
-  }
+  v.campaigns = campaigns_today(st);
   return v;
 }
 

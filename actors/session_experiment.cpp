@@ -15,11 +15,6 @@ using self_ptr = session_experiment_actor::stateful_pointer<session_experiment_s
 
 constexpr auto purge_interval = std::chrono::seconds(60);
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 std::string mirror_key(const std::string& session_id) {
   return "experiment:mapping:" + session_id;
@@ -27,7 +22,7 @@ std::string mirror_key(const std::string& session_id) {
 
 served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappings) {
   auto& st = self->state;
-  auto now = now_seconds();
+  auto now = epoch_seconds();
   auto swapped = apply_experiment(s, mappings, business_today());
   // Sessions never served an experiment code take no memory.
   auto known = st.sessions.find(s.request.session_id);
@@ -69,7 +64,7 @@ void load(self_ptr self) {
           auto m = storage::parse_experiment(r);
           st.variants[{m.exp_key, m.exp_var}].push_back(std::move(m));
         }
-        st.loaded_at = now_seconds();
+        st.loaded_at = epoch_seconds();
         st.loaded_generation = generation;
         st.loading = false;
         ++st.loads;
@@ -104,7 +99,7 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
   return {
     [=](experiment_atom, slate& s) -> caf::result<served_ads> {
       auto& st = self->state;
-      auto now = now_seconds();
+      auto now = epoch_seconds();
       if (st.loaded_at > 0 && st.loaded_generation == st.generation) {
         // Warm: memory only; pick up changes made elsewhere in the background.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
@@ -117,19 +112,9 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
         load(self);
       return promise;
     },
-    [=](get_atom, const std::string& session_id) -> caf::result<session_mapping> {
-      auto& st = self->state;
-      auto it = st.sessions.find(session_id);
-      if (it == st.sessions.end() || it->second.expires_at <= now_seconds()) {
-        session_mapping none;
-        none.session_id = session_id;
-        return none;
-      }
-      return it->second;
-    },
     [=](reload_atom) { ++self->state.generation; },
     [=](poll_atom) {
-      purge_expired(self->state, now_seconds());
+      purge_expired(self->state, epoch_seconds());
       self->delayed_send(self, purge_interval, poll_atom::value);
     },
     [=](status_atom) {

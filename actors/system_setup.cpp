@@ -48,7 +48,6 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<token_claims>("token_claims");
   cfg.add_message_type<std::vector<token_claims>>("std::vector<token_claims>");
   cfg.add_message_type<slate>("slate");
-  cfg.add_message_type<session_mapping>("session_mapping");
   cfg.add_message_type<session_experiment_actor>("session_experiment_actor");
 }
 

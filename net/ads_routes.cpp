@@ -75,11 +75,6 @@ http_reply ads_reply(const std::string& request_id, const served_ads& ads) {
   return r;
 }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Applies the per-address and per-device limits; answers 429 and returns
 /// false when over.
@@ -124,7 +119,7 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
   }
   if (!within_limits(app, ctx, device_id, respond))
     return false;
-  auto verified = verify_token(token, app.config->hmac_secret, unix_now());
+  auto verified = verify_token(token, app.config->hmac_secret, epoch_seconds());
   if (!verified) {
     respond(error_reply(verified.error()));
     return false;
@@ -154,16 +149,12 @@ void add_ads_routes(router& r, const app_context& app) {
     if (!within_limits(app, ctx, req.device_id, respond))
       return;
     req.request_id = new_request_id();
-    auto directory = app.directory;
-    // No request timeout here: CAF 0.17 registers each one with its clock
-    // thread (a lock and a wake-up per request, visible in profiles of this
-    // path); the auction always answers, from memory or after its load.
-    app.bridge->run([=](caf::event_based_actor* self) {
-      self->request(directory, caf::infinite, serve_atom::value, req)
-        .then(
-          [=](const served_ads& ads) { respond(ads_reply(req.request_id, ads)); },
-          [=](caf::error& err) { respond(error_reply(err)); });
-    });
+    // The directory delegates to the auction, which answers from memory or
+    // after its load.
+    ask_within<served_ads>(
+      caf::infinite, app, app.directory, respond,
+      [id = req.request_id](const served_ads& ads) { return ads_reply(id, ads); },
+      serve_atom::value, req);
   });
 
   r.add("POST", "/api/v1/ads/impression", false, [app](route_context& ctx, respond_fn respond) {
@@ -251,22 +242,19 @@ void add_ads_routes(router& r, const app_context& app) {
     if (!read_tracking(app, ctx, respond, c, session_id, &click_time))
       return;
     click_request click{c, session_id, click_time};
-    auto directory = app.directory;
-    // Untimed like ad requests: the ledger answers once the charge has
-    // committed or failed, and pg-writer reports failures itself.
-    app.bridge->run([=](caf::event_based_actor* self) {
-      self->request(directory, caf::infinite, click_atom::value, click)
-        .then(
-          [=](const click_result& r) {
-            json body = {{"charged", r.charged},
-                         {"amount", r.amount},
-                         {"remaining_balance", r.remaining_balance}};
-            if (!r.reason.empty())
-              body["reason"] = r.reason;
-            respond(json_reply(200, body));
-          },
-          [=](caf::error& err) { respond(error_reply(err)); });
-    });
+    // The directory delegates to the ledger, which answers once the charge
+    // has committed or failed.
+    ask_within<click_result>(
+      caf::infinite, app, app.directory, respond,
+      [](const click_result& r) {
+        json body = {{"charged", r.charged},
+                     {"amount", r.amount},
+                     {"remaining_balance", r.remaining_balance}};
+        if (!r.reason.empty())
+          body["reason"] = r.reason;
+        return json_reply(200, body);
+      },
+      click_atom::value, click);
   });
 }
 

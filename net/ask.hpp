@@ -4,6 +4,7 @@
 #include "net/app_context.hpp"
 #include "net/json_codec.hpp"
 
+#include <caf/duration.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -13,15 +14,26 @@ namespace adserver::net {
 
 constexpr auto actor_timeout = std::chrono::seconds(30);
 
-/// Sends `args` to `target`; `on_value(value)` builds the reply.
+/// Sends `args` to `target`, giving up after `timeout`; `on_value(value)`
+/// builds the reply. The serving and click paths pass caf::infinite: CAF 0.17
+/// registers every timeout with its clock thread (a lock and a wake-up per
+/// request, visible in their profiles), and their actors always answer.
 template <class T, class Handle, class OnValue, class... Ts>
-void ask(const app_context& app, Handle target, respond_fn respond, OnValue on_value,
-         Ts... args) {
+void ask_within(caf::duration timeout, const app_context& app, Handle target, respond_fn respond,
+                OnValue on_value, Ts... args) {
   app.bridge->run([=](caf::event_based_actor* self) {
-    self->request(target, actor_timeout, args...)
+    self->request(target, timeout, args...)
       .then([=](T& value) { respond(on_value(value)); },
             [=](caf::error& err) { respond(error_reply(err)); });
   });
+}
+
+/// ask_within(actor_timeout, ...).
+template <class T, class Handle, class OnValue, class... Ts>
+void ask(const app_context& app, Handle target, respond_fn respond, OnValue on_value,
+         Ts... args) {
+  ask_within<T>(caf::duration{actor_timeout}, app, std::move(target), std::move(respond), std::move(on_value),
+                std::move(args)...);
 }
 
 /// Finds the entity actor through the directory, then asks it.
