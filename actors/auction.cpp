@@ -196,6 +196,15 @@ void load(self_ptr self) {
       });
 }
 
+/// At local midnight spend starts again at zero: reload then, so campaigns
+/// that left for the day come back without waiting for a request.
+void schedule_new_day(self_ptr self) {
+  // A little after midnight, so business_today() has moved on everywhere.
+  auto wait = until_next_business_day(std::chrono::system_clock::now())
+              + std::chrono::seconds(1);
+  self->delayed_send(self, wait, reload_atom::value);
+}
+
 }  // namespace
 
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
@@ -215,6 +224,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
   st.settings = std::move(settings);
   st.io = std::move(io);
   self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
+  schedule_new_day(self);
   return {
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
@@ -265,6 +275,14 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
           && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
         self->send(st.directory, idle_atom::value, st.key, auction_actor{self});
       self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
+    },
+    [=](reload_atom) {
+      auto& st = self->state;
+      if (st.retiring)
+        return;
+      if (!st.loaded_day.empty() && st.loaded_day != business_today() && !st.loading)
+        load(self);
+      schedule_new_day(self);
     },
     [=](retire_atom) {
       self->state.retiring = true;

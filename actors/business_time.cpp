@@ -1,5 +1,6 @@
 #include "actors/business_time.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -70,6 +71,25 @@ int64_t epoch_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+int64_t epoch_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::chrono::seconds until_next_business_day(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  tm.tm_hour = 0;
+  tm.tm_min = 0;
+  tm.tm_sec = 0;
+  tm.tm_mday += 1;
+  tm.tm_isdst = -1;  // let mktime find the offset of that midnight
+  std::time_t midnight = ::mktime(&tm);
+  return std::chrono::seconds(std::max<int64_t>(1, midnight - secs));
 }
 
 }  // namespace adserver

@@ -22,5 +22,10 @@ std::string iso8601_now();
 
 /// Unix time in whole seconds (token expiry, duplicate and idle windows).
 int64_t epoch_seconds();
+/// Unix time in milliseconds (request deadlines: the same on every node).
+int64_t epoch_millis();
+
+/// Time from `t` to the next local midnight of the business zone (at least 1 s).
+std::chrono::seconds until_next_business_day(std::chrono::system_clock::time_point t);
 
 }  // namespace adserver

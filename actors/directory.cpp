@@ -39,6 +39,9 @@ campaign_spend campaign_limits(const campaign_record& c) {
   limits.daily_budget = c.daily_budget;
   limits.total_budget = c.total_budget;
   limits.day = business_today();
+  limits.serving = c.status == "ACTIVE" && c.audit.activated;
+  limits.start_date = c.start_date;
+  limits.end_date = c.end_date;
   for (auto& [placement, bid] : c.bids)
     limits.max_bid = std::max(limits.max_bid, bid);
   return limits;

@@ -154,6 +154,8 @@ using auction_actor = caf::typed_actor<
   caf::reacts_to<retire_atom>,
   // Internal: tell the directory when idle for ads.auction_idle_seconds.
   caf::reacts_to<poll_atom>,
+  // Internal: a new business day began; reload today's spend.
+  caf::reacts_to<reload_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Conversions: attribution to the device's last click, counted once per order.

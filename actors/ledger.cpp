@@ -239,7 +239,7 @@ void charge_click(self_ptr self, click_request click,
     spend = &it->second;
   }
   auto price = click.ad.price;
-  auto refusal = click_refusal(duplicate, spend, st.advertiser.balance, price);
+  auto refusal = click_refusal(duplicate, spend, st.advertiser.balance, price, today);
   if (!st.advertiser.audit.activated && refusal.empty())
     refusal = "INSUFFICIENT_BALANCE";
   if (!refusal.empty()) {
@@ -365,6 +365,9 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
         it->second.daily_budget = spend.daily_budget;
         it->second.total_budget = spend.total_budget;
         it->second.max_bid = spend.max_bid;
+        it->second.serving = spend.serving;
+        it->second.start_date = spend.start_date;
+        it->second.end_date = spend.end_date;
       }
     },
     [=](budget_atom, int64_t campaign_id) -> caf::result<campaign_spend> {

@@ -34,10 +34,14 @@ caf::expected<planned_change> plan_balance_change(int64_t balance,
 }
 
 std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
-                          int64_t price) {
+                          int64_t price, const std::string& today) {
   if (duplicate)
     return "DUPLICATE_CLICK";
-  if (spend == nullptr || spend->spent_today + price > spend->daily_budget
+  if (spend == nullptr || !spend->serving
+      || (!spend->start_date.empty() && today < spend->start_date)
+      || (!spend->end_date.empty() && today > spend->end_date))
+    return "CAMPAIGN_INACTIVE";
+  if (spend->spent_today + price > spend->daily_budget
       || spend->spent_total + price > spend->total_budget)
     return "BUDGET_EXHAUSTED";
   if (balance < price)

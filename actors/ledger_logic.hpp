@@ -20,10 +20,12 @@ caf::expected<planned_change> plan_balance_change(int64_t balance,
                                                   const balance_change& change);
 
 /// Why a click is not charged, or empty when it is: DUPLICATE_CLICK,
-/// BUDGET_EXHAUSTED (daily or total budget would be exceeded, or the campaign
-/// is not the advertiser's), INSUFFICIENT_BALANCE.
+/// CAMPAIGN_INACTIVE (paused, ended, deleted, outside its dates on `today`,
+/// or unknown to the ledger: tokens are only issued for campaigns that
+/// existed), BUDGET_EXHAUSTED (daily or total budget would be exceeded),
+/// INSUFFICIENT_BALANCE.
 std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
-                          int64_t price);
+                          int64_t price, const std::string& today);
 
 /// After charging `charged` (a click on an ad bidding `clicked_bid`): could
 /// one of the advertiser's ads have become unaffordable? An ad's expected

@@ -77,16 +77,20 @@ bool targets(const candidate& c, const std::string& placement, const std::string
   return true;
 }
 
+bool can_pay_click(const candidate& c, int64_t price) {
+  return c.serving && c.balance >= price && c.spent_today + price <= c.daily_budget
+         && c.spent_total + price <= c.total_budget;
+}
+
 std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
                                      const ranking_params& params) {
   for (;;) {
     auto ranked = rank_and_price(candidates, params);
     std::vector<candidate> keep;
     for (auto& r : ranked) {
-      auto cost = expected_cost(r);
-      bool can_pay = r.ad.balance >= cost && r.ad.spent_today + cost <= r.ad.daily_budget
-                     && r.ad.spent_total + cost <= r.ad.total_budget;
-      if (can_pay)
+      // The next click costs the auction price: an ad whose click would be
+      // refused (over a budget, over the balance) must not hold the slot.
+      if (can_pay_click(r.ad, r.price))
         keep.push_back(r.ad);
     }
     if (keep.size() == ranked.size())
@@ -116,6 +120,7 @@ bool apply_money(std::vector<candidate>& candidates, const advertiser_money& mon
     c.balance = money.balance;
     for (auto& spend : money.campaigns)
       if (spend.campaign_id == c.campaign_id) {
+        c.serving = spend.serving;
         c.spent_today = spend.spent_today;
         c.spent_total = spend.spent_total;
         c.daily_budget = spend.daily_budget;

@@ -37,6 +37,7 @@ struct candidate {
   int64_t spent_today = 0;
   int64_t total_budget = 0;
   int64_t spent_total = 0;
+  bool serving = true;  // false once its ledger reports it paused, ended or deleted
   // Targeting.
   std::vector<std::string> categories;
   std::vector<std::string> keywords;
@@ -68,10 +69,13 @@ bool category_matches(const std::string& targeted, const std::string& requested)
 bool targets(const candidate& c, const std::string& placement, const std::string& category,
              const std::string& search_term);
 
-/// Ranks and prices the candidates that can pay: balance >= expected cost,
-/// spent today + expected cost <= daily budget, spent total + expected cost <=
-/// total budget. Prices depend on who is ranked, so ineligible ads are removed
-/// and the rest re-ranked until every ranked ad is eligible.
+/// Can the campaign pay its next click at `price`: balance >= price, spent
+/// today + price <= daily budget, spent total + price <= total budget.
+bool can_pay_click(const candidate& c, int64_t price);
+
+/// Ranks and prices the candidates that can pay their next click at their
+/// price here (can_pay_click). Prices depend on who is ranked, so ineligible
+/// ads are removed and the rest re-ranked until every ranked ad is eligible.
 std::vector<ranked_ad> rank_eligible(std::vector<candidate> candidates,
                                      const ranking_params& params);
 

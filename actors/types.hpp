@@ -89,11 +89,16 @@ struct campaign_spend {
   /// Highest bid over its placements: the expected cost of its ads never
   /// exceeds it, so money below it is when auctions must hear of changes.
   int64_t max_bid = 0;
+  /// Status ACTIVE and not deleted: only then is a click on it charged.
+  bool serving = true;
+  std::string start_date;  // YYYY-MM-DD; a click outside the dates is not charged
+  std::string end_date;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, campaign_spend& x) {
   return f(caf::meta::type_name("campaign_spend"), x.campaign_id, x.daily_budget,
-           x.total_budget, x.spent_today, x.spent_total, x.day, x.max_bid);
+           x.total_budget, x.spent_today, x.spent_total, x.day, x.max_bid, x.serving,
+           x.start_date, x.end_date);
 }
 
 /// An advertiser's money as its ledger knows it after a change: auctions
@@ -291,7 +296,8 @@ struct click_result {
   bool charged = false;
   int64_t amount = 0;
   int64_t remaining_balance = 0;
-  std::string reason;  // DUPLICATE_CLICK | INSUFFICIENT_BALANCE | BUDGET_EXHAUSTED
+  // DUPLICATE_CLICK | INSUFFICIENT_BALANCE | BUDGET_EXHAUSTED | CAMPAIGN_INACTIVE
+  std::string reason;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, click_result& x) {

@@ -61,7 +61,8 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "SELECT c.id, c.daily_budget, c.total_budget, coalesce(d.spent, 0),"
    "       coalesce(s.spent_total, 0),"
    "       coalesce((SELECT max(b.bid_price) FROM ad_placement_bids b"
-   "                  WHERE b.campaign_id = c.id AND b.activated = 1), 0)"
+   "                  WHERE b.campaign_id = c.id AND b.activated = 1), 0),"
+   "       c.status, c.start_date::text, c.end_date::text"
    " FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
@@ -488,6 +489,9 @@ campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today)
   x.spent_today = to_int(row.at(3));
   x.spent_total = to_int(row.at(4));
   x.max_bid = to_int(row.at(5));
+  x.serving = row.at(6) == "ACTIVE";
+  x.start_date = row.at(7);
+  x.end_date = row.at(8);
   x.day = today;
   return x;
 }

@@ -81,3 +81,24 @@ TEST(LedgerLogic, AuctionsHearOfMoneyOnlyBelowTheHighestBid) {
   clicked.max_bid = 0;
   EXPECT_TRUE(may_leave_ranking(600, clicked, 700, {}));
 }
+
+TEST(LedgerLogic, ClicksOnCampaignsNoLongerServingAreInactive) {
+  campaign_spend s;
+  s.campaign_id = 1;
+  s.daily_budget = 10'000;
+  s.total_budget = 100'000;
+  s.start_date = "2026-01-01";
+  s.end_date = "2026-12-31";
+  EXPECT_EQ(click_refusal(false, &s, 5000, 900, "2026-06-01"), "");
+  EXPECT_EQ(click_refusal(true, &s, 5000, 900, "2026-06-01"), "DUPLICATE_CLICK");
+  EXPECT_EQ(click_refusal(false, nullptr, 5000, 900, "2026-06-01"), "CAMPAIGN_INACTIVE");
+  EXPECT_EQ(click_refusal(false, &s, 5000, 900, "2027-01-01"), "CAMPAIGN_INACTIVE");
+  EXPECT_EQ(click_refusal(false, &s, 5000, 900, "2025-12-31"), "CAMPAIGN_INACTIVE");
+  s.serving = false;
+  EXPECT_EQ(click_refusal(false, &s, 5000, 900, "2026-06-01"), "CAMPAIGN_INACTIVE");
+  s.serving = true;
+  s.spent_today = 9'500;
+  EXPECT_EQ(click_refusal(false, &s, 5000, 900, "2026-06-01"), "BUDGET_EXHAUSTED");
+  s.spent_today = 0;
+  EXPECT_EQ(click_refusal(false, &s, 800, 900, "2026-06-01"), "INSUFFICIENT_BALANCE");
+}

@@ -141,3 +141,51 @@ TEST(Ranking, MoneyUpdatesTheAdvertisersCandidatesOnly) {
   ASSERT_EQ(cs.size(), 1u);
   EXPECT_EQ(cs[0].campaign_id, 2);
 }
+
+TEST(Ranking, ACampaignThatCannotPayItsNextClickLeavesTheRanking) {
+  // The case: 600 won left of the daily budget, a click costs 900.
+  ranking_params p;
+  auto a = make(1, 1000);
+  auto b = make(2, 950);
+  auto c = make(3, 100);
+  for (auto* x : {&a, &b, &c}) {
+    x->balance = 1'000'000;
+    x->daily_budget = 15'000;
+    x->total_budget = 1'000'000;
+  }
+  auto before = rank_eligible({a, b, c}, p);
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[0].ad.campaign_id, 1);
+  EXPECT_EQ(before[0].price, 950);
+  a.spent_today = 14'400;  // 600 left: its click at 950 would be refused
+  auto after = rank_eligible({a, b, c}, p);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].ad.campaign_id, 2);
+  // Exactly the price left is still enough.
+  a.spent_today = 15'000 - 950;
+  EXPECT_EQ(rank_eligible({a, b, c}, p)[0].ad.campaign_id, 1);
+  // The same for the balance and the total budget.
+  a.spent_today = 0;
+  a.balance = 949;
+  EXPECT_EQ(rank_eligible({a, b, c}, p)[0].ad.campaign_id, 2);
+  a.balance = 1'000'000;
+  a.spent_total = a.total_budget - 949;
+  EXPECT_EQ(rank_eligible({a, b, c}, p)[0].ad.campaign_id, 2);
+}
+
+TEST(Ranking, APausedCampaignReportedByItsLedgerLeaves) {
+  ranking_params p;
+  auto a = make(1, 1000);
+  a.balance = a.daily_budget = a.total_budget = 1'000'000;
+  std::vector<candidate> cs = {a};
+  advertiser_money m;
+  m.advertiser_id = 1;
+  m.balance = 1'000'000;
+  campaign_spend spend;
+  spend.campaign_id = 1;
+  spend.daily_budget = spend.total_budget = 1'000'000;
+  spend.serving = false;
+  m.campaigns = {spend};
+  apply_money(cs, m);
+  EXPECT_TRUE(rank_eligible(cs, p).empty());
+}

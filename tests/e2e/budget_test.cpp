@@ -1,0 +1,156 @@
+// Budgets and status leave the ranking at once: a campaign that cannot pay
+// its next click is not served, and a token of a campaign that is no longer
+// ACTIVE is not charged.
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+using namespace adserver::testing;
+using nlohmann::json;
+
+namespace {
+
+std::string sql_one(const std::string& q) {
+  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
+  PGresult* r = PQexec(c, q.c_str());
+  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+std::string uuid(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-9000-%012d", i);
+  return buf;
+}
+
+/// An advertiser with one ACTIVE SEARCH campaign on `term`; returns its ids.
+std::pair<int64_t, int64_t> active_campaign(const server_process& s, const std::string& term,
+                                            int64_t bid, int64_t daily_budget) {
+  auto adv = s.admin("POST", "/admin/v1/advertisers",
+                     json{{"advertiser_name", "Budget"},
+                          {"business_number", unique_business_number()},
+                          {"email", "b@test.example"},
+                          {"business_type", "RETAIL"},
+                          {"initial_balance", 1'000'000}}
+                       .dump());
+  EXPECT_EQ(adv.status, 201) << adv.body;
+  int64_t advertiser = adv.json["id"];
+  auto pid = "BGT_" + unique_suffix();
+  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
+              .status,
+            201);
+  auto c = s.admin("POST", "/admin/v1/campaigns",
+                   json{{"advertiser_id", advertiser}, {"campaign_name", "c"},
+                        {"product_id", pid}, {"start_date", "2026-01-01"},
+                        {"end_date", "2099-01-01"}, {"daily_budget", daily_budget},
+                        {"total_budget", 10'000'000}, {"targeting", {{"keywords", {term}}}},
+                        {"bids", {{"SEARCH", bid}}}}
+                     .dump());
+  EXPECT_EQ(c.status, 201) << c.body;
+  int64_t campaign = c.json["id"];
+  EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(campaign) + "/status",
+                    R"({"status":"ACTIVE"})")
+              .status,
+            200);
+  return {advertiser, campaign};
+}
+
+http_result ad_request(const server_process& s, int device, const std::string& term) {
+  return s.call("POST", "/api/v1/ads/request",
+                json{{"device_id", uuid(device)}, {"session_id", "s"}, {"placement", "SEARCH"},
+                     {"search_term", term}, {"max_ads", 2}}
+                  .dump());
+}
+
+TEST(Budgets, ACampaignThatCannotPayItsNextClickLeavesAtOnce) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto term = "budget" + unique_suffix();
+  // The issue's case: bid 1,000, a click costs 900 (the runner-up's bid),
+  // daily budget 15,000: after 16 clicks 600 won are left.
+  auto [top_advertiser, top] = active_campaign(s, term, 1000, 15'000);
+  auto [other_advertiser, runner_up] = active_campaign(s, term, 900, 1'000'000);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 300; ++i) {
+    auto r = ad_request(s, i, term);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.json["ads"][0]["campaign_id"], top) << r.body;
+    tokens.push_back(r.json["ads"][0]["token"]);
+  }
+  std::atomic<int> charged{0}, errors{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 300; ++i)
+    clients.emplace_back([&, i] {
+      auto r = s.call("POST", "/api/v1/ads/click",
+                      json{{"token", tokens[i]}, {"device_id", uuid(i)}}.dump());
+      if (r.status != 200)
+        ++errors;
+      else if (r.json["charged"] == true)
+        ++charged;
+    });
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(charged.load(), 16);
+  auto budget = s.admin("GET", "/admin/v1/campaigns/" + std::to_string(top) + "/budget");
+  EXPECT_EQ(budget.json["remaining_today"], 600) << budget.body;
+  // Every later request ranks the runner-up first; the exhausted campaign is gone.
+  for (int i = 300; i < 320; ++i) {
+    auto r = ad_request(s, i, term);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_GE(r.json["ads"].size(), 1u) << r.body;
+    EXPECT_EQ(r.json["ads"][0]["campaign_id"], runner_up) << r.body;
+    for (auto& ad : r.json["ads"])
+      EXPECT_NE(ad["campaign_id"], top) << r.body;
+  }
+  EXPECT_EQ(sql_one("SELECT count(*) FROM ad_clicks WHERE charged AND campaign_id = "
+                    + std::to_string(top)),
+            "16");
+  EXPECT_TRUE(s.stop());
+}
+
+TEST(Budgets, APausedCampaignsTokenIsNotCharged) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto term = "paused" + unique_suffix();
+  auto [advertiser, campaign] = active_campaign(s, term, 500, 100'000);
+  auto r = ad_request(s, 1, term);
+  ASSERT_EQ(r.json["ads"].size(), 1u) << r.body;
+  std::string token = r.json["ads"][0]["token"];
+  auto second = ad_request(s, 2, term);
+  ASSERT_EQ(second.json["ads"].size(), 1u) << second.body;
+  ASSERT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(campaign) + "/status",
+                    R"({"status":"PAUSED"})")
+              .status,
+            200);
+  auto click = s.call("POST", "/api/v1/ads/click", json{{"token", token}, {"device_id", uuid(1)}}.dump());
+  ASSERT_EQ(click.status, 200) << click.body;
+  EXPECT_EQ(click.json["charged"], false);
+  EXPECT_EQ(click.json["reason"], "CAMPAIGN_INACTIVE");
+  auto balance = s.admin("GET", "/admin/v1/advertisers/" + std::to_string(advertiser) + "/balance");
+  EXPECT_EQ(balance.json["balance"], 1'000'000);
+  EXPECT_EQ(sql_one("SELECT reason FROM ad_clicks WHERE campaign_id = " + std::to_string(campaign)),
+            "CAMPAIGN_INACTIVE");
+  // Deleted is inactive too.
+  ASSERT_EQ(s.admin("DELETE", "/admin/v1/campaigns/" + std::to_string(campaign)).status, 200);
+  click = s.call("POST", "/api/v1/ads/click",
+                 json{{"token", second.json["ads"][0]["token"]}, {"device_id", uuid(2)}}.dump());
+  EXPECT_EQ(click.json["charged"], false);
+  EXPECT_EQ(click.json["reason"], "CAMPAIGN_INACTIVE");
+  EXPECT_EQ(sql_one("SELECT current_balance FROM ad_balances WHERE advertiser_id = "
+                    + std::to_string(advertiser)),
+            "1000000");
+  // And it is no longer served.
+  EXPECT_EQ(ad_request(s, 3, term).json["ads"].size(), 0u);
+  EXPECT_TRUE(s.stop());
+}
+
+}  // namespace
