@@ -1,6 +1,7 @@
 #include "actors/auction.hpp"
 
 #include "actors/business_time.hpp"
+#include "actors/deadline.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/slate.hpp"
 #include "storage/statements.hpp"
@@ -57,6 +58,10 @@ void serve_waiting(self_ptr self) {
   st.waiting.clear();
   auto now = epoch_seconds();
   for (auto& [req, promise] : waiting) {
+    if (passed(req.due)) {
+      promise.deliver(deadline_passed());
+      continue;
+    }
     ++st.served;
     auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
     if (auto shard = experiment_shard(st, req))
@@ -229,6 +234,8 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
       st.last_used = epoch_seconds();
+      if (passed(req.due))
+        return deadline_passed();
       // Warm path: memory only. A new business day re-reads today's spend.
       if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
         ++st.served;

@@ -2,6 +2,7 @@
 
 #include "actors/business_time.hpp"
 #include "actors/campaign_logic.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger_logic.hpp"
 #include "actors/validation.hpp"
@@ -27,8 +28,10 @@ using self_ptr = campaign_actor::stateful_pointer<campaign_state>;
 template <class F>
 void write_then(self_ptr self, std::vector<pg_statement> unit,
                 caf::typed_response_promise<campaign_record> promise,
-                const std::string& event_type, principal who, F on_commit) {
-  self->request(self->state.io.writer, caf::infinite, write_atom::value, std::move(unit))
+                const std::string& event_type, request_meta meta, F on_commit) {
+  auto who = meta.who;
+  self->request(self->state.io.writer, caf::infinite, write_atom::value, std::move(unit),
+                meta.due, idempotency_ticket{})
     .await(
       [=](const pg_results& results) mutable {
         auto& st = self->state;
@@ -98,7 +101,9 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
   return {
     [=](get_atom) -> caf::result<campaign_record> { return self->state.campaign; },
     [=](transition_atom, const std::string& requested,
-        principal& who) -> caf::result<campaign_record> {
+        request_meta& meta) -> caf::result<campaign_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       auto& c = self->state.campaign;
       if (auto err = check_active(c))
         return err;
@@ -108,12 +113,15 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       if (*next == c.status)
         return c;
       auto promise = self->make_response_promise<campaign_record>();
-      write_then(self, {storage::campaign_set_status(c.id, *next, who)}, promise,
-                 "CAMPAIGN_UPDATED", who, take_row);
+      write_then(self, {storage::campaign_set_status(c.id, *next, meta.who)}, promise,
+                 "CAMPAIGN_UPDATED", meta, take_row);
       return promise;
     },
-    [=](bids_atom, placement_bids& bids, principal& who) -> caf::result<campaign_record> {
+    [=](bids_atom, placement_bids& bids, request_meta& meta) -> caf::result<campaign_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       auto& c = self->state.campaign;
+      auto who = meta.who;
       if (auto err = check_active(c))
         return err;
       if (bids.empty())
@@ -122,20 +130,22 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
         return err;
       auto promise = self->make_response_promise<campaign_record>();
       write_then(self, storage::campaign_replace_bids(c.id, bids, who), promise,
-                 "CAMPAIGN_UPDATED", who, [bids, who](campaign_state& st, const pg_results&) {
+                 "CAMPAIGN_UPDATED", meta, [bids, who](campaign_state& st, const pg_results&) {
                    st.campaign.bids = bids;
                    st.campaign.audit.updated_user_id = who;
                    st.campaign.audit.updated_at = iso8601_now();
                  });
       return promise;
     },
-    [=](delete_atom, principal& who) -> caf::result<campaign_record> {
+    [=](delete_atom, request_meta& meta) -> caf::result<campaign_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       auto& c = self->state.campaign;
       if (!c.audit.activated)
         return c;
       auto promise = self->make_response_promise<campaign_record>();
-      write_then(self, {storage::campaign_deactivate(c.id, who)}, promise, "CAMPAIGN_DELETED",
-                 who, take_row);
+      write_then(self, {storage::campaign_deactivate(c.id, meta.who)}, promise,
+                 "CAMPAIGN_DELETED", meta, take_row);
       return promise;
     },
     [=](budget_atom) -> caf::result<budget_view> {

@@ -1,5 +1,6 @@
 #include "actors/catalog.hpp"
 
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
@@ -12,13 +13,16 @@ catalog_actor::behavior_type catalog(catalog_actor::stateful_pointer<catalog_sta
                                      io_handles io) {
   self->state.io = std::move(io);
   return {
-    [=](create_atom, product_record& p, principal& who) -> caf::result<product_record> {
+    [=](create_atom, product_record& p, request_meta& meta) -> caf::result<product_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       if (auto err = validate(p))
         return err;
       auto promise = self->make_response_promise<product_record>();
       auto id = p.product_id;
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                    std::vector<pg_statement>{storage::product_create(p, who)})
+                    std::vector<pg_statement>{storage::product_create(p, meta.who)}, meta.due,
+                    idempotency_ticket{})
         .then(
           [=](const pg_results& res) mutable {
             if (res.empty() || res[0].empty()) {

@@ -1,6 +1,7 @@
 #include "actors/conversion.hpp"
 
 #include "actors/business_time.hpp"
+#include "actors/deadline.hpp"
 #include "actors/events.hpp"
 #include "storage/statements.hpp"
 
@@ -17,6 +18,8 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
   self->state.window_hours = window_hours;
   return {
     [=](convert_atom, conversion_request& req) -> caf::result<conversion_lines> {
+      if (passed(req.due))
+        return deadline_passed();
       auto promise = self->make_response_promise<conversion_lines>();
       std::vector<std::string> codes;
       for (auto& p : req.products)
@@ -64,7 +67,8 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
                 req.conversion_type, line.revenue_amount, line.campaign_id, line.ad_id, click_id));
               lines.push_back(std::move(line));
             }
-            self->request(self->state.io.writer, caf::infinite, write_atom::value, unit)
+            self->request(self->state.io.writer, caf::infinite, write_atom::value, unit,
+                          req.due, idempotency_ticket{})
               .then(
                 [=](const pg_results& results) mutable {
                   auto& st = self->state;

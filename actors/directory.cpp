@@ -2,6 +2,7 @@
 
 #include "actors/business_time.hpp"
 #include "actors/campaign.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger.hpp"
 #include "actors/text_normalize.hpp"
@@ -55,7 +56,8 @@ caf::error not_found(const char* what, int64_t id) {
 
 ledger_actor spawn_ledger(self_ptr self, ledger_init init) {
   auto id = init.advertiser.id;
-  auto l = self->spawn(ledger, std::move(init), self->state.io, directory_actor{self});
+  auto l = self->spawn(ledger, std::move(init), self->state.io, directory_actor{self},
+                       self->state.ledgers_config);
   self->state.ledgers[id] = l;
   ++self->state.activations;
   return l;
@@ -129,9 +131,10 @@ void with_ledger(self_ptr self, int64_t id, caf::typed_response_promise<ledger_a
     activate_ledger(self, id);
 }
 
-void create_campaign(self_ptr self, campaign_record spec, principal who,
+void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                      caf::typed_response_promise<campaign_record> promise) {
   auto fail = [=](caf::error& err) mutable { promise.deliver(err); };
+  auto who = meta.who;
   // Every reference is checked by the application (no foreign keys).
   self->request(directory_actor{self}, std::chrono::seconds(30), ledger_atom::value,
                 spec.advertiser_id)
@@ -158,7 +161,8 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
                       return;
                     }
                     self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                                  std::vector<pg_statement>{storage::campaign_create(spec, who)})
+                                  std::vector<pg_statement>{storage::campaign_create(spec, who)},
+                                  meta.due, meta.ticket)
                       .then(
                         [=](const pg_results& res) mutable {
                           if (res.empty() || res[0].empty()) {
@@ -166,7 +170,6 @@ void create_campaign(self_ptr self, campaign_record spec, principal who,
                             return;
                           }
                           auto rec = storage::parse_campaign(res[0][0]);
-                          rec.bids = spec.bids;
                           self->state.targeting.add(rec.keywords, rec.categories);
                           auto c = self->spawn(campaign, rec, self->state.io,
                                                directory_actor{self});
@@ -252,8 +255,10 @@ directory_state::~directory_state() {
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, catalog_actor catalog,
-                                         auction_settings auctions_config) {
+                                         auction_settings auctions_config,
+                                         ledger_settings ledgers_config) {
   self->state.io = std::move(io);
+  self->state.ledgers_config = ledgers_config;
   self->state.catalog = std::move(catalog);
   self->state.auctions_config = std::move(auctions_config);
   load_targeting(self);
@@ -278,13 +283,17 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         activate_campaign(self, id);
       return promise;
     },
-    [=](create_atom, advertiser_spec& spec, principal& who) -> caf::result<advertiser_record> {
+    [=](create_atom, advertiser_spec& spec,
+        request_meta& meta) -> caf::result<advertiser_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       if (auto err = validate(spec))
         return err;
       auto promise = self->make_response_promise<advertiser_record>();
       auto bn = spec.business_number;
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                    std::vector<pg_statement>{storage::advertiser_create(spec, who)})
+                    std::vector<pg_statement>{storage::advertiser_create(spec, meta.who)},
+                    meta.due, meta.ticket)
         .then(
           [=](const pg_results& res) mutable {
             if (res.empty() || res[0].empty()) {
@@ -304,7 +313,9 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
-    [=](create_atom, campaign_record& spec, principal& who) -> caf::result<campaign_record> {
+    [=](create_atom, campaign_record& spec, request_meta& meta) -> caf::result<campaign_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       // Keywords are stored normalized, as search terms are matched.
       for (auto& k : spec.keywords) {
         auto normalized = normalize_term(k);
@@ -315,7 +326,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       if (auto err = validate_new_campaign(spec, business_today()))
         return err;
       auto promise = self->make_response_promise<campaign_record>();
-      create_campaign(self, std::move(spec), std::move(who), promise);
+      create_campaign(self, std::move(spec), std::move(meta), promise);
       return promise;
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
@@ -331,6 +342,8 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     },
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
+      if (passed(req.due))
+        return deadline_passed();
       if (st.targeting_loaded && !st.targeting.may_match(req)) {
         ++st.unmatched;
         return served_ads{};

@@ -5,6 +5,7 @@
 // clustering can later place entities on other nodes behind the same interface.
 #include "actors/auction.hpp"
 #include "actors/io_handles.hpp"
+#include "actors/ledger.hpp"
 #include "actors/targeting_index.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -22,6 +23,7 @@ struct directory_state {
   std::map<int64_t, campaign_actor> campaigns;
   std::map<std::string, auction_actor> auctions;
   auction_settings auctions_config;
+  ledger_settings ledgers_config;
   /// Which auctions hold an advertiser's campaigns (money changes go there),
   /// and what each auction named last.
   std::map<int64_t, std::set<std::string>> money_watchers;
@@ -44,6 +46,7 @@ struct directory_state {
 
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, catalog_actor catalog,
-                                         auction_settings auctions_config);
+                                         auction_settings auctions_config,
+                                         ledger_settings ledgers_config);
 
 }  // namespace adserver

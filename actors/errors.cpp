@@ -24,6 +24,7 @@ const char* to_code(ec x) {
     case ec::unauthorized: return "UNAUTHORIZED";
     case ec::unavailable: return "UNAVAILABLE";
     case ec::conflict: return "CONFLICT";
+    case ec::idempotency_key_reused: return "IDEMPOTENCY_KEY_REUSED";
     case ec::not_found: return "NOT_FOUND";
     case ec::internal: return "INTERNAL";
   }
@@ -42,6 +43,7 @@ int http_status(ec x) {
     case ec::budget_exhausted: return 409;
     case ec::duplicate_click: return 409;
     case ec::conflict: return 409;
+    case ec::idempotency_key_reused: return 422;
     case ec::rate_limited: return 429;
     case ec::unauthorized: return 401;
     case ec::unavailable: return 503;

@@ -21,6 +21,7 @@ enum class ec : uint8_t {
   unauthorized,
   unavailable,
   conflict,
+  idempotency_key_reused,
   not_found,
   internal,
 };

@@ -1,5 +1,6 @@
 #include "actors/experiments.hpp"
 
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
@@ -25,12 +26,15 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
   self->state.session_shards = std::move(session_shards);
   return {
     [=](create_atom, experiment_mapping& m,
-        principal& who) -> caf::result<experiment_mapping> {
+        request_meta& meta) -> caf::result<experiment_mapping> {
+      if (passed(meta.due))
+        return deadline_passed();
       if (auto err = validate(m))
         return err;
       auto promise = self->make_response_promise<experiment_mapping>();
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                    std::vector<pg_statement>{storage::experiment_create(m, who)})
+                    std::vector<pg_statement>{storage::experiment_create(m, meta.who)},
+                    meta.due, idempotency_ticket{})
         .then(
           [=](const pg_results& res) mutable {
             if (res.empty() || res[0].empty()) {
@@ -58,10 +62,13 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
-    [=](delete_atom, int64_t id, principal& who) -> caf::result<experiment_mapping> {
+    [=](delete_atom, int64_t id, request_meta& meta) -> caf::result<experiment_mapping> {
+      if (passed(meta.due))
+        return deadline_passed();
       auto promise = self->make_response_promise<experiment_mapping>();
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                    std::vector<pg_statement>{storage::experiment_deactivate(id, who)})
+                    std::vector<pg_statement>{storage::experiment_deactivate(id, meta.who)},
+                    meta.due, idempotency_ticket{})
         .then(
           [=](const pg_results& res) mutable {
             if (res.empty() || res[0].empty()) {

@@ -46,6 +46,12 @@ using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using pg_writer_actor = caf::typed_actor<
   // Run a unit of statements; committed (with others) before the reply.
   caf::replies_to<write_atom, std::vector<pg_statement>>::with<pg_results>,
+  // The same for a request: dropped unrun once its deadline passed; the
+  // ticket's Idempotency-Key (if any) is recorded in the same transaction.
+  caf::replies_to<write_atom, std::vector<pg_statement>, deadline,
+                  idempotency_ticket>::with<pg_results>,
+  // Internal: reconnect while down; check an idle connection.
+  caf::reacts_to<poll_atom>,
   // Internal: commit what has queued up since the last batch.
   caf::reacts_to<flush_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
@@ -54,6 +60,8 @@ using pg_writer_actor = caf::typed_actor<
 using pg_reader_actor = caf::typed_actor<
   // Run one read statement.
   caf::replies_to<query_atom, pg_statement>::with<pg_rows>,
+  // Internal: reconnect while down; check an idle connection.
+  caf::reacts_to<poll_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Redis mirror writer: pipelined SETs; remembers what it could not write and
@@ -85,12 +93,13 @@ using kafka_actor = caf::typed_actor<
 using ledger_actor = caf::typed_actor<
   // The advertiser with its current balance.
   caf::replies_to<get_atom>::with<advertiser_record>,
-  // Charge or deduct; durable in PostgreSQL before the reply.
-  caf::replies_to<balance_atom, balance_change, principal>::with<balance_change_result>,
+  // Charge or deduct; durable in PostgreSQL before the reply. Fails at once
+  // (503) while the database is unreachable; dropped past its deadline.
+  caf::replies_to<balance_atom, balance_change, request_meta>::with<balance_change_result>,
   // Balance and today's spend per campaign.
   caf::replies_to<balance_atom>::with<balance_view>,
   // Soft delete the advertiser (activated = 0).
-  caf::replies_to<delete_atom, principal>::with<advertiser_record>,
+  caf::replies_to<delete_atom, request_meta>::with<advertiser_record>,
   // Charge a click at its auction price unless duplicate or over a limit;
   // durable before the reply; CLICK published either way.
   caf::replies_to<click_atom, click_request>::with<click_result>,
@@ -98,7 +107,7 @@ using ledger_actor = caf::typed_actor<
   caf::reacts_to<campaign_atom, campaign_spend>,
   // One campaign's budgets and spend.
   caf::replies_to<budget_atom, int64_t>::with<campaign_spend>,
-  // Internal: re-read committed state after a failed write.
+  // Internal: re-read committed state after a failed write (with back-off).
   caf::reacts_to<reload_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
@@ -107,11 +116,11 @@ using campaign_actor = caf::typed_actor<
   // The campaign with bids and targeting.
   caf::replies_to<get_atom>::with<campaign_record>,
   // Change status (ACTIVE, PAUSED, ENDED) along the allowed transitions.
-  caf::replies_to<transition_atom, std::string, principal>::with<campaign_record>,
+  caf::replies_to<transition_atom, std::string, request_meta>::with<campaign_record>,
   // Replace bids for the given placements.
-  caf::replies_to<bids_atom, placement_bids, principal>::with<campaign_record>,
+  caf::replies_to<bids_atom, placement_bids, request_meta>::with<campaign_record>,
   // Soft delete.
-  caf::replies_to<delete_atom, principal>::with<campaign_record>,
+  caf::replies_to<delete_atom, request_meta>::with<campaign_record>,
   // Budgets with spend (asks the advertiser's ledger).
   caf::replies_to<budget_atom>::with<budget_view>,
   // Count impressions and clicks (quality statistics; flushed to PostgreSQL).
@@ -123,7 +132,7 @@ using campaign_actor = caf::typed_actor<
 /// Product metadata (ad_products_meta), cached.
 using catalog_actor = caf::typed_actor<
   // Create a product.
-  caf::replies_to<create_atom, product_record, principal>::with<product_record>,
+  caf::replies_to<create_atom, product_record, request_meta>::with<product_record>,
   // Read a product by product_id.
   caf::replies_to<get_atom, std::string>::with<product_record>,
   caf::replies_to<status_atom>::with<status_record>>;
@@ -168,11 +177,11 @@ using conversion_actor = caf::typed_actor<
 /// per exp_key/exp_var and date range.
 using experiments_actor = caf::typed_actor<
   // Create a mapping.
-  caf::replies_to<create_atom, experiment_mapping, principal>::with<experiment_mapping>,
+  caf::replies_to<create_atom, experiment_mapping, request_meta>::with<experiment_mapping>,
   // Active mappings, all or of one exp_key ("" = all).
   caf::replies_to<list_atom, std::string>::with<experiment_mappings>,
   // Soft delete a mapping.
-  caf::replies_to<delete_atom, int64_t, principal>::with<experiment_mapping>,
+  caf::replies_to<delete_atom, int64_t, request_meta>::with<experiment_mapping>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.
@@ -181,10 +190,12 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
   // The actor of a campaign, activated on first use.
   caf::replies_to<campaign_atom, int64_t>::with<campaign_actor>,
-  // Register an advertiser (unique business number).
-  caf::replies_to<create_atom, advertiser_spec, principal>::with<advertiser_record>,
-  // Create a campaign (PENDING) after checking its references.
-  caf::replies_to<create_atom, campaign_record, principal>::with<campaign_record>,
+  // Register an advertiser (unique business number); the ticket's
+  // Idempotency-Key is recorded with it.
+  caf::replies_to<create_atom, advertiser_spec, request_meta>::with<advertiser_record>,
+  // Create a campaign (PENDING) after checking its references; the ticket's
+  // Idempotency-Key is recorded with it.
+  caf::replies_to<create_atom, campaign_record, request_meta>::with<campaign_record>,
   // Charge a click: delegated to the advertiser's ledger (activated on first
   // use), which answers the caller.
   caf::replies_to<click_atom, click_request>::with<click_result>,

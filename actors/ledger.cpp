@@ -1,6 +1,7 @@
 #include "actors/ledger.hpp"
 
 #include "actors/business_time.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
@@ -70,6 +71,41 @@ void settle(self_ptr self) {
     reload(self);
 }
 
+/// The re-read failed: refuse what waits (the database is unreachable, so
+/// nothing it asked for can be done soon) and try again after the back-off.
+void reload_failed(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  st.database_down = true;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  auto err = make_error(ec::unavailable,
+                        "advertiser ledger cannot reach the database (" + why + "); retry",
+                        "{\"retry_after_seconds\":1}");
+  for (auto& w : waiting) {
+    ++st.refused;
+    w.refuse(err);
+  }
+  self->delayed_send(self, st.reload_backoff, reload_atom::value);
+  st.reload_backoff = std::min(st.reload_backoff * 2, std::chrono::milliseconds(5000));
+}
+
+/// Holds a request until the ledger has re-read its state, or refuses it at
+/// once when the database is unreachable or too many already wait.
+void park(self_ptr self, deadline due, std::function<void()> resume,
+          std::function<void(const caf::error&)> refuse) {
+  auto& st = self->state;
+  if (st.database_down || st.waiting.size() >= st.settings.max_parked) {
+    ++st.refused;
+    refuse(make_error(ec::unavailable,
+                      st.database_down
+                        ? "advertiser ledger cannot reach the database; retry"
+                        : "too many requests wait for this advertiser's ledger; retry",
+                      "{\"retry_after_seconds\":1}"));
+    return;
+  }
+  st.waiting.push_back({due, std::move(resume), std::move(refuse)});
+}
+
 /// Re-reads the advertiser, its balance and version from PostgreSQL.
 void reload(self_ptr self) {
   auto id = self->state.advertiser.id;
@@ -79,7 +115,7 @@ void reload(self_ptr self) {
       [=](const pg_rows& rows) {
         auto& st = self->state;
         if (rows.empty()) {
-          self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
+          reload_failed(self, "advertiser row missing");
           return;
         }
         auto advertiser = storage::parse_advertiser(rows.front());
@@ -98,21 +134,21 @@ void reload(self_ptr self) {
                 st.campaigns[c.campaign_id] = c;
               }
               st.recovering = false;
+              st.database_down = false;
+              st.reload_backoff = std::chrono::milliseconds(100);
               ++st.reloads;
               mirror_balance(self, st.advertiser.balance);
               publish_money(self);
               auto waiting = std::move(st.waiting);
               st.waiting.clear();
-              for (auto& f : waiting)
-                f();
+              // Each resumes through its handler, which drops it if its
+              // deadline passed meanwhile.
+              for (auto& w : waiting)
+                w.resume();
             },
-            [=](caf::error&) {
-              self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
-            });
+            [=](caf::error& err) { reload_failed(self, view(err).message); });
       },
-      [=](caf::error&) {
-        self->delayed_send(self, std::chrono::seconds(1), reload_atom::value);
-      });
+      [=](caf::error& err) { reload_failed(self, view(err).message); });
 }
 
 caf::error check_active(const ledger_state& st) {
@@ -123,11 +159,17 @@ caf::error check_active(const ledger_state& st) {
   return caf::none;
 }
 
-void change_balance(self_ptr self, balance_change change, principal who,
+void change_balance(self_ptr self, balance_change change, request_meta meta,
                     caf::typed_response_promise<balance_change_result> promise) {
   auto& st = self->state;
+  if (passed(meta.due)) {
+    ++st.expired;
+    promise.deliver(deadline_passed());
+    return;
+  }
   if (st.recovering) {
-    st.waiting.emplace_back([=] { change_balance(self, change, who, promise); });
+    park(self, meta.due, [=] { change_balance(self, change, meta, promise); },
+         [=](const caf::error& err) mutable { promise.deliver(err); });
     return;
   }
   if (auto err = check_active(st)) {
@@ -146,26 +188,23 @@ void change_balance(self_ptr self, balance_change change, principal who,
   auto stmt = storage::balance_change_write(st.advertiser.id, expected_version,
                                             plan->balance_before, plan->balance_after,
                                             plan->transaction_type, plan->amount,
-                                            change.memo, who);
-  self->request(st.io.writer, caf::infinite, write_atom::value, std::vector<pg_statement>{stmt})
+                                            change.memo, meta.who);
+  self->request(st.io.writer, caf::infinite, write_atom::value, std::vector<pg_statement>{stmt},
+                meta.due, meta.ticket)
     .then(
       [=](const pg_results& results) mutable {
         auto& st = self->state;
-        if (results.empty() || results[0].empty()) {
+        auto r = storage::parse_balance_change(results);
+        if (!r) {
           // The version moved under us: our memory is not the database's.
           ++st.changes_failed;
           st.recovering = true;
           promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
         } else {
           ++st.changes_committed;
-          balance_change_result r;
-          r.advertiser_id = st.advertiser.id;
-          r.balance_before = plan->balance_before;
-          r.balance_after = plan->balance_after;
-          r.history_id = storage::to_int(results[0][0][0]);
-          mirror_balance(self, plan->balance_after);
+          mirror_balance(self, r->balance_after);
           publish_money(self);
-          promise.deliver(r);
+          promise.deliver(*r);
         }
         settle(self);
       },
@@ -212,7 +251,8 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
   result.remaining_balance = st.advertiser.balance;
   result.reason = reason;
   self->request(st.io.writer, caf::infinite, write_atom::value,
-                std::vector<pg_statement>{storage::click_record(w, reason)})
+                std::vector<pg_statement>{storage::click_record(w, reason)}, click.due,
+                idempotency_ticket{})
     .then(
       [=](const pg_results&) mutable {
         finish_click(self, click, result);
@@ -221,11 +261,24 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
 
+void forget_click(ledger_state& st, const std::pair<std::string, std::string>& key,
+                  int64_t at) {
+  auto it = st.recent_clicks.find(key);
+  if (it != st.recent_clicks.end() && it->second == at)
+    st.recent_clicks.erase(it);
+}
+
 void charge_click(self_ptr self, click_request click,
                   caf::typed_response_promise<click_result> promise) {
   auto& st = self->state;
+  if (passed(click.due)) {
+    ++st.expired;
+    promise.deliver(deadline_passed());
+    return;
+  }
   if (st.recovering) {
-    st.waiting.emplace_back([=] { charge_click(self, click, promise); });
+    park(self, click.due, [=] { charge_click(self, click, promise); },
+         [=](const caf::error& err) mutable { promise.deliver(err); });
     return;
   }
   auto now = epoch_seconds();
@@ -263,12 +316,14 @@ void charge_click(self_ptr self, click_request click,
   auto spent_today = spend->spent_today;
   auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns);
   self->request(st.io.writer, caf::infinite, write_atom::value,
-                std::vector<pg_statement>{storage::click_charge(w)})
+                std::vector<pg_statement>{storage::click_charge(w)}, click.due,
+                idempotency_ticket{})
     .then(
       [=](const pg_results& results) mutable {
         auto& st = self->state;
         if (results.empty() || results[0].empty()) {
           st.recovering = true;
+          forget_click(st, key, now);
           promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
         } else {
           ++st.clicks_charged;
@@ -289,6 +344,8 @@ void charge_click(self_ptr self, click_request click,
       },
       [=](caf::error& err) mutable {
         self->state.recovering = true;
+        // Not charged: a retry of this click must not count as a duplicate.
+        forget_click(self->state, key, now);
         promise.deliver(err);
         settle(self);
       });
@@ -311,8 +368,9 @@ balance_view make_balance_view(ledger_state& st) {
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
                                    ledger_init init, io_handles io,
-                                   directory_actor directory) {
+                                   directory_actor directory, ledger_settings settings) {
   self->state.io = std::move(io);
+  self->state.settings = settings;
   self->state.directory = std::move(directory);
   apply_init(self->state, std::move(init));
   return {
@@ -320,19 +378,22 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return self->state.advertiser;
     },
     [=](balance_atom, balance_change& change,
-        principal& who) -> caf::result<balance_change_result> {
+        request_meta& meta) -> caf::result<balance_change_result> {
       auto promise = self->make_response_promise<balance_change_result>();
-      change_balance(self, std::move(change), std::move(who), promise);
+      change_balance(self, std::move(change), std::move(meta), promise);
       return promise;
     },
     [=](balance_atom) -> caf::result<balance_view> {
       return make_balance_view(self->state);
     },
-    [=](delete_atom, principal& who) -> caf::result<advertiser_record> {
+    [=](delete_atom, request_meta& meta) -> caf::result<advertiser_record> {
+      if (passed(meta.due))
+        return deadline_passed();
       auto promise = self->make_response_promise<advertiser_record>();
       auto id = self->state.advertiser.id;
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                    std::vector<pg_statement>{storage::advertiser_deactivate(id, who)})
+                    std::vector<pg_statement>{storage::advertiser_deactivate(id, meta.who)},
+                    meta.due, idempotency_ticket{})
         .then(
           [=](const pg_results& results) mutable {
             if (results.empty() || results[0].empty()) {
@@ -390,6 +451,9 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                    {"version", st.version},
                    {"inflight", st.inflight},
                    {"waiting", static_cast<int64_t>(st.waiting.size())},
+                   {"expired", st.expired},
+                   {"refused", st.refused},
+                   {"database_down", st.database_down ? 1 : 0},
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
                    {"changes_committed", st.changes_committed},
                    {"changes_failed", st.changes_failed},

@@ -9,6 +9,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -23,6 +24,13 @@ struct ledger_init {
   std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
 };
 
+struct ledger_settings {
+  /// Requests that may wait while the ledger re-reads its state after a
+  /// failed write; beyond it (or while the database is unreachable) they
+  /// are refused at once with 503.
+  size_t max_parked = 64;
+};
+
 struct ledger_state {
   advertiser_record advertiser;  // balance field = balance after all accepted changes
   int64_t version = 0;           // ad_balances.version after all accepted changes
@@ -32,9 +40,21 @@ struct ledger_state {
   directory_actor directory;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;
   // After a failed write the in-memory state may be ahead of the database:
-  // stop, let in-flight writes settle, re-read, then serve what waited.
+  // stop, let in-flight writes settle, re-read, then serve what waited
+  // (bounded; what waited past its deadline is dropped unapplied).
   bool recovering = false;
-  std::deque<std::function<void()>> waiting;
+  // The last re-read failed: refuse at once until one succeeds (back-off).
+  bool database_down = false;
+  std::chrono::milliseconds reload_backoff{100};
+  struct parked {
+    deadline due;
+    std::function<void()> resume;
+    std::function<void(const caf::error&)> refuse;
+  };
+  std::deque<parked> waiting;
+  ledger_settings settings;
+  int64_t expired = 0;  // dropped at their deadline, unapplied
+  int64_t refused = 0;  // refused at once while recovering or full
   int64_t clicks_charged = 0;
   int64_t clicks_unbilled = 0;
   int64_t changes_committed = 0;
@@ -45,7 +65,7 @@ struct ledger_state {
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
                                    ledger_init init, io_handles io,
-                                   directory_actor directory);
+                                   directory_actor directory, ledger_settings settings);
 
 /// Mirror keys (seed 000): balance:{advertiser_id}, daily_spent:{campaign_id}:{date}.
 std::string balance_key(int64_t advertiser_id);

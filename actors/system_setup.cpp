@@ -9,6 +9,9 @@ namespace adserver {
 
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<audit_fields>("audit_fields");
+  cfg.add_message_type<deadline>("deadline");
+  cfg.add_message_type<idempotency_ticket>("idempotency_ticket");
+  cfg.add_message_type<request_meta>("request_meta");
   cfg.add_message_type<advertiser_spec>("advertiser_spec");
   cfg.add_message_type<advertiser_record>("advertiser_record");
   cfg.add_message_type<balance_change>("balance_change");

@@ -13,6 +13,42 @@ namespace adserver {
 /// Who made a change; fills created_user_id / updated_user_id.
 using principal = std::string;
 
+/// When the work of a request stops being wanted: Unix milliseconds (system
+/// clock, so it means the same on every node); 0 = none (internal work). The
+/// HTTP layer answers 503 at its own deadline, a margin later; an actor that
+/// picks up work past this one drops it with no effect, so nothing a client
+/// was told failed or timed out is applied afterwards.
+struct deadline {
+  int64_t at_ms = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deadline& x) {
+  return f(caf::meta::type_name("deadline"), x.at_ms);
+}
+
+/// An admin change made under an Idempotency-Key: the key is stored in the
+/// same transaction as the change, with the change's result rows.
+struct idempotency_ticket {
+  std::string principal;
+  std::string key;           // empty: no key given
+  std::string request_hash;  // method, path and body
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, idempotency_ticket& x) {
+  return f(caf::meta::type_name("idempotency_ticket"), x.principal, x.key, x.request_hash);
+}
+
+/// Everything a state owner needs to know about the request behind a change.
+struct request_meta {
+  principal who;
+  deadline due;
+  idempotency_ticket ticket;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_meta& x) {
+  return f(caf::meta::type_name("request_meta"), x.who, x.due, x.ticket);
+}
+
 struct audit_fields {
   bool activated = true;
   std::string created_at;
@@ -218,11 +254,12 @@ struct ad_request {
   int64_t max_ads = 3;
   std::string exp_key;  // price experiment (both or neither)
   std::string exp_var;
+  deadline due;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ad_request& x) {
   return f(caf::meta::type_name("ad_request"), x.request_id, x.device_id, x.session_id,
-           x.placement, x.search_term, x.category, x.max_ads, x.exp_key, x.exp_var);
+           x.placement, x.search_term, x.category, x.max_ads, x.exp_key, x.exp_var, x.due);
 }
 
 /// What a tracking token carries (actors/tracking_token.hpp signs it).
@@ -258,10 +295,11 @@ struct click_request {
   token_claims ad;
   std::string session_id;
   std::string click_time;  // as the client reported it (ISO 8601), or empty
+  deadline due;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, click_request& x) {
-  return f(caf::meta::type_name("click_request"), x.ad, x.session_id, x.click_time);
+  return f(caf::meta::type_name("click_request"), x.ad, x.session_id, x.click_time, x.due);
 }
 
 /// An auction's answer before signing: the request and one claim per ad, in
@@ -321,11 +359,12 @@ struct conversion_request {
   std::string conversion_type;  // PURCHASE | ADD_TO_CART | SIGNUP
   std::string referrer_url;
   std::vector<conversion_item> products;
+  deadline due;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, conversion_request& x) {
   return f(caf::meta::type_name("conversion_request"), x.device_id, x.session_id, x.order_id,
-           x.conversion_type, x.referrer_url, x.products);
+           x.conversion_type, x.referrer_url, x.products, x.due);
 }
 
 /// One product of a conversion after attribution.

@@ -10,6 +10,7 @@
 #include "net/app_context.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "storage/io_health.hpp"
 #include "storage/kafka_actor.hpp"
 #include "storage/loaders.hpp"
 #include "storage/migrate.hpp"
@@ -71,12 +72,17 @@ int run(const settings& cfg) {
   system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
 
-  storage::pg_settings pg{cfg.postgres_conninfo, cfg.time_zone};
+  auto health = std::make_shared<storage::io_health>();
+  storage::pg_settings pg;
+  pg.conninfo = cfg.postgres_conninfo;
+  pg.time_zone = cfg.time_zone;
+  pg.statement_timeout_ms = cfg.postgres_statement_timeout_ms;
+  pg.health = health;
   io_handles io;
   io.writer = sys.spawn<caf::detached>(storage::pg_writer, pg);
   io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
-  io.redis = sys.spawn<caf::detached>(storage::redis_writer,
-                                      storage::redis_settings{cfg.redis_host, cfg.redis_port});
+  io.redis = sys.spawn<caf::detached>(
+    storage::redis_writer, storage::redis_settings{cfg.redis_host, cfg.redis_port, health});
   io.kafka = storage::spawn_kafka_producer(
     sys, {brokers, cfg.kafka_spool_path, static_cast<int>(cfg.kafka_message_timeout_ms)});
   if (auto err = storage::resync_mirror(cfg.postgres_conninfo, cfg.time_zone, io.redis);
@@ -97,7 +103,9 @@ int run(const settings& cfg) {
   auctions.refresh_seconds = cfg.ads_stats_refresh_seconds;
   auctions.idle_seconds = cfg.ads_auction_idle_seconds;
   auctions.token_ttl_seconds = cfg.ads_token_ttl_seconds;
-  auto dir = sys.spawn(directory, io, products, auctions);
+  ledger_settings ledgers;
+  ledgers.max_parked = static_cast<size_t>(cfg.ledger_max_parked);
+  auto dir = sys.spawn(directory, io, products, auctions, ledgers);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
   auto conversion_tracker = sys.spawn(conversions, io, int64_t{24});
@@ -108,7 +116,7 @@ int run(const settings& cfg) {
   auto experiment_mappings = sys.spawn(experiments, io, session_shards);
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
-                       &address_limit};
+                       &address_limit,      health};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);
@@ -118,7 +126,8 @@ int run(const settings& cfg) {
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
                          cfg.http_header_limit,    cfg.http_idle_timeout_ms,
-                         cfg.http_max_connections};
+                         cfg.http_max_connections, cfg.http_api_deadline_ms,
+                         cfg.http_admin_deadline_ms, cfg.http_deadline_margin_ms};
   net::http_server server{routes, http};
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;

@@ -18,6 +18,11 @@ struct settings {
   int64_t http_header_limit = 8 << 10;
   int64_t http_idle_timeout_ms = 30000;   // keep-alive idle and slow-client read limit
   int64_t http_max_connections = 10000;
+  int64_t http_api_deadline_ms = 2000;
+  int64_t http_admin_deadline_ms = 10000;
+  int64_t http_deadline_margin_ms = 500;
+  int64_t postgres_statement_timeout_ms = 2000;
+  int64_t ledger_max_parked = 64;
   int actor_threads = 2;
   std::string postgres_conninfo =
     "host=127.0.0.1 port=55432 dbname=adserver user=adserver connect_timeout=5";

@@ -1,6 +1,8 @@
 // Admin API (SPEC.md "HTTP API"): JSON -> actor message -> JSON.
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
+#include "net/idempotency.hpp"
+#include "storage/statements.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,32 @@ bool decode_body(const route_context& ctx, const respond_fn& respond, T& out) {
   return true;
 }
 
+/// Who asks, until when, and under which Idempotency-Key.
+request_meta meta_of(const route_context& ctx, idempotency_ticket ticket = {}) {
+  if (ticket.principal.empty())
+    ticket.principal = ctx.principal;
+  return {ctx.principal, deadline{ctx.request.deadline_ms}, std::move(ticket)};
+}
+
+/// Reads the Idempotency-Key; on a bad one answers and returns false.
+bool ticket_of(const route_context& ctx, const respond_fn& respond, idempotency_ticket& out) {
+  if (auto err = read_idempotency(ctx, out)) {
+    respond(error_reply(err));
+    return false;
+  }
+  return true;
+}
+
+/// A recorded creation's first row as the original response.
+template <class Parse>
+replay_fn replay_first_row(int status, Parse parse) {
+  return [status, parse](const pg_results& results) {
+    if (results.empty() || results[0].empty())
+      return error_reply(500, "INTERNAL", "the recorded result of this key is unreadable");
+    return json_reply(status, to_json(parse(results[0][0])));
+  };
+}
+
 bool path_id(const route_context& ctx, const respond_fn& respond, int64_t& id) {
   if (auto err = read_id(ctx, "id", id)) {
     respond(error_reply(err));
@@ -44,12 +72,18 @@ void add_admin_routes(router& r, const app_context& app) {
   // -- advertisers ------------------------------------------------------------------
   r.add("POST", "/admin/v1/advertisers", true, [app](route_context& ctx, respond_fn respond) {
     advertiser_spec spec;
-    if (!decode_body(ctx, respond, spec))
+    idempotency_ticket ticket;
+    if (!decode_body(ctx, respond, spec) || !ticket_of(ctx, respond, ticket))
       return;
     if (auto err = validate(spec))
       return respond(error_reply(err));
-    ask<advertiser_record>(app, app.directory, respond, reply_with<advertiser_record>(201), create_atom::value,
-        spec, ctx.principal);
+    auto meta = meta_of(ctx, ticket);
+    idempotent(app, ticket, respond, replay_first_row(201, storage::parse_advertiser),
+               [app, spec, meta](respond_fn respond) {
+                 ask<advertiser_record>(app, app.directory, respond,
+                                        reply_with<advertiser_record>(201), create_atom::value,
+                                        spec, meta);
+               });
   });
   r.add("GET", "/admin/v1/advertisers/{id}", true, [app](route_context& ctx, respond_fn respond) {
     int64_t id;
@@ -62,18 +96,30 @@ void add_admin_routes(router& r, const app_context& app) {
           int64_t id;
           if (path_id(ctx, respond, id))
             ask_entity<ledger_actor, advertiser_record>(app, ledger_atom::value, id, respond, reply_with<advertiser_record>(200),
-                       delete_atom::value, ctx.principal);
+                       delete_atom::value, meta_of(ctx));
         });
   r.add("PUT", "/admin/v1/advertisers/{id}/balance", true,
         [app](route_context& ctx, respond_fn respond) {
           int64_t id;
           balance_change change;
-          if (!path_id(ctx, respond, id) || !decode_body(ctx, respond, change))
+          idempotency_ticket ticket;
+          if (!path_id(ctx, respond, id) || !decode_body(ctx, respond, change)
+              || !ticket_of(ctx, respond, ticket))
             return;
           if (auto err = validate(change))
             return respond(error_reply(err));
-          ask_entity<ledger_actor, balance_change_result>(app, ledger_atom::value, id, respond, reply_with<balance_change_result>(200),
-                     balance_atom::value, change, ctx.principal);
+          auto meta = meta_of(ctx, ticket);
+          auto replay = [](const pg_results& results) {
+            auto r = storage::parse_balance_change(results);
+            if (!r)
+              return error_reply(500, "INTERNAL", "the recorded result of this key is unreadable");
+            return json_reply(200, to_json(*r));
+          };
+          idempotent(app, ticket, respond, replay, [app, id, change, meta](respond_fn respond) {
+            ask_entity<ledger_actor, balance_change_result>(
+              app, ledger_atom::value, id, respond, reply_with<balance_change_result>(200),
+              balance_atom::value, change, meta);
+          });
         });
   r.add("GET", "/admin/v1/advertisers/{id}/balance", true,
         [app](route_context& ctx, respond_fn respond) {
@@ -91,7 +137,7 @@ void add_admin_routes(router& r, const app_context& app) {
     if (auto err = validate(p))
       return respond(error_reply(err));
     ask<product_record>(app, app.catalog, respond, reply_with<product_record>(201), create_atom::value, p,
-        ctx.principal);
+        meta_of(ctx));
   });
   r.add("GET", "/admin/v1/products/{product_id}", true,
         [app](route_context& ctx, respond_fn respond) {
@@ -111,7 +157,7 @@ void add_admin_routes(router& r, const app_context& app) {
             return respond(error_reply(err));
           ask<experiment_mapping>(app, app.experiments, respond,
                                   reply_with<experiment_mapping>(201), create_atom::value, m,
-                                  ctx.principal);
+                                  meta_of(ctx));
         });
   r.add("GET", "/admin/v1/experiments/mappings", true,
         [app](route_context& ctx, respond_fn respond) {
@@ -133,16 +179,22 @@ void add_admin_routes(router& r, const app_context& app) {
           if (path_id(ctx, respond, id))
             ask<experiment_mapping>(app, app.experiments, respond,
                                     reply_with<experiment_mapping>(200), delete_atom::value, id,
-                                    ctx.principal);
+                                    meta_of(ctx));
         });
 
   // -- campaigns --------------------------------------------------------------------
   r.add("POST", "/admin/v1/campaigns", true, [app](route_context& ctx, respond_fn respond) {
     campaign_record spec;
-    if (!decode_body(ctx, respond, spec))
+    idempotency_ticket ticket;
+    if (!decode_body(ctx, respond, spec) || !ticket_of(ctx, respond, ticket))
       return;
-    ask<campaign_record>(app, app.directory, respond, reply_with<campaign_record>(201), create_atom::value, spec,
-        ctx.principal);
+    auto meta = meta_of(ctx, ticket);
+    idempotent(app, ticket, respond, replay_first_row(201, storage::parse_campaign),
+               [app, spec, meta](respond_fn respond) {
+                 ask<campaign_record>(app, app.directory, respond,
+                                      reply_with<campaign_record>(201), create_atom::value, spec,
+                                      meta);
+               });
   });
   r.add("GET", "/admin/v1/campaigns/{id}", true, [app](route_context& ctx, respond_fn respond) {
     int64_t id;
@@ -154,7 +206,7 @@ void add_admin_routes(router& r, const app_context& app) {
     int64_t id;
     if (path_id(ctx, respond, id))
       ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
-                 delete_atom::value, ctx.principal);
+                 delete_atom::value, meta_of(ctx));
   });
   r.add("PATCH", "/admin/v1/campaigns/{id}/status", true,
         [app](route_context& ctx, respond_fn respond) {
@@ -168,7 +220,7 @@ void add_admin_routes(router& r, const app_context& app) {
           if (auto err = read_string(j, "status", true, status))
             return respond(error_reply(err));
           ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
-                     transition_atom::value, status, ctx.principal);
+                     transition_atom::value, status, meta_of(ctx));
         });
   r.add("PUT", "/admin/v1/campaigns/{id}/bids", true,
         [app](route_context& ctx, respond_fn respond) {
@@ -184,7 +236,7 @@ void add_admin_routes(router& r, const app_context& app) {
           if (auto err = read_bids(wrapped, "bids", bids))
             return respond(error_reply(err));
           ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
-                     bids_atom::value, bids, ctx.principal);
+                     bids_atom::value, bids, meta_of(ctx));
         });
   r.add("GET", "/admin/v1/campaigns/{id}/budget", true,
         [app](route_context& ctx, respond_fn respond) {

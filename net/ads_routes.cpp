@@ -149,6 +149,7 @@ void add_ads_routes(router& r, const app_context& app) {
     if (!within_limits(app, ctx, req.device_id, respond))
       return;
     req.request_id = new_request_id();
+    req.due = deadline{ctx.request.deadline_ms};
     // The directory delegates to the auction, which answers from memory or
     // after its load.
     ask_within<served_ads>(
@@ -216,6 +217,7 @@ void add_ads_routes(router& r, const app_context& app) {
           "products.revenue_amount", "revenue_amount must be a positive integer (won)")));
       req.products.push_back(std::move(item));
     }
+    req.due = deadline{ctx.request.deadline_ms};
     ask<conversion_lines>(
       app, app.conversions, respond,
       [order = req.order_id](const conversion_lines& lines) {
@@ -241,7 +243,7 @@ void add_ads_routes(router& r, const app_context& app) {
     std::string session_id, click_time;
     if (!read_tracking(app, ctx, respond, c, session_id, &click_time))
       return;
-    click_request click{c, session_id, click_time};
+    click_request click{c, session_id, click_time, deadline{ctx.request.deadline_ms}};
     // The directory delegates to the ledger, which answers once the charge
     // has committed or failed.
     ask_within<click_result>(

@@ -5,6 +5,9 @@
 #include "config/settings.hpp"
 #include "net/bridge.hpp"
 #include "net/rate_limiter.hpp"
+#include "storage/io_health.hpp"
+
+#include <memory>
 
 namespace adserver::net {
 
@@ -18,6 +21,7 @@ struct app_context {
   const settings* config = nullptr;
   rate_limiter* device_limit = nullptr;
   rate_limiter* address_limit = nullptr;
+  std::shared_ptr<storage::io_health> health;
 };
 
 class router;

@@ -9,17 +9,28 @@ void add_health_routes(router& r, const app_context& app) {
   r.add("GET", "/healthz", false, [](route_context&, respond_fn respond) {
     respond(json_reply(200, {{"status", "ok"}}));
   });
-  // Ready only when PostgreSQL answers and every migration is applied.
+  // Ready when the PostgreSQL writer and reader are connected, as they last
+  // saw it (their own back-off and idle checks keep that fresh): a probe
+  // costs no query and never waits for a dead database. Redis down leaves
+  // the server serving (degraded): money does not depend on it.
   r.add("GET", "/readyz", false, [app](route_context&, respond_fn respond) {
-    ask<status_record>(app, app.io.reader, respond,
-        [](const status_record& s) {
-          auto it = s.figures.find("ready");
-          if (it != s.figures.end() && it->second == 1)
-            return json_reply(200, {{"status", "ready"}});
-          auto why = s.info.count("why") ? s.info.at("why") : std::string{"not ready"};
-          return error_reply(503, "UNAVAILABLE", "not ready: " + why);
-        },
-        status_atom::value);
+    auto& h = *app.health;
+    bool writer = h.postgres_writer.load(std::memory_order_relaxed);
+    bool reader = h.postgres_reader.load(std::memory_order_relaxed);
+    bool redis = h.redis.load(std::memory_order_relaxed);
+    bool ready = writer && reader;
+    nlohmann::json body = {
+      {"status", ready ? (redis ? "ready" : "degraded") : "unavailable"},
+      {"components",
+       {{"postgres", writer && reader ? "up" : "down"}, {"redis", redis ? "up" : "down"}}}};
+    if (ready) {
+      respond(json_reply(200, body));
+      return;
+    }
+    auto reply = error_reply(503, "UNAVAILABLE", "not ready: PostgreSQL is unreachable",
+                             body["components"].dump());
+    reply.headers.emplace_back("Retry-After", "1");
+    respond(std::move(reply));
   });
 }
 

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -22,7 +23,22 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+int64_t deadline_budget_ms(const http_options& opts, const std::string& path) {
+  return path.rfind("/admin", 0) == 0 ? opts.admin_deadline_ms : opts.api_deadline_ms;
+}
+
+int64_t work_deadline_ms(const http_options& opts, const std::string& path, int64_t now_ms) {
+  auto budget = deadline_budget_ms(opts, path);
+  return now_ms + budget - std::min(opts.deadline_margin_ms, budget / 2);
+}
+
 namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 struct shared_counters {
   std::atomic<int64_t> connections{0};
@@ -52,7 +68,11 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, const router& routes, const http_options& opts,
           shared_counters& counters)
-    : stream_(std::move(socket)), routes_(routes), opts_(opts), counters_(counters) {
+    : stream_(std::move(socket)),
+      deadline_timer_(stream_.get_executor()),
+      routes_(routes),
+      opts_(opts),
+      counters_(counters) {
     ++counters_.connections;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -104,15 +124,49 @@ private:
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     ++counters_.requests;
-    // While the handler works nothing is read, so a slow handler cannot be
-    // flooded; the idle timer is off until the reply is written.
-    stream_.expires_never();
     auto request = to_request(req, client_);
+    auto budget = deadline_budget_ms(opts_, request.path);
+    request.deadline_ms = work_deadline_ms(opts_, request.path, now_ms());
+    // While the handler works nothing is read, so a slow handler cannot be
+    // flooded. The connection's timer stays on; the deadline timer answers
+    // 503 if the handler has not answered in time (exactly one answer: the
+    // sequence number tells a late reply from the current one).
+    stream_.expires_after(std::chrono::milliseconds(budget + opts_.idle_timeout_ms));
+    auto seq = ++seq_;
+    awaiting_ = true;
     auto self = shared_from_this();
-    routes_.dispatch(request, [self](http_reply reply) {
-      asio::post(self->stream_.get_executor(),
-                 [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
+    deadline_timer_.expires_after(std::chrono::milliseconds(budget));
+    deadline_timer_.async_wait([self, seq, budget](beast::error_code ec) {
+      if (!ec)
+        self->on_deadline(seq, budget);
     });
+    routes_.dispatch(request, [self, seq](http_reply reply) {
+      asio::post(self->stream_.get_executor(), [self, seq, reply = std::move(reply)]() mutable {
+        self->complete(seq, std::move(reply));
+      });
+    });
+  }
+
+  void complete(uint64_t seq, http_reply reply) {
+    if (seq != seq_ || !awaiting_)
+      return;  // answered already (deadline): this late reply is dropped
+    awaiting_ = false;
+    deadline_timer_.cancel();
+    write(std::move(reply));
+  }
+
+  void on_deadline(uint64_t seq, int64_t budget) {
+    if (seq != seq_ || !awaiting_)
+      return;
+    awaiting_ = false;
+    auto reply = error_reply(503, "UNAVAILABLE",
+                             "no answer within the request deadline of "
+                               + std::to_string(budget)
+                               + " ms; work not finished by then is dropped, never applied later",
+                             "{\"deadline_ms\":" + std::to_string(budget)
+                               + ",\"retry_after_seconds\":1}");
+    reply.headers.emplace_back("Retry-After", "1");
+    write(std::move(reply));
   }
 
   void fail_and_close(int status, const std::string& code, const std::string& message) {
@@ -179,6 +233,9 @@ private:
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer deadline_timer_;
+  uint64_t seq_ = 0;
+  bool awaiting_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const router& routes_;

@@ -18,7 +18,19 @@ struct http_options {
   int64_t header_limit = 8 << 10;
   int64_t idle_timeout_ms = 30000;
   int64_t max_connections = 10000;
+  /// Every request is answered within its deadline: the result, or 503
+  /// UNAVAILABLE with Retry-After when the handler has not answered.
+  int64_t api_deadline_ms = 2000;
+  int64_t admin_deadline_ms = 10000;
+  /// Actors drop a request's work this long before its HTTP deadline, so
+  /// work still running cannot finish after the client was told it failed.
+  int64_t deadline_margin_ms = 500;
 };
+
+/// The HTTP deadline of a path (admin or public), in ms.
+int64_t deadline_budget_ms(const http_options& opts, const std::string& path);
+/// When actors stop working on a request that arrived at `now_ms`.
+int64_t work_deadline_ms(const http_options& opts, const std::string& path, int64_t now_ms);
 
 class http_server {
 public:

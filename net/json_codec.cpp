@@ -277,7 +277,11 @@ http_reply json_reply(int status, const json& body) {
 
 http_reply error_reply(const caf::error& err) {
   auto v = view(err);
-  return error_reply(http_status(v.code), to_code(v.code), v.message, v.details_json);
+  auto reply = error_reply(http_status(v.code), to_code(v.code), v.message, v.details_json);
+  // Every "try again later" says when.
+  if (v.code == ec::unavailable)
+    reply.headers.emplace_back("Retry-After", "1");
+  return reply;
 }
 
 }  // namespace adserver::net

@@ -1,6 +1,7 @@
 #pragma once
 // HTTP requests as plain values, and the table that maps method + path to a
 // handler. No Beast here: handlers and tests stay light.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -15,6 +16,9 @@ struct http_request {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string client_address;
+  /// Unix ms after which actors drop this request's work (the HTTP answer,
+  /// 503 if nothing else came, goes out a margin later); 0 = none.
+  int64_t deadline_ms = 0;
 };
 
 struct http_reply {

@@ -1,8 +1,10 @@
 #include "storage/pg_actors.hpp"
 
+#include "actors/business_time.hpp"
 #include "actors/errors.hpp"
-#include "storage/migrate.hpp"
+#include "storage/io_health.hpp"
 #include "storage/pg_connection.hpp"
+#include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>
 
@@ -10,11 +12,14 @@ namespace adserver::storage {
 
 namespace {
 
-bool ensure_connected(pg_connection& conn, std::string& err) {
-  if (conn.connected())
-    return true;
-  err = conn.connect();
-  return err.empty();
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr auto max_backoff = milliseconds(5000);
+constexpr auto idle_check = std::chrono::seconds(2);
+
+caf::error expired_error() {
+  return make_error(ec::unavailable, "request deadline passed before the write; nothing applied");
 }
 
 void fail_all(std::vector<pg_writer_state::pending>& batch, const std::string& why) {
@@ -22,22 +27,38 @@ void fail_all(std::vector<pg_writer_state::pending>& batch, const std::string& w
     p.promise.deliver(make_error(ec::unavailable, "database unavailable: " + why));
 }
 
+/// An idempotency key already recorded is not a failure of the database.
+caf::error unit_error(batch_outcome o, const std::string& sqlstate, const std::string& err) {
+  if (o == batch_outcome::statement_failed && sqlstate == "23505"
+      && err.find("idempotency key") != std::string::npos)
+    return make_error(ec::idempotency_key_reused, "the Idempotency-Key is already recorded",
+                      "{\"field\":\"Idempotency-Key\"}");
+  return make_error(o == batch_outcome::statement_failed ? ec::internal : ec::unavailable,
+                    "database write failed: " + err);
+}
+
 /// Commits one batch; what cannot commit together is retried unit by unit, so
 /// one bad unit never takes the others down with it.
 void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& batch) {
   std::string err;
-  if (!ensure_connected(*st.conn, err)) {
+  if (!st.link.ensure(err)) {
     st.units_failed += static_cast<int64_t>(batch.size());
     fail_all(batch, err);
     return;
   }
+  auto& conn = *st.link.conn;
   std::vector<const std::vector<pg_statement>*> units;
+  std::vector<const idempotency_ticket*> tickets;
   units.reserve(batch.size());
-  for (auto& p : batch)
+  tickets.reserve(batch.size());
+  for (auto& p : batch) {
     units.push_back(&p.unit);
+    tickets.push_back(&p.ticket);
+  }
   std::vector<pg_results> out;
-  auto outcome = st.conn->run_batch(units, out, err);
+  auto outcome = conn.run_batch(units, tickets, out, err);
   if (outcome == batch_outcome::committed) {
+    st.link.last_ok = steady_clock::now();
     ++st.commits;
     st.units_committed += static_cast<int64_t>(batch.size());
     st.largest_batch = std::max<int64_t>(st.largest_batch, static_cast<int64_t>(batch.size()));
@@ -46,70 +67,197 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
     return;
   }
   if (outcome == batch_outcome::connection_failed) {
+    st.link.lost(err);
     st.units_failed += static_cast<int64_t>(batch.size());
-    fail_all(batch, err);
+    // The connection broke while the batch was under way: if the COMMIT
+    // reached the server the changes are in, and only a re-read can tell.
+    for (auto& p : batch)
+      p.promise.deliver(make_error(
+        ec::unavailable, "database connection lost during the write; outcome unknown: " + err,
+        "{\"outcome\":\"unknown\"}"));
     return;
   }
   for (auto& p : batch) {
     std::vector<pg_results> one;
     std::string unit_err;
-    auto o = st.conn->run_batch({&p.unit}, one, unit_err);
+    auto o = conn.connected() ? conn.run_batch({&p.unit}, {&p.ticket}, one, unit_err)
+                              : batch_outcome::connection_failed;
     if (o == batch_outcome::committed) {
       ++st.commits;
       ++st.units_committed;
       p.promise.deliver(std::move(one[0]));
     } else {
+      if (o == batch_outcome::connection_failed)
+        st.link.lost(unit_err.empty() ? "connection lost" : unit_err);
       ++st.units_failed;
-      p.promise.deliver(make_error(o == batch_outcome::statement_failed ? ec::internal
-                                                                        : ec::unavailable,
-                                   "database write failed: " + unit_err));
+      p.promise.deliver(o == batch_outcome::connection_failed && !unit_err.empty()
+                          ? make_error(ec::unavailable,
+                                       "database connection lost during the write; outcome "
+                                       "unknown: " + unit_err,
+                                       "{\"outcome\":\"unknown\"}")
+                          : unit_error(o, conn.last_sqlstate(), unit_err));
     }
   }
 }
 
+void schedule_flush(pg_writer_actor::stateful_pointer<pg_writer_state> self) {
+  // The flush message queues up behind everything already in the mailbox,
+  // so one commit takes all writes that arrived during the previous one.
+  if (!self->state.flush_scheduled) {
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+caf::result<pg_results> enqueue(pg_writer_actor::stateful_pointer<pg_writer_state> self,
+                                std::vector<pg_statement>& unit, deadline due,
+                                idempotency_ticket ticket) {
+  auto& st = self->state;
+  if (st.queue.size() >= st.settings.max_queued_units) {
+    ++st.units_refused;
+    return make_error(ec::unavailable, "database writer overloaded; retry");
+  }
+  if (st.link.down && steady_clock::now() < st.link.retry_at) {
+    // Fail fast: the database was unreachable moments ago.
+    ++st.units_failed;
+    return make_error(ec::unavailable, "database unavailable: " + st.link.last_error);
+  }
+  auto promise = self->make_response_promise<pg_results>();
+  st.queue.push_back({std::move(unit), promise, due, std::move(ticket)});
+  schedule_flush(self);
+  return promise;
+}
+
+void set_flag(std::atomic<bool>* flag, bool up) {
+  if (flag)
+    flag->store(up, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+bool pg_link::ensure(std::string& err) {
+  if (conn->connected())
+    return true;
+  auto now = steady_clock::now();
+  if (down && now < retry_at) {
+    err = last_error.empty() ? "database unavailable" : last_error;
+    return false;
+  }
+  err = conn->connect();
+  if (err.empty()) {
+    if (down)
+      ++reconnects;
+    down = false;
+    backoff = milliseconds(100);
+    last_ok = now;
+    set_flag(up_flag, true);
+    return true;
+  }
+  down = true;
+  last_error = err;
+  retry_at = now + backoff;
+  backoff = std::min(backoff * 2, max_backoff);
+  set_flag(up_flag, false);
+  return false;
+}
+
+void pg_link::lost(const std::string& why) {
+  conn->close();
+  last_error = why;
+  // Reconnect at once on next use (a restarted server), back off after that.
+  down = true;
+  retry_at = steady_clock::now();
+  set_flag(up_flag, false);
+}
+
+void pg_link::tick() {
+  std::string err;
+  if (!conn->connected()) {
+    ensure(err);
+    return;
+  }
+  if (steady_clock::now() - last_ok < idle_check)
+    return;
+  err = conn->ping();
+  if (err.empty())
+    last_ok = steady_clock::now();
+  else
+    lost(err);
+}
 
 pg_writer_actor::behavior_type
 pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings settings) {
-  self->state.settings = settings;
-  self->state.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone);
+  auto& st = self->state;
+  st.settings = settings;
+  st.link.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
+                                                 settings.statement_timeout_ms);
+  st.link.up_flag = settings.health ? &settings.health->postgres_writer : nullptr;
+  std::string ignored;
+  st.link.ensure(ignored);
+  self->send(self, poll_atom::value);
   return {
     [=](write_atom, std::vector<pg_statement>& unit) -> caf::result<pg_results> {
-      auto promise = self->make_response_promise<pg_results>();
-      self->state.queue.push_back({std::move(unit), promise});
-      // The flush message queues up behind everything already in the mailbox,
-      // so one commit takes all writes that arrived during the previous one.
-      if (!self->state.flush_scheduled) {
-        self->state.flush_scheduled = true;
-        self->send(self, flush_atom::value);
+      return enqueue(self, unit, deadline{}, idempotency_ticket{});
+    },
+    [=](write_atom, std::vector<pg_statement>& unit, deadline due,
+        idempotency_ticket& ticket) -> caf::result<pg_results> {
+      if (due.at_ms != 0 && epoch_millis() >= due.at_ms) {
+        ++self->state.units_expired;
+        return expired_error();
       }
-      return promise;
+      return enqueue(self, unit, due, std::move(ticket));
     },
     [=](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
       std::vector<pg_writer_state::pending> batch;
       size_t n = std::min(st.queue.size(), st.settings.max_batch_units);
-      batch.assign(std::make_move_iterator(st.queue.begin()),
-                   std::make_move_iterator(st.queue.begin() + n));
+      batch.reserve(n);
+      // Work whose deadline passed while it waited is dropped unrun: its
+      // client has been (or is being) told it failed.
+      auto now = epoch_millis();
+      for (size_t i = 0; i < n; ++i) {
+        auto& p = st.queue[i];
+        if (p.due.at_ms != 0 && now >= p.due.at_ms) {
+          ++st.units_expired;
+          p.promise.deliver(expired_error());
+        } else {
+          batch.push_back(std::move(p));
+        }
+      }
       st.queue.erase(st.queue.begin(), st.queue.begin() + n);
       if (!batch.empty())
         commit_batch(st, batch);
-      if (!st.queue.empty() && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
+      if (!st.queue.empty())
+        schedule_flush(self);
+    },
+    [=](poll_atom) {
+      auto& st = self->state;
+      if (st.queue.empty())
+        st.link.tick();
+      // Expired idempotency keys go now and then (every ~10 minutes).
+      if (++st.ticks % 600 == 0 && st.link.conn->connected()) {
+        pg_rows ignored;
+        st.link.conn->query(idempotency_expire(), ignored);
       }
+      self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
     },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
       r.kind = "pg-writer";
-      r.figures = {{"connected", st.conn->connected() ? 1 : 0},
+      r.figures = {{"connected", st.link.conn->connected() ? 1 : 0},
+                   {"down", st.link.down ? 1 : 0},
+                   {"reconnects", st.link.reconnects},
                    {"commits", st.commits},
                    {"units_committed", st.units_committed},
                    {"units_failed", st.units_failed},
+                   {"units_expired", st.units_expired},
+                   {"units_refused", st.units_refused},
                    {"largest_batch", st.largest_batch},
                    {"queued", static_cast<int64_t>(st.queue.size())}};
+      if (!st.link.last_error.empty())
+        r.info["last_error"] = st.link.last_error;
       return r;
     },
   };
@@ -117,8 +265,14 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
 
 pg_reader_actor::behavior_type
 pg_reader(pg_reader_actor::stateful_pointer<pg_reader_state> self, pg_settings settings) {
-  self->state.settings = settings;
-  self->state.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone);
+  auto& st = self->state;
+  st.settings = settings;
+  st.link.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
+                                                 settings.statement_timeout_ms);
+  st.link.up_flag = settings.health ? &settings.health->postgres_reader : nullptr;
+  std::string ignored;
+  st.link.ensure(ignored);
+  self->send(self, poll_atom::value);
   return {
     [=](query_atom, const pg_statement& stmt) -> caf::result<pg_rows> {
       auto& st = self->state;
@@ -126,45 +280,41 @@ pg_reader(pg_reader_actor::stateful_pointer<pg_reader_state> self, pg_settings s
       // One retry covers a connection the server dropped since the last query.
       for (int attempt = 0; attempt < 2; ++attempt) {
         std::string err;
-        if (!ensure_connected(*st.conn, err)) {
+        if (!st.link.ensure(err)) {
           ++st.failures;
           return make_error(ec::unavailable, "database unavailable: " + err);
         }
         pg_rows rows;
-        err = st.conn->query(stmt, rows);
-        if (err.empty())
+        err = st.link.conn->query(stmt, rows);
+        if (err.empty()) {
+          st.link.last_ok = steady_clock::now();
           return rows;
-        if (st.conn->connected()) {
+        }
+        if (st.link.conn->connected()) {
           ++st.failures;
           return make_error(ec::internal, "database read failed: " + err);
         }
+        st.link.lost(err);
       }
       ++st.failures;
       return make_error(ec::unavailable, "database unavailable");
+    },
+    [=](poll_atom) {
+      self->state.link.tick();
+      self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
     },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
       r.kind = "pg-reader";
-      // Ready = this connection answers and every migration is recorded.
-      std::string why;
-      pg_rows rows;
-      if (ensure_connected(*st.conn, why))
-        why = st.conn->query({"migrations_applied", {}}, rows);
-      if (!why.empty()) {
-        why = "database unavailable: " + why;
-      } else {
-        std::vector<std::string> applied;
-        for (auto& r : rows)
-          applied.push_back(r.at(0));
-        why = missing_migration(applied);
-      }
-      bool ready = why.empty();
+      // As last seen: a status request never waits for the database.
+      bool ready = st.link.conn->connected() && !st.link.down;
       r.figures = {{"ready", ready ? 1 : 0},
+                   {"reconnects", st.link.reconnects},
                    {"queries", st.queries},
                    {"failures", st.failures}};
       if (!ready)
-        r.info["why"] = why;
+        r.info["why"] = "database unavailable: " + st.link.last_error;
       return r;
     },
   };

@@ -4,6 +4,9 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <atomic>
+#include <chrono>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,25 +16,58 @@ namespace adserver::storage {
 
 class pg_connection;
 
+struct io_health;
+
 struct pg_settings {
   std::string conninfo;
   std::string time_zone;
   size_t max_batch_units = 512;
+  /// Bounds every statement (server- and client-side): a dead or hung
+  /// database costs a write at most this long.
+  int64_t statement_timeout_ms = 2000;
+  /// Units waiting for the writer; beyond it writes fail at once (503).
+  size_t max_queued_units = 20000;
+  std::shared_ptr<io_health> health;  // may be null (tests)
+};
+
+/// A connection with a "down" state: after a failure it is re-established
+/// no more often than the back-off allows (100 ms doubling to 5 s), and
+/// until then work fails at once instead of waiting for a connect.
+struct pg_link {
+  std::shared_ptr<pg_connection> conn;
+  bool down = false;
+  std::chrono::steady_clock::time_point retry_at{};
+  std::chrono::milliseconds backoff{100};
+  std::chrono::steady_clock::time_point last_ok{};
+  std::string last_error;
+  int64_t reconnects = 0;
+  std::atomic<bool>* up_flag = nullptr;
+  /// Connected, or why not (fails at once while backing off).
+  bool ensure(std::string& err);
+  /// The connection broke: reconnect on next use, then back off.
+  void lost(const std::string& why);
+  /// Called every second: reconnect while down, check an idle connection.
+  void tick();
 };
 
 struct pg_writer_state {
   struct pending {
     std::vector<pg_statement> unit;
     caf::typed_response_promise<pg_results> promise;
+    deadline due;
+    idempotency_ticket ticket;
   };
   pg_settings settings;
-  std::shared_ptr<pg_connection> conn;
+  pg_link link;
   std::vector<pending> queue;
   bool flush_scheduled = false;
   int64_t commits = 0;
   int64_t units_committed = 0;
   int64_t units_failed = 0;
+  int64_t units_expired = 0;   // dropped unrun: their deadline had passed
+  int64_t units_refused = 0;   // queue full
   int64_t largest_batch = 0;
+  int64_t ticks = 0;
   static inline const char* name = "pg-writer";
 };
 
@@ -40,7 +76,7 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
 
 struct pg_reader_state {
   pg_settings settings;
-  std::shared_ptr<pg_connection> conn;
+  pg_link link;
   int64_t queries = 0;
   int64_t failures = 0;
   static inline const char* name = "pg-reader";

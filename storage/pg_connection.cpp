@@ -3,6 +3,12 @@
 #include "storage/statements.hpp"
 
 #include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <poll.h>
 
 namespace adserver::storage {
 
@@ -42,8 +48,37 @@ bool send_prepared(PGconn* conn, const pg_statement& stmt) {
 
 }  // namespace
 
-pg_connection::pg_connection(std::string conninfo, std::string time_zone)
-  : conninfo_(std::move(conninfo)), time_zone_(std::move(time_zone)) {
+pg_connection::pg_connection(std::string conninfo, std::string time_zone, int64_t timeout_ms)
+  : conninfo_(std::move(conninfo)), time_zone_(std::move(time_zone)), timeout_ms_(timeout_ms) {
+}
+
+bool pg_connection::await_result(std::string& err) {
+  if (timeout_ms_ <= 0)
+    return true;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_ + 250);
+  while (PQisBusy(conn_)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  until - std::chrono::steady_clock::now())
+                  .count();
+    if (left <= 0) {
+      err = "no answer from PostgreSQL within " + std::to_string(timeout_ms_ + 250) + " ms";
+      close();
+      return false;
+    }
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(left));
+    if (n < 0 && errno != EINTR) {
+      err = std::string{"poll: "} + std::strerror(errno);
+      close();
+      return false;
+    }
+    if (n > 0 && PQconsumeInput(conn_) != 1) {
+      err = trimmed_error(PQerrorMessage(conn_));
+      close();
+      return false;
+    }
+  }
+  return true;
 }
 
 pg_connection::~pg_connection() {
@@ -69,11 +104,19 @@ std::string pg_connection::connect() {
     close();
     return err;
   }
+  auto err = set_up();
+  if (!err.empty())
+    close();
+  return err;
+}
+
+std::string pg_connection::set_up() {
   std::string zone = time_zone_;
   for (char c : zone)
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'))
       return "bad time zone name";
-  if (auto err = exec("SET TIME ZONE '" + zone + "'; SET statement_timeout = '30s'");
+  auto timeout = std::to_string(timeout_ms_ > 0 ? timeout_ms_ : 30000);
+  if (auto err = exec("SET TIME ZONE '" + zone + "'; SET statement_timeout = " + timeout);
       !err.empty())
     return err;
   for (auto& [name, sql] : named_statements()) {
@@ -82,10 +125,8 @@ std::string pg_connection::connect() {
     std::string err = ok ? "" : std::string{"prepare "} + name + ": "
                                   + trimmed_error(PQresultErrorMessage(res));
     PQclear(res);
-    if (!ok) {
-      close();
+    if (!ok)
       return err;
-    }
   }
   return {};
 }
@@ -105,25 +146,91 @@ std::string pg_connection::exec(const std::string& sql) {
 std::string pg_connection::query(const pg_statement& stmt, pg_rows& out) {
   if (!connected())
     return "not connected";
-  std::vector<const char*> values;
-  for (auto& p : stmt.params)
-    values.push_back(p.c_str());
-  PGresult* res = PQexecPrepared(conn_, stmt.name.c_str(), static_cast<int>(values.size()),
-                                 values.data(), nullptr, nullptr, 0);
-  auto st = PQresultStatus(res);
+  if (!send_prepared(conn_, stmt)) {
+    auto err = trimmed_error(PQerrorMessage(conn_));
+    close();
+    return err;
+  }
   std::string err;
-  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-    collect_rows(res, out);
-  else
-    err = trimmed_error(PQresultErrorMessage(res));
-  PQclear(res);
+  bool first = true;
+  for (;;) {
+    if (!await_result(err))
+      return err;
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr)
+      break;
+    auto st = PQresultStatus(res);
+    if (first && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+      collect_rows(res, out);
+    else if (first)
+      err = trimmed_error(PQresultErrorMessage(res));
+    first = false;
+    PQclear(res);
+  }
+  if (!err.empty() && PQstatus(conn_) != CONNECTION_OK)
+    close();
   return err;
 }
 
+std::string pg_connection::ping() {
+  if (!connected())
+    return "not connected";
+  if (PQsendQuery(conn_, "SELECT 1") != 1) {
+    auto err = trimmed_error(PQerrorMessage(conn_));
+    close();
+    return err;
+  }
+  std::string err;
+  for (;;) {
+    if (!await_result(err))
+      return err;
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr)
+      break;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK && err.empty())
+      err = trimmed_error(PQresultErrorMessage(res));
+    PQclear(res);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    close();
+    return err.empty() ? "connection lost" : err;
+  }
+  return err;
+}
+
+namespace {
+
+/// Runs one statement outside pipeline mode within the timeout; its SQLSTATE
+/// on failure.
+bool run_plain(PGconn* conn, const char* sql, const std::vector<std::string>& params,
+               std::string& err, std::string& sqlstate) {
+  std::vector<const char*> values;
+  for (auto& p : params)
+    values.push_back(p.c_str());
+  PGresult* res = PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0);
+  auto st = PQresultStatus(res);
+  bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  if (!ok) {
+    err = trimmed_error(PQresultErrorMessage(res));
+    auto* code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    sqlstate = code ? code : "";
+  }
+  PQclear(res);
+  return ok;
+}
+
+}  // namespace
+
 batch_outcome pg_connection::run_batch(
-  const std::vector<const std::vector<pg_statement>*>& units, std::vector<pg_results>& out,
+  const std::vector<const std::vector<pg_statement>*>& units,
+  const std::vector<const idempotency_ticket*>& tickets, std::vector<pg_results>& out,
   std::string& err) {
   out.clear();
+  last_sqlstate_.clear();
+  bool keyed = false;
+  for (auto* t : tickets)
+    keyed = keyed || (t != nullptr && !t->key.empty());
   if (!connected()) {
     err = "not connected";
     return batch_outcome::connection_failed;
@@ -136,9 +243,12 @@ batch_outcome pg_connection::run_batch(
   for (auto* unit : units)
     for (auto& stmt : *unit)
       sent = sent && send_prepared(conn_, stmt);
-  sent = sent
-         && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1
-         && PQpipelineSync(conn_) == 1;
+  // With idempotency keys the transaction stays open after the sync: the
+  // keys are recorded with the results, then committed.
+  if (!keyed)
+    sent = sent
+           && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  sent = sent && PQpipelineSync(conn_) == 1;
   if (!sent) {
     err = trimmed_error(PQerrorMessage(conn_));
     PQexitPipelineMode(conn_);
@@ -156,6 +266,8 @@ batch_outcome pg_connection::run_batch(
   bool failed = false;
   bool synced = false;
   while (!synced) {
+    if (!await_result(err))
+      return batch_outcome::connection_failed;
     PGresult* res = PQgetResult(conn_);
     if (res == nullptr) {
       if (PQstatus(conn_) != CONNECTION_OK) {
@@ -169,8 +281,11 @@ batch_outcome pg_connection::run_batch(
     if (st == PGRES_PIPELINE_SYNC) {
       synced = true;
     } else if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
-      if (!failed && st == PGRES_FATAL_ERROR)
+      if (!failed && st == PGRES_FATAL_ERROR) {
         err = trimmed_error(PQresultErrorMessage(res));
+        auto* code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        last_sqlstate_ = code ? code : "";
+      }
       failed = true;
       ++query_index;
     } else {
@@ -194,6 +309,32 @@ batch_outcome pg_connection::run_batch(
     // An explicit transaction stays aborted after the sync: end it.
     exec("ROLLBACK");
     return batch_outcome::statement_failed;
+  }
+  if (!keyed)
+    return batch_outcome::committed;
+  for (size_t u = 0; u < units.size(); ++u) {
+    auto* t = u < tickets.size() ? tickets[u] : nullptr;
+    if (t == nullptr || t->key.empty())
+      continue;
+    auto results = nlohmann::json(out[u]).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
+    if (!run_plain(conn_, "SELECT adserver_record_idempotency($1, $2, $3, $4::jsonb)",
+                   {t->principal, t->key, t->request_hash, results}, err, last_sqlstate_)) {
+      out.clear();
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        close();
+        return batch_outcome::connection_failed;
+      }
+      exec("ROLLBACK");
+      return batch_outcome::statement_failed;
+    }
+  }
+  std::string commit_state;
+  if (!run_plain(conn_, "COMMIT", {}, err, commit_state)) {
+    out.clear();
+    // The outcome of a COMMIT whose answer was lost is unknown.
+    close();
+    return batch_outcome::connection_failed;
   }
   return batch_outcome::committed;
 }

@@ -1,6 +1,7 @@
 #include "storage/redis_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "storage/io_health.hpp"
 #include "storage/redis_connection.hpp"
 
 #include <chrono>
@@ -9,6 +10,13 @@
 namespace adserver::storage {
 
 namespace {
+
+void mark_down(redis_state& st, bool down) {
+  st.down = down;
+  if (st.settings.health)
+    st.settings.health->redis.store(!down, std::memory_order_relaxed);
+}
+
 
 constexpr size_t max_pipeline = 1024;
 
@@ -89,6 +97,9 @@ redis_actor::behavior_type
 redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings settings) {
   self->state.settings = settings;
   self->state.conn = std::make_shared<redis_connection>(settings.host, settings.port, 500);
+  mark_down(self->state, !self->state.conn->connect().empty());
+  if (self->state.down)
+    self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
   return {
     [=](get_atom, std::vector<std::string>& keys) -> caf::result<std::vector<std::string>> {
       auto& st = self->state;
@@ -111,7 +122,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         rep.elements.resize(keys.size());
         return std::move(rep.elements);
       }
-      st.down = true;
+      mark_down(st, true);
       ++st.failures;
       self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
       return make_error(ec::unavailable, "redis read failed: " + err);
@@ -139,7 +150,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
       if (st.down)
         return;
       if (!write_pending(st)) {
-        st.down = true;
+        mark_down(st, true);
         ++st.failures;
         self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
       }
@@ -149,7 +160,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
       if (!st.down)
         return;
       if (write_pending(st)) {
-        st.down = false;
+        mark_down(st, false);
         ++st.resyncs;
       } else {
         self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);

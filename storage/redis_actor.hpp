@@ -15,9 +15,12 @@ namespace adserver::storage {
 
 class redis_connection;
 
+struct io_health;
+
 struct redis_settings {
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::shared_ptr<io_health> health;  // may be null (tests)
 };
 
 struct redis_state {

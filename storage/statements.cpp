@@ -56,7 +56,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
    "   balance_before, balance_after, memo, created_user_id, updated_user_id)"
    " SELECT advertiser_id, $5, $6::bigint, $3::bigint, $4::bigint, $7, $8, $8 FROM upd"
-   " RETURNING id"},
+   " RETURNING id, advertiser_id, balance_before, balance_after"},
   {"ledger_campaigns",
    "SELECT c.id, c.daily_budget, c.total_budget, coalesce(d.spent, 0),"
    "       coalesce(s.spent_total, 0),"
@@ -90,7 +90,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " s AS ("
    "  INSERT INTO ad_campaign_spend (campaign_id, advertiser_id, created_user_id,"
    "    updated_user_id) SELECT id, advertiser_id, $11, $11 FROM c)"
-   " SELECT " CAMPAIGN_COLS("c.") ", '{}' FROM c"},
+   " SELECT " CAMPAIGN_COLS("c.") ", $12::jsonb::text FROM c"},
   {"campaign_load",
    "SELECT " CAMPAIGN_COLS("c.") ","
    " (SELECT coalesce(jsonb_object_agg(placement, bid_price), '{}')::text"
@@ -193,6 +193,11 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "UPDATE experiment_mapping SET activated = 0, updated_user_id = $2"
    " WHERE id = $1::bigint RETURNING " MAPPING_COLS},
   {"migrations_applied", "SELECT version FROM schema_migrations ORDER BY version"},
+  {"idempotency_lookup",
+   "SELECT request_hash, result::text FROM idempotency_keys"
+   " WHERE principal = $1 AND idem_key = $2 AND created_at > now() - interval '24 hours'"},
+  {"idempotency_expire",
+   "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"},
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
@@ -494,6 +499,26 @@ campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today)
   x.end_date = row.at(8);
   x.day = today;
   return x;
+}
+
+pg_statement idempotency_lookup(const std::string& who, const std::string& key) {
+  return {"idempotency_lookup", {who, key}};
+}
+
+pg_statement idempotency_expire() {
+  return {"idempotency_expire", {}};
+}
+
+std::optional<balance_change_result> parse_balance_change(const pg_results& results) {
+  if (results.empty() || results[0].empty() || results[0][0].size() < 4)
+    return std::nullopt;
+  auto& row = results[0][0];
+  balance_change_result r;
+  r.history_id = to_int(row[0]);
+  r.advertiser_id = to_int(row[1]);
+  r.balance_before = to_int(row[2]);
+  r.balance_after = to_int(row[3]);
+  return r;
 }
 
 }  // namespace adserver::storage

@@ -5,6 +5,7 @@
 #include "actors/ranking.hpp"
 #include "actors/types.hpp"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,8 +19,9 @@ const std::vector<std::pair<const char*, const char*>>& named_statements();
 pg_statement advertiser_create(const advertiser_spec& x, const principal& who);
 pg_statement advertiser_load(int64_t id);  // advertiser row + balance + version
 pg_statement advertiser_deactivate(int64_t id, const principal& who);
-/// Compare-and-set on ad_balances.version; returns the history id, or no row
-/// when the version did not match (someone else committed first).
+/// Compare-and-set on ad_balances.version; returns the history row (id,
+/// advertiser, balances), or no row when the version did not match (someone
+/// else committed first). parse_balance_change reads it.
 pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_version,
                                   int64_t balance_before, int64_t balance_after,
                                   const std::string& transaction_type, int64_t amount,
@@ -115,5 +117,15 @@ campaign_record parse_campaign(const pg_row& row);
 campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today);
 
 int64_t to_int(const std::string& s);
+
+// -- idempotency keys -------------------------------------------------------------
+/// (request_hash, result rows as JSON) of a key recorded in the last 24 h.
+pg_statement idempotency_lookup(const std::string& who, const std::string& key);
+/// Removes keys older than 24 h.
+pg_statement idempotency_expire();
+
+/// The result of a committed balance_change_write unit (also when replayed
+/// for an Idempotency-Key); none when the compare-and-set missed.
+std::optional<balance_change_result> parse_balance_change(const pg_results& results);
 
 }  // namespace adserver::storage

@@ -55,7 +55,8 @@ http_client::http_client(int port) : impl_(new impl(port)) {
 http_client::~http_client() = default;
 
 http_result http_client::call(const std::string& method, const std::string& target,
-                              const std::string& body, const std::string& bearer) {
+                              const std::string& body, const std::string& bearer,
+                              const std::vector<std::pair<std::string, std::string>>& headers) {
   http_result out;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!impl_->connected && !impl_->connect())
@@ -65,6 +66,8 @@ http_result http_client::call(const std::string& method, const std::string& targ
     req.set(http::field::content_type, "application/json");
     if (!bearer.empty())
       req.set(http::field::authorization, "Bearer " + bearer);
+    for (auto& [name, value] : headers)
+      req.set(name, value);
     req.body() = body;
     req.prepare_payload();
     beast::error_code ec;
@@ -96,9 +99,10 @@ http_result http_client::call(const std::string& method, const std::string& targ
 }
 
 http_result http_call(int port, const std::string& method, const std::string& target,
-                      const std::string& body, const std::string& bearer) {
+                      const std::string& body, const std::string& bearer,
+                      const std::vector<std::pair<std::string, std::string>>& headers) {
   http_client c{port};
-  return c.call(method, target, body, bearer);
+  return c.call(method, target, body, bearer, headers);
 }
 
 }  // namespace adserver::testing

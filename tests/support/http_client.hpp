@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace adserver::testing {
 
@@ -21,7 +23,8 @@ public:
   explicit http_client(int port);
   ~http_client();
   http_result call(const std::string& method, const std::string& target,
-                   const std::string& body = "", const std::string& bearer = "");
+                   const std::string& body = "", const std::string& bearer = "",
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 private:
   struct impl;
@@ -30,6 +33,7 @@ private:
 
 /// One request on a fresh connection.
 http_result http_call(int port, const std::string& method, const std::string& target,
-                      const std::string& body = "", const std::string& bearer = "");
+                      const std::string& body = "", const std::string& bearer = "",
+                      const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace adserver::testing

@@ -173,9 +173,10 @@ bool server_process::stop() {
   return false;
 }
 
-http_result server_process::admin(const std::string& method, const std::string& target,
-                                  const std::string& body) const {
-  return http_call(port_, method, target, body, token_);
+http_result server_process::admin(
+  const std::string& method, const std::string& target, const std::string& body,
+  const std::vector<std::pair<std::string, std::string>>& headers) const {
+  return http_call(port_, method, target, body, token_, headers);
 }
 
 http_result server_process::call(const std::string& method, const std::string& target,

@@ -42,7 +42,8 @@ public:
   const std::string& kafka_bootstrap() const { return kafka_; }
 
   http_result admin(const std::string& method, const std::string& target,
-                    const std::string& body = "") const;
+                    const std::string& body = "",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
   http_result call(const std::string& method, const std::string& target,
                    const std::string& body = "") const;
 
