@@ -314,7 +314,9 @@ batch_outcome pg_connection::run_batch(
     return batch_outcome::committed;
   for (size_t u = 0; u < units.size(); ++u) {
     auto* t = u < tickets.size() ? tickets[u] : nullptr;
-    if (t == nullptr || t->key.empty())
+    // A unit that changed nothing (a compare-and-set miss, a duplicate) has
+    // no result to replay: its key stays free for the retry.
+    if (t == nullptr || t->key.empty() || out[u].empty() || out[u][0].empty())
       continue;
     auto results = nlohmann::json(out[u]).dump(-1, ' ', false,
                                                nlohmann::json::error_handler_t::replace);

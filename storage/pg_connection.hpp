@@ -45,9 +45,10 @@ public:
 
   /// Runs units of statements in ONE transaction, pipelined (one round trip).
   /// On success `out` has one pg_results per unit. Where `tickets[i]` names
-  /// an Idempotency-Key, the key is recorded with unit i's results in the
-  /// same transaction (a second round trip, only then); a key already
-  /// recorded within 24 h fails the batch with SQLSTATE 23505.
+  /// an Idempotency-Key and unit i's first statement returned a row (it took
+  /// effect), the key is recorded with unit i's results in the same
+  /// transaction (a second round trip, only then); a key already recorded
+  /// within 24 h fails the batch with SQLSTATE 23505.
   batch_outcome run_batch(const std::vector<const std::vector<pg_statement>*>& units,
                           const std::vector<const idempotency_ticket*>& tickets,
                           std::vector<pg_results>& out, std::string& err);
