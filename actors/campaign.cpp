@@ -4,6 +4,7 @@
 #include "actors/campaign_logic.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errors.hpp"
+#include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
@@ -62,6 +63,19 @@ caf::error check_active(const campaign_record& c) {
   return caf::none;
 }
 
+/// Adds to the quality statistics; written at most once a second.
+void count(self_ptr self, int64_t impressions, int64_t clicks) {
+  auto& st = self->state;
+  st.impressions += impressions;
+  st.clicks += clicks;
+  st.unflushed_impressions += impressions;
+  st.unflushed_clicks += clicks;
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+  }
+}
+
 }  // namespace
 
 kafka_event campaign_event(const std::string& event_type, const campaign_record& c,
@@ -94,8 +108,9 @@ kafka_event campaign_event(const std::string& event_type, const campaign_record&
 
 campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign_state> self,
                                        campaign_record record, io_handles io,
-                                       directory_actor directory) {
+                                       directory_actor directory, campaign_settings settings) {
   self->state.campaign = std::move(record);
+  self->state.impressions_seen = expiring_set{settings.impression_memory};
   self->state.io = std::move(io);
   self->state.directory = std::move(directory);
   return {
@@ -170,16 +185,17 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       return promise;
     },
     [=](track_atom, int64_t impressions, int64_t clicks) {
+      count(self, impressions, clicks);
+    },
+    [=](impression_atom, const token_claims& ad, const std::string& session_id) {
       auto& st = self->state;
-      st.impressions += impressions;
-      st.clicks += clicks;
-      st.unflushed_impressions += impressions;
-      st.unflushed_clicks += clicks;
-      // Batched: at most one stats write per campaign per second.
-      if (!st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+      auto now = epoch_seconds();
+      if (!st.impressions_seen.insert(ad.request_id + ' ' + ad.ad_id, ad.expires_at, now)) {
+        ++st.impressions_replayed;
+        return;
       }
+      count(self, 1, 0);
+      self->send(st.io.kafka, publish_atom::value, impression_event(ad, session_id, iso8601_now()));
     },
     [=](flush_atom) {
       auto& st = self->state;
@@ -214,7 +230,10 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
                    {"total_budget", c.total_budget},
                    {"changes", self->state.changes},
                    {"impressions", self->state.impressions},
-                   {"clicks", self->state.clicks}};
+                   {"clicks", self->state.clicks},
+                   {"impressions_replayed", self->state.impressions_replayed},
+                   {"impression_tokens_held",
+                    static_cast<int64_t>(self->state.impressions_seen.size())}};
       r.info = {{"status", c.status}, {"activated", c.audit.activated ? "1" : "0"}};
       return r;
     },

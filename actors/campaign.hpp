@@ -2,11 +2,18 @@
 // campaign: one per campaign; owns its configuration, status and bids.
 // Admin changes are serialized (each waits for its commit before the next
 // message is looked at), then published as CAMPAIGN_UPDATED.
+#include "actors/expiring_set.hpp"
 #include "actors/io_handles.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
 namespace adserver {
+
+struct campaign_settings {
+  /// Impression tokens remembered per campaign (a replayed token within its
+  /// lifetime is not counted again); the oldest are forgotten beyond it.
+  size_t impression_memory = 250000;
+};
 
 struct campaign_state {
   campaign_record campaign;
@@ -18,12 +25,14 @@ struct campaign_state {
   int64_t unflushed_impressions = 0;
   int64_t unflushed_clicks = 0;
   bool flush_scheduled = false;
+  expiring_set impressions_seen{0};
+  int64_t impressions_replayed = 0;
   static inline const char* name = "campaign";
 };
 
 campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign_state> self,
                                        campaign_record record, io_handles io,
-                                       directory_actor directory);
+                                       directory_actor directory, campaign_settings settings);
 
 /// campaign-events body (CAMPAIGN_CREATED / CAMPAIGN_UPDATED / CAMPAIGN_DELETED).
 kafka_event campaign_event(const std::string& event_type, const campaign_record& c,

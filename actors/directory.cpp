@@ -84,11 +84,18 @@ void activate_ledger(self_ptr self, int64_t id) {
               for (auto& r : campaign_rows)
                 init.campaigns.push_back(storage::parse_campaign_spend(r, today));
               self->request(self->state.io.reader, caf::infinite, query_atom::value,
-                            storage::recent_charged_clicks(id))
+                            storage::recent_charged_clicks(
+                              id, std::max<int64_t>(3600,
+                                                    self->state.ledgers_config.token_ttl_seconds)))
                 .then(
                   [=](const pg_rows& clicks) mutable {
-                    for (auto& c : clicks)
-                      init.recent_clicks[{c[0], c[1]}] = storage::to_int(c[2]);
+                    auto now = epoch_seconds();
+                    for (auto& c : clicks) {
+                      auto at = storage::to_int(c[2]);
+                      if (now - at < 3600)
+                        init.recent_clicks[{c[0], c[1]}] = at;
+                      init.charged_tokens[c[3] + ' ' + c[0]] = at;
+                    }
                     auto l = spawn_ledger(self, std::move(init));
                     deliver_all(self->state.ledger_waiters, id, l);
                   },
@@ -110,7 +117,7 @@ void activate_campaign(self_ptr self, int64_t id) {
           return;
         }
         auto c = self->spawn(campaign, storage::parse_campaign(rows.front()), self->state.io,
-                             directory_actor{self});
+                             directory_actor{self}, self->state.campaigns_config);
         self->state.campaigns[id] = c;
         ++self->state.activations;
         deliver_all(self->state.campaign_waiters, id, c);
@@ -172,7 +179,8 @@ void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                           auto rec = storage::parse_campaign(res[0][0]);
                           self->state.targeting.add(rec.keywords, rec.categories);
                           auto c = self->spawn(campaign, rec, self->state.io,
-                                               directory_actor{self});
+                                               directory_actor{self},
+                                               self->state.campaigns_config);
                           self->state.campaigns[rec.id] = c;
                           self->send(l, campaign_atom::value, campaign_limits(rec));
                           self->send(self->state.io.kafka, publish_atom::value,
@@ -231,6 +239,18 @@ void unwatch(directory_state& st, const std::string& key) {
   st.watched_by.erase(it);
 }
 
+/// Runs `f` with the campaign's actor, activating it on first use; a
+/// campaign that cannot be activated is skipped (tracking is best effort).
+void with_campaign(self_ptr self, int64_t id, std::function<void(const campaign_actor&)> f) {
+  auto& st = self->state;
+  if (auto it = st.campaigns.find(id); it != st.campaigns.end()) {
+    f(it->second);
+    return;
+  }
+  self->request(directory_actor{self}, std::chrono::seconds(30), campaign_atom::value, id)
+    .then([=](campaign_actor& c) { f(c); }, [](caf::error&) {});
+}
+
 /// The auction of `key`, spawned on first use.
 auction_actor auction_for(self_ptr self, const std::string& key) {
   auto& st = self->state;
@@ -256,9 +276,11 @@ directory_state::~directory_state() {
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, catalog_actor catalog,
                                          auction_settings auctions_config,
-                                         ledger_settings ledgers_config) {
+                                         ledger_settings ledgers_config,
+                                         campaign_settings campaigns_config) {
   self->state.io = std::move(io);
   self->state.ledgers_config = ledgers_config;
+  self->state.campaigns_config = campaigns_config;
   self->state.catalog = std::move(catalog);
   self->state.auctions_config = std::move(auctions_config);
   load_targeting(self);
@@ -397,15 +419,14 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         self->send(it->second, campaign_atom::value, campaign_limits(changed));
     },
     [=](track_atom, int64_t campaign_id, int64_t impressions, int64_t clicks) {
-      auto& st = self->state;
-      if (auto it = st.campaigns.find(campaign_id); it != st.campaigns.end()) {
-        self->send(it->second, track_atom::value, impressions, clicks);
-        return;
-      }
-      self->request(directory_actor{self}, std::chrono::seconds(30), campaign_atom::value,
-                    campaign_id)
-        .then([=](campaign_actor& c) { self->send(c, track_atom::value, impressions, clicks); },
-              [](caf::error&) {});
+      with_campaign(self, campaign_id, [=](const campaign_actor& c) {
+        self->send(c, track_atom::value, impressions, clicks);
+      });
+    },
+    [=](impression_atom, const token_claims& ad, const std::string& session_id) {
+      with_campaign(self, ad.campaign_id, [=](const campaign_actor& c) {
+        self->send(c, impression_atom::value, ad, session_id);
+      });
     },
     [=](status_atom) {
       auto& st = self->state;

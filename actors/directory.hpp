@@ -4,6 +4,7 @@
 // entities. It is the one place that knows where an entity lives, so
 // clustering can later place entities on other nodes behind the same interface.
 #include "actors/auction.hpp"
+#include "actors/campaign.hpp"
 #include "actors/io_handles.hpp"
 #include "actors/ledger.hpp"
 #include "actors/targeting_index.hpp"
@@ -24,6 +25,7 @@ struct directory_state {
   std::map<std::string, auction_actor> auctions;
   auction_settings auctions_config;
   ledger_settings ledgers_config;
+  campaign_settings campaigns_config;
   /// Which auctions hold an advertiser's campaigns (money changes go there),
   /// and what each auction named last.
   std::map<int64_t, std::set<std::string>> money_watchers;
@@ -47,6 +49,7 @@ struct directory_state {
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, catalog_actor catalog,
                                          auction_settings auctions_config,
-                                         ledger_settings ledgers_config);
+                                         ledger_settings ledgers_config,
+                                         campaign_settings campaigns_config);
 
 }  // namespace adserver

@@ -39,6 +39,7 @@ using money_atom = caf::atom_constant<caf::atom("money")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using impression_atom = caf::atom_constant<caf::atom("impression")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -125,6 +126,9 @@ using campaign_actor = caf::typed_actor<
   caf::replies_to<budget_atom>::with<budget_view>,
   // Count impressions and clicks (quality statistics; flushed to PostgreSQL).
   caf::reacts_to<track_atom, int64_t, int64_t>,
+  // An impression of one of its tokens (claims, session): counted and
+  // published (IMPRESSION) once per token, replays ignored.
+  caf::reacts_to<impression_atom, token_claims, std::string>,
   // Internal: write the counted statistics.
   caf::reacts_to<flush_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
@@ -218,6 +222,8 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<poll_atom>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.
   caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
+  // An impression of a token: passed to its campaign's actor.
+  caf::reacts_to<impression_atom, token_claims, std::string>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 }  // namespace adserver

@@ -30,6 +30,11 @@ void apply_init(ledger_state& st, ledger_init init) {
   for (auto& c : init.campaigns)
     st.campaigns[c.campaign_id] = c;
   st.recent_clicks = std::move(init.recent_clicks);
+  st.charged_tokens = std::move(init.charged_tokens);
+}
+
+std::string token_key(const click_request& click) {
+  return click.ad.request_id + ' ' + click.ad.ad_id;
 }
 
 
@@ -219,7 +224,10 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
 
 void finish_click(self_ptr self, const click_request& click, const click_result& result) {
   auto& st = self->state;
-  self->send(st.directory, track_atom::value, click.ad.campaign_id, int64_t{0}, int64_t{1});
+  // Only charged clicks count toward pCTR: duplicates, unbilled clicks and
+  // replayed tokens cannot raise (or, on a competitor, lower) it.
+  if (result.charged)
+    self->send(st.directory, track_atom::value, click.ad.campaign_id, int64_t{0}, int64_t{1});
   self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
 }
 
@@ -285,6 +293,8 @@ void charge_click(self_ptr self, click_request click,
   auto key = std::make_pair(click.ad.ad_id, click.ad.device_id);
   auto seen = st.recent_clicks.find(key);
   bool duplicate = seen != st.recent_clicks.end() && now - seen->second < duplicate_window_seconds;
+  auto token = token_key(click);
+  duplicate = duplicate || st.charged_tokens.count(token) > 0;
   auto today = business_today();
   campaign_spend* spend = nullptr;
   if (auto it = st.campaigns.find(click.ad.campaign_id); it != st.campaigns.end()) {
@@ -312,6 +322,7 @@ void charge_click(self_ptr self, click_request click,
   spend->spent_today += price;
   spend->spent_total += price;
   st.recent_clicks[key] = now;
+  st.charged_tokens[token] = now;
   ++st.inflight;
   auto spent_today = spend->spent_today;
   auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns);
@@ -324,6 +335,7 @@ void charge_click(self_ptr self, click_request click,
         if (results.empty() || results[0].empty()) {
           st.recovering = true;
           forget_click(st, key, now);
+          st.charged_tokens.erase(token);
           promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
         } else {
           ++st.clicks_charged;
@@ -343,17 +355,29 @@ void charge_click(self_ptr self, click_request click,
         settle(self);
       },
       [=](caf::error& err) mutable {
-        self->state.recovering = true;
+        auto& st = self->state;
+        st.recovering = true;
         // Not charged: a retry of this click must not count as a duplicate.
-        forget_click(self->state, key, now);
-        promise.deliver(err);
+        forget_click(st, key, now);
+        st.charged_tokens.erase(token);
+        if (view(err).code == ec::duplicate_click) {
+          // Another writer charged this token first (PostgreSQL decides).
+          st.charged_tokens[token] = now;
+          record_unbilled(self, click, "DUPLICATE_CLICK", promise);
+        } else {
+          promise.deliver(err);
+        }
         settle(self);
       });
   // Forget clicks older than the window now and then.
-  if (st.recent_clicks.size() > 4096 && st.clicks_charged % 1024 == 0)
+  if (st.recent_clicks.size() > 4096 && st.clicks_charged % 1024 == 0) {
     for (auto it = st.recent_clicks.begin(); it != st.recent_clicks.end();)
       it = now - it->second >= duplicate_window_seconds ? st.recent_clicks.erase(it)
                                                          : std::next(it);
+    auto keep = std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds);
+    for (auto it = st.charged_tokens.begin(); it != st.charged_tokens.end();)
+      it = now - it->second >= keep ? st.charged_tokens.erase(it) : std::next(it);
+  }
 }
 
 balance_view make_balance_view(ledger_state& st) {

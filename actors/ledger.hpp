@@ -22,6 +22,9 @@ struct ledger_init {
   std::vector<campaign_spend> campaigns;
   /// Charged clicks of the last hour: (ad_id, device_id) -> epoch seconds.
   std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
+  /// Tokens charged within a token lifetime: request_id + ' ' + ad_id ->
+  /// epoch seconds of the charge.
+  std::map<std::string, int64_t> charged_tokens;
 };
 
 struct ledger_settings {
@@ -29,6 +32,9 @@ struct ledger_settings {
   /// failed write; beyond it (or while the database is unreachable) they
   /// are refused at once with 503.
   size_t max_parked = 64;
+  /// Tokens live this long (ads.token_ttl_seconds): a charged token is
+  /// remembered at least as long.
+  int64_t token_ttl_seconds = 3600;
 };
 
 struct ledger_state {
@@ -36,6 +42,9 @@ struct ledger_state {
   int64_t version = 0;           // ad_balances.version after all accepted changes
   std::map<int64_t, campaign_spend> campaigns;
   std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
+  // Tokens charged within a token lifetime (fast path; PostgreSQL's unique
+  // index on charged ad_clicks decides, on every node).
+  std::map<std::string, int64_t> charged_tokens;
   io_handles io;
   directory_actor directory;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;

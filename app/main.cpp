@@ -105,7 +105,10 @@ int run(const settings& cfg) {
   auctions.token_ttl_seconds = cfg.ads_token_ttl_seconds;
   ledger_settings ledgers;
   ledgers.max_parked = static_cast<size_t>(cfg.ledger_max_parked);
-  auto dir = sys.spawn(directory, io, products, auctions, ledgers);
+  ledgers.token_ttl_seconds = cfg.ads_token_ttl_seconds;
+  campaign_settings campaigns;
+  campaigns.impression_memory = static_cast<size_t>(cfg.ads_impression_memory);
+  auto dir = sys.spawn(directory, io, products, auctions, ledgers, campaigns);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
   auto conversion_tracker = sys.spawn(conversions, io, int64_t{24});

@@ -166,6 +166,9 @@ const std::vector<option>& options() {
        s.ads_baseline_ctr = x;
        return true;
      }},
+    {"ads.impression_memory",
+     "impression tokens remembered per campaign so a replay is not counted again (default 250000)",
+     integer(&settings::ads_impression_memory, 0, 100000000)},
     {"ads.auction_idle_seconds",
      "an auction unused this long retires; the next request for its key starts a new one "
      "(default 600)",

@@ -42,6 +42,7 @@ struct settings {
   int64_t ads_token_ttl_seconds = 3600;
   double ads_baseline_ctr = 0.01;
   int64_t ads_auction_idle_seconds = 600;
+  int64_t ads_impression_memory = 250000;
   int64_t experiments_session_shards = 4;
   int64_t experiments_refresh_seconds = 60;
   int64_t rate_limit_device_per_second = 50;   // 0: off

@@ -163,9 +163,8 @@ void add_ads_routes(router& r, const app_context& app) {
     std::string session_id;
     if (!read_tracking(app, ctx, respond, claims, session_id))
       return;
-    caf::anon_send(app.io.kafka, publish_atom::value,
-                   impression_event(claims, session_id, iso8601_now()));
-    caf::anon_send(app.directory, track_atom::value, claims.campaign_id, int64_t{1}, int64_t{0});
+    // Counted and published once per token by the campaign's actor.
+    caf::anon_send(app.directory, impression_atom::value, claims, session_id);
     respond(json_reply(200, {{"recorded", true},
                              {"event_type", "IMPRESSION"},
                              {"ad_id", claims.ad_id},

@@ -33,6 +33,9 @@ caf::error unit_error(batch_outcome o, const std::string& sqlstate, const std::s
       && err.find("idempotency key") != std::string::npos)
     return make_error(ec::idempotency_key_reused, "the Idempotency-Key is already recorded",
                       "{\"field\":\"Idempotency-Key\"}");
+  if (o == batch_outcome::statement_failed && sqlstate == "23505"
+      && err.find("ad_clicks_token_charged") != std::string::npos)
+    return make_error(ec::duplicate_click, "this token was charged before");
   return make_error(o == batch_outcome::statement_failed ? ec::internal : ec::unavailable,
                     "database write failed: " + err);
 }

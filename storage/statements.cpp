@@ -168,8 +168,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " VALUES ($1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8, $9::bigint)"
    " ON CONFLICT (order_id, product_id) DO NOTHING RETURNING id"},
   {"recent_charged_clicks",
-   "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint FROM ad_clicks"
-   " WHERE advertiser_id = $1::bigint AND charged AND clicked_at > now() - interval '1 hour'"},
+   "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint, request_id FROM ad_clicks"
+   " WHERE advertiser_id = $1::bigint AND charged"
+   "   AND clicked_at > now() - make_interval(secs => $2::bigint)"},
   {"campaign_stats_add",
    "INSERT INTO ad_campaign_stats (campaign_id, impressions, clicks)"
    " VALUES ($1::bigint, $2::bigint, $3::bigint)"
@@ -360,8 +361,8 @@ pg_statement conversion_insert(const std::string& order_id, const std::string& p
            str(campaign_id), ad_id, str(click_id)}};
 }
 
-pg_statement recent_charged_clicks(int64_t advertiser_id) {
-  return {"recent_charged_clicks", {str(advertiser_id)}};
+pg_statement recent_charged_clicks(int64_t advertiser_id, int64_t seconds) {
+  return {"recent_charged_clicks", {str(advertiser_id), str(seconds)}};
 }
 
 pg_statement auction_candidates(const std::string& placement, const std::string& today) {

@@ -71,7 +71,8 @@ pg_statement click_charge(const click_write& c);
 /// An unbilled click (duplicate, no money, no budget).
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.
-pg_statement recent_charged_clicks(int64_t advertiser_id);
+/// Charged clicks of the last `seconds`: ad_id, device_id, epoch, request_id.
+pg_statement recent_charged_clicks(int64_t advertiser_id, int64_t seconds);
 
 // -- experiments -------------------------------------------------------------------
 pg_statement experiment_create(const experiment_mapping& x, const principal& who);

@@ -25,8 +25,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int pg_port = 55498;
-constexpr int redis_port = 56498;
+constexpr int pg_port = 31498;  // below the ephemeral port range
+constexpr int redis_port = 31499;
 const std::string data_dir = "/tmp/adserver-faults-" + std::to_string(getpid());
 
 std::string conninfo() {

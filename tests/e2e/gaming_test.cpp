@@ -1,0 +1,136 @@
+// Clicks and impressions cannot be gamed: an impression counts once per
+// token, only charged clicks count toward pCTR, and a token is charged at
+// most once in its whole lifetime.
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <thread>
+
+using namespace adserver::testing;
+using nlohmann::json;
+
+namespace {
+
+std::string sql_one(const std::string& q) {
+  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
+  PGresult* r = PQexec(c, q.c_str());
+  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+std::string uuid(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-b000-%012d", i);
+  return buf;
+}
+
+int64_t active_campaign(const server_process& s, const std::string& term) {
+  auto adv = s.admin("POST", "/admin/v1/advertisers",
+                     json{{"advertiser_name", "Gaming"},
+                          {"business_number", unique_business_number()},
+                          {"email", "g@test.example"},
+                          {"business_type", "RETAIL"},
+                          {"initial_balance", 100'000}}
+                       .dump());
+  EXPECT_EQ(adv.status, 201);
+  auto pid = "GAM_" + unique_suffix();
+  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
+              .status,
+            201);
+  auto c = s.admin("POST", "/admin/v1/campaigns",
+                   json{{"advertiser_id", adv.json["id"]}, {"campaign_name", "c"},
+                        {"product_id", pid}, {"start_date", "2026-01-01"},
+                        {"end_date", "2099-01-01"}, {"daily_budget", 100'000},
+                        {"total_budget", 100'000}, {"targeting", {{"keywords", {term}}}},
+                        {"bids", {{"SEARCH", 300}}}}
+                     .dump());
+  EXPECT_EQ(c.status, 201) << c.body;
+  int64_t id = c.json["id"];
+  EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
+                    R"({"status":"ACTIVE"})")
+              .status,
+            200);
+  return id;
+}
+
+std::string stats(int64_t campaign, const char* column) {
+  return sql_one(std::string{"SELECT "} + column + " FROM ad_campaign_stats WHERE campaign_id = "
+                 + std::to_string(campaign));
+}
+
+TEST(Gaming, ReplayedTokensCountOnce) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto term = "gaming" + unique_suffix();
+  auto campaign = active_campaign(s, term);
+  auto r = s.call("POST", "/api/v1/ads/request",
+                  json{{"device_id", uuid(1)}, {"session_id", "s"}, {"placement", "SEARCH"},
+                       {"search_term", term}}
+                    .dump());
+  ASSERT_EQ(r.json["ads"].size(), 1u) << r.body;
+  std::string token = r.json["ads"][0]["token"];
+  std::string request_id = r.json["request_id"];
+  auto tracking = json{{"token", token}, {"device_id", uuid(1)}}.dump();
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(s.call("POST", "/api/v1/ads/impression", tracking).status, 200);
+  auto first = s.call("POST", "/api/v1/ads/click", tracking);
+  EXPECT_EQ(first.json["charged"], true) << first.body;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(s.call("POST", "/api/v1/ads/click", tracking).json["reason"], "DUPLICATE_CLICK");
+  // Statistics are flushed once a second.
+  for (int i = 0; i < 30 && stats(campaign, "impressions").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(stats(campaign, "impressions"), "1");
+  EXPECT_EQ(stats(campaign, "clicks"), "1");  // the duplicates do not count
+  int impressions = 0;
+  for (auto& [key, j] : read_topic(s.kafka_bootstrap(), "ad-events"))
+    if (j.value("event_type", "") == "IMPRESSION" && j.value("request_id", "") == request_id)
+      ++impressions;
+  EXPECT_EQ(impressions, 1);
+  EXPECT_TRUE(s.stop());
+}
+
+TEST(Gaming, ATokenIsChargedOnceInItsWholeLifetime) {
+  // Tokens live two hours here: longer than the one-hour duplicate window.
+  std::map<std::string, std::string> flags{{"ads.token_ttl_seconds", "7200"}};
+  auto term = "lifetime" + unique_suffix();
+  std::string token;
+  int64_t campaign = 0;
+  {
+    server_process s{flags};
+    ASSERT_TRUE(s.start()) << s.output();
+    campaign = active_campaign(s, term);
+    auto r = s.call("POST", "/api/v1/ads/request",
+                    json{{"device_id", uuid(2)}, {"session_id", "s"}, {"placement", "SEARCH"},
+                         {"search_term", term}}
+                      .dump());
+    ASSERT_EQ(r.json["ads"].size(), 1u) << r.body;
+    token = r.json["ads"][0]["token"];
+    auto click = s.call("POST", "/api/v1/ads/click", json{{"token", token}, {"device_id", uuid(2)}}.dump());
+    ASSERT_EQ(click.json["charged"], true) << click.body;
+    EXPECT_TRUE(s.stop());
+  }
+  // Ninety minutes later (moved back in the database): past the duplicate
+  // window, within the token's lifetime.
+  sql_one("UPDATE ad_clicks SET clicked_at = now() - interval '90 minutes' WHERE campaign_id = "
+          + std::to_string(campaign));
+  server_process s{flags};
+  ASSERT_TRUE(s.start()) << s.output();
+  auto again = s.call("POST", "/api/v1/ads/click", json{{"token", token}, {"device_id", uuid(2)}}.dump());
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["charged"], false);
+  EXPECT_EQ(again.json["reason"], "DUPLICATE_CLICK");
+  EXPECT_EQ(sql_one("SELECT count(*) FROM ad_clicks WHERE charged AND campaign_id = "
+                    + std::to_string(campaign)),
+            "1");
+  EXPECT_TRUE(s.stop());
+}
+
+}  // namespace
