@@ -11,6 +11,8 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
+
 namespace adserver {
 
 namespace {
@@ -63,6 +65,10 @@ caf::error check_active(const campaign_record& c) {
   return caf::none;
 }
 
+std::chrono::seconds idle_check_interval(const campaign_settings& s) {
+  return std::chrono::seconds(std::clamp<int64_t>(s.idle_seconds / 2, 1, 60));
+}
+
 /// Adds to the quality statistics; written at most once a second.
 void count(self_ptr self, int64_t impressions, int64_t clicks) {
   auto& st = self->state;
@@ -111,14 +117,22 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
                                        directory_actor directory, campaign_settings settings) {
   self->state.campaign = std::move(record);
   self->state.impressions_seen = expiring_set{settings.impression_memory};
+  self->state.settings = settings;
+  self->state.last_used = epoch_seconds();
+  if (settings.idle_seconds > 0)
+    self->delayed_send(self, idle_check_interval(settings), poll_atom::value);
   self->state.io = std::move(io);
   self->state.directory = std::move(directory);
   return {
-    [=](get_atom) -> caf::result<campaign_record> { return self->state.campaign; },
+    [=](get_atom) -> caf::result<campaign_record> {
+      self->state.last_used = epoch_seconds();
+      return self->state.campaign;
+    },
     [=](transition_atom, const std::string& requested,
         request_meta& meta) -> caf::result<campaign_record> {
       if (passed(meta.due))
         return deadline_passed();
+      self->state.last_used = epoch_seconds();
       auto& c = self->state.campaign;
       if (auto err = check_active(c))
         return err;
@@ -135,6 +149,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     [=](bids_atom, placement_bids& bids, request_meta& meta) -> caf::result<campaign_record> {
       if (passed(meta.due))
         return deadline_passed();
+      self->state.last_used = epoch_seconds();
       auto& c = self->state.campaign;
       auto who = meta.who;
       if (auto err = check_active(c))
@@ -155,6 +170,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     [=](delete_atom, request_meta& meta) -> caf::result<campaign_record> {
       if (passed(meta.due))
         return deadline_passed();
+      self->state.last_used = epoch_seconds();
       auto& c = self->state.campaign;
       if (!c.audit.activated)
         return c;
@@ -164,6 +180,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       return promise;
     },
     [=](budget_atom) -> caf::result<budget_view> {
+      self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<budget_view>();
       auto c = self->state.campaign;
       self->request(self->state.directory, std::chrono::seconds(30), ledger_atom::value,
@@ -185,11 +202,13 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       return promise;
     },
     [=](track_atom, int64_t impressions, int64_t clicks) {
+      self->state.last_used = epoch_seconds();
       count(self, impressions, clicks);
     },
     [=](impression_atom, const token_claims& ad, const std::string& session_id) {
       auto& st = self->state;
       auto now = epoch_seconds();
+      st.last_used = now;
       if (!st.impressions_seen.insert(ad.request_id + ' ' + ad.ad_id, ad.expires_at, now)) {
         ++st.impressions_replayed;
         return;
@@ -200,16 +219,24 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     [=](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
-      if (st.unflushed_impressions == 0 && st.unflushed_clicks == 0)
+      if (st.unflushed_impressions == 0 && st.unflushed_clicks == 0) {
+        if (st.retiring)
+          self->quit();
         return;
+      }
       auto imps = st.unflushed_impressions;
       auto clks = st.unflushed_clicks;
       st.unflushed_impressions = 0;
       st.unflushed_clicks = 0;
       self->request(st.io.writer, caf::infinite, write_atom::value,
                     std::vector<pg_statement>{storage::campaign_stats_add(st.campaign.id, imps, clks)})
-        .then([](const pg_results&) {},
-              [=](caf::error&) {
+        .then(
+          [=](const pg_results&) {
+            auto& st = self->state;
+            if (st.retiring && st.unflushed_impressions == 0 && st.unflushed_clicks == 0)
+              self->quit();
+          },
+          [=](caf::error&) {
                 // Not written: count it again with the next flush.
                 auto& st = self->state;
                 st.unflushed_impressions += imps;
@@ -219,6 +246,19 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
                   self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
                 }
               });
+    },
+    [=](poll_atom) {
+      auto& st = self->state;
+      if (st.retiring)
+        return;
+      if (!st.flush_scheduled && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
+        self->send(st.directory, idle_atom::value, st.campaign.id, campaign_actor{self});
+      self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
+    },
+    [=](retire_atom) {
+      // Statistics not yet written go first (the flush quits when done).
+      self->state.retiring = true;
+      self->send(self, flush_atom::value);
     },
     [=](status_atom) {
       auto& c = self->state.campaign;

@@ -13,6 +13,8 @@ struct campaign_settings {
   /// Impression tokens remembered per campaign (a replayed token within its
   /// lifetime is not counted again); the oldest are forgotten beyond it.
   size_t impression_memory = 250000;
+  /// Unused this long, the campaign actor is passivated (0: never).
+  int64_t idle_seconds = 600;
 };
 
 struct campaign_state {
@@ -26,6 +28,9 @@ struct campaign_state {
   int64_t unflushed_clicks = 0;
   bool flush_scheduled = false;
   expiring_set impressions_seen{0};
+  campaign_settings settings;
+  int64_t last_used = 0;  // epoch seconds of the last message
+  bool retiring = false;
   int64_t impressions_replayed = 0;
   static inline const char* name = "campaign";
 };

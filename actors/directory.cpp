@@ -370,9 +370,13 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         ++st.unmatched;
         return served_ads{};
       }
+      // Auctions are keyed by what campaigns target, not by what was asked
+      // (the request keeps its own category for tokens and events).
+      auto key = st.targeting_loaded && req.placement == "CATEGORY"
+                   ? "CATEGORY:" + st.targeting.targeted_category(req.category)
+                   : auction_key(req);
       // One hop fewer than handing out the auction: it answers the caller.
-      return self->delegate(auction_for(self, auction_key(req)), serve_atom::value,
-                            std::move(req));
+      return self->delegate(auction_for(self, key), serve_atom::value, std::move(req));
     },
     [=](idle_atom, const std::string& key, const auction_actor& idle) {
       auto& st = self->state;
@@ -383,6 +387,25 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       unwatch(st, key);
       ++st.retired;
       // Sent after everything already passed on to it, so that is served first.
+      self->send(idle, retire_atom::value);
+    },
+    [=](idle_atom, int64_t id, const ledger_actor& idle) {
+      auto& st = self->state;
+      auto it = st.ledgers.find(id);
+      if (it == st.ledgers.end() || it->second != idle)
+        return;
+      st.ledgers.erase(it);
+      ++st.passivated;
+      // Sent after everything already passed on to it, so that is served first.
+      self->send(idle, retire_atom::value);
+    },
+    [=](idle_atom, int64_t id, const campaign_actor& idle) {
+      auto& st = self->state;
+      auto it = st.campaigns.find(id);
+      if (it == st.campaigns.end() || it->second != idle)
+        return;
+      st.campaigns.erase(it);
+      ++st.passivated;
       self->send(idle, retire_atom::value);
     },
     [=](poll_atom) { load_targeting(self); },
@@ -436,6 +459,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
                    {"auctions", static_cast<int64_t>(st.auctions.size())},
                    {"auctions_retired", st.retired},
+                   {"entities_passivated", st.passivated},
                    {"requests_unmatched", st.unmatched},
                    {"targeted_terms", static_cast<int64_t>(st.targeting.size())},
                    {"activations", st.activations}};

@@ -35,6 +35,7 @@ struct directory_state {
   bool targeting_loaded = false;
   int64_t unmatched = 0;  // requests answered without an auction
   int64_t retired = 0;    // idle auctions retired
+  int64_t passivated = 0;  // idle ledgers and campaigns retired
   std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;

@@ -110,6 +110,11 @@ using ledger_actor = caf::typed_actor<
   caf::replies_to<budget_atom, int64_t>::with<campaign_spend>,
   // Internal: re-read committed state after a failed write (with back-off).
   caf::reacts_to<reload_atom>,
+  // Internal: tell the directory when idle for entities.idle_seconds.
+  caf::reacts_to<poll_atom>,
+  // The directory forgot this idle ledger: finish what is in flight and stop
+  // (all its state is in PostgreSQL; the next use activates a new one).
+  caf::reacts_to<retire_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// campaign, one per campaign: configuration, status, bids, budgets.
@@ -131,6 +136,10 @@ using campaign_actor = caf::typed_actor<
   caf::reacts_to<impression_atom, token_claims, std::string>,
   // Internal: write the counted statistics.
   caf::reacts_to<flush_atom>,
+  // Internal: tell the directory when idle for entities.idle_seconds.
+  caf::reacts_to<poll_atom>,
+  // The directory forgot this idle campaign: write its statistics and stop.
+  caf::reacts_to<retire_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Product metadata (ad_products_meta), cached.
@@ -212,6 +221,10 @@ using directory_actor = caf::typed_actor<
   // An auction has been idle: forget and retire it (what was already passed
   // on to it is served first; the next request for its key spawns a new one).
   caf::reacts_to<idle_atom, std::string, auction_actor>,
+  // A ledger or campaign has been idle: forget and retire it (passivation;
+  // memory follows what is in use).
+  caf::reacts_to<idle_atom, int64_t, ledger_actor>,
+  caf::reacts_to<idle_atom, int64_t, campaign_actor>,
   // An auction holds these advertisers' campaigns: pass it their money
   // changes only.
   caf::reacts_to<watch_atom, std::string, std::vector<int64_t>>,

@@ -9,6 +9,8 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
+
 namespace adserver {
 
 std::string balance_key(int64_t advertiser_id) {
@@ -74,6 +76,12 @@ void settle(self_ptr self) {
   --st.inflight;
   if (st.recovering && st.inflight == 0)
     reload(self);
+  else if (st.retiring && st.inflight == 0)
+    self->quit();
+}
+
+std::chrono::seconds idle_check_interval(const ledger_settings& s) {
+  return std::chrono::seconds(std::clamp<int64_t>(s.idle_seconds / 2, 1, 60));
 }
 
 /// The re-read failed: refuse what waits (the database is unreachable, so
@@ -150,6 +158,8 @@ void reload(self_ptr self) {
               // deadline passed meanwhile.
               for (auto& w : waiting)
                 w.resume();
+              if (st.retiring && st.inflight == 0)
+                self->quit();
             },
             [=](caf::error& err) { reload_failed(self, view(err).message); });
       },
@@ -395,19 +405,25 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                                    directory_actor directory, ledger_settings settings) {
   self->state.io = std::move(io);
   self->state.settings = settings;
+  self->state.last_used = epoch_seconds();
+  if (settings.idle_seconds > 0)
+    self->delayed_send(self, idle_check_interval(settings), poll_atom::value);
   self->state.directory = std::move(directory);
   apply_init(self->state, std::move(init));
   return {
     [=](get_atom) -> caf::result<advertiser_record> {
+      self->state.last_used = epoch_seconds();
       return self->state.advertiser;
     },
     [=](balance_atom, balance_change& change,
         request_meta& meta) -> caf::result<balance_change_result> {
+      self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<balance_change_result>();
       change_balance(self, std::move(change), std::move(meta), promise);
       return promise;
     },
     [=](balance_atom) -> caf::result<balance_view> {
+      self->state.last_used = epoch_seconds();
       return make_balance_view(self->state);
     },
     [=](delete_atom, request_meta& meta) -> caf::result<advertiser_record> {
@@ -436,6 +452,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return promise;
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
+      self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<click_result>();
       charge_click(self, std::move(click), promise);
       return promise;
@@ -466,6 +483,21 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return it->second;
     },
     [=](reload_atom) { reload(self); },
+    [=](poll_atom) {
+      auto& st = self->state;
+      if (st.retiring)
+        return;
+      if (st.inflight == 0 && !st.recovering && st.waiting.empty()
+          && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
+        self->send(st.directory, idle_atom::value, st.advertiser.id, ledger_actor{self});
+      self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
+    },
+    [=](retire_atom) {
+      auto& st = self->state;
+      st.retiring = true;
+      if (st.inflight == 0 && !st.recovering)
+        self->quit();
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;

@@ -35,6 +35,8 @@ struct ledger_settings {
   /// Tokens live this long (ads.token_ttl_seconds): a charged token is
   /// remembered at least as long.
   int64_t token_ttl_seconds = 3600;
+  /// Unused this long, the ledger is passivated (0: never).
+  int64_t idle_seconds = 600;
 };
 
 struct ledger_state {
@@ -62,6 +64,8 @@ struct ledger_state {
   };
   std::deque<parked> waiting;
   ledger_settings settings;
+  int64_t last_used = 0;  // epoch seconds of the last request
+  bool retiring = false;  // forgotten by the directory: stop once settled
   int64_t expired = 0;  // dropped at their deadline, unapplied
   int64_t refused = 0;  // refused at once while recovering or full
   int64_t clicks_charged = 0;

@@ -1,5 +1,7 @@
 #include "actors/session_experiment.hpp"
 
+#include <algorithm>
+
 #include "actors/business_time.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/slate.hpp"
@@ -20,6 +22,26 @@ std::string mirror_key(const std::string& session_id) {
   return "experiment:mapping:" + session_id;
 }
 
+void purge_expired(session_experiment_state& st, int64_t now);
+
+/// Memory is bounded: past the cap, expired sessions go first, then the
+/// tenth closest to expiry (their Redis copy stays until its TTL); one pass
+/// makes room for many new sessions, so the cost per session stays small.
+void make_room(session_experiment_state& st, int64_t now) {
+  purge_expired(st, now);
+  if (st.sessions.size() < st.settings.max_sessions)
+    return;
+  std::vector<std::pair<int64_t, std::string>> by_expiry;
+  by_expiry.reserve(st.sessions.size());
+  for (auto& [id, record] : st.sessions)
+    by_expiry.emplace_back(record.expires_at, id);
+  auto drop = std::max<size_t>(1, by_expiry.size() / 10);
+  std::nth_element(by_expiry.begin(), by_expiry.begin() + (drop - 1), by_expiry.end());
+  for (size_t i = 0; i < drop; ++i)
+    st.sessions.erase(by_expiry[i].second);
+  st.evicted += static_cast<int64_t>(drop);
+}
+
 served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappings) {
   auto& st = self->state;
   auto now = epoch_seconds();
@@ -27,6 +49,8 @@ served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappi
   // Sessions never served an experiment code take no memory.
   auto known = st.sessions.find(s.request.session_id);
   if (!swapped.empty() || known != st.sessions.end()) {
+    if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
+      make_room(st, now);
     auto& record = st.sessions[s.request.session_id];
     if (remember_codes(record, s.request, swapped, now, st.settings.session_ttl_seconds)
         && !record.codes.empty())
@@ -122,6 +146,7 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
       status_record r;
       r.kind = "session-experiment";
       r.figures = {{"sessions", static_cast<int64_t>(st.sessions.size())},
+                   {"sessions_evicted", st.evicted},
                    {"variants", static_cast<int64_t>(st.variants.size())},
                    {"served", st.served},
                    {"applied", st.applied},

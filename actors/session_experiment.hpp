@@ -25,6 +25,9 @@ struct session_experiment_settings {
   /// Mappings are re-read in the background at most this often (changes made
   /// through this node's admin API apply at once).
   int64_t refresh_seconds = 60;
+  /// Sessions remembered by one shard; beyond it the ones closest to
+  /// expiry are forgotten first.
+  size_t max_sessions = 250000;
 };
 
 struct session_experiment_state {
@@ -41,6 +44,7 @@ struct session_experiment_state {
   int64_t served = 0;
   int64_t applied = 0;  // ads served under an experiment code
   int64_t loads = 0;
+  int64_t evicted = 0;  // sessions forgotten early to stay within max_sessions
   static inline const char* name = "session-experiment";
 };
 

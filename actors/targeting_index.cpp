@@ -11,19 +11,22 @@ void targeting_index::add(const std::vector<std::string>& keywords,
 bool targeting_index::may_match(const ad_request& req) const {
   if (req.placement == "SEARCH")
     return keywords_.count(req.search_term) > 0;
-  if (req.placement == "CATEGORY") {
-    // "a/b" targets "a/b" and "a/b/c": look the path and its ancestors up.
-    auto path = req.category;
-    for (;;) {
-      if (categories_.count(path) > 0)
-        return true;
-      auto slash = path.rfind('/');
-      if (slash == std::string::npos)
-        return false;
-      path.resize(slash);
-    }
-  }
+  if (req.placement == "CATEGORY")
+    return !targeted_category(req.category).empty();
   return true;
+}
+
+std::string targeting_index::targeted_category(const std::string& category) const {
+  // "a/b" targets "a/b" and "a/b/c": look the path and its ancestors up.
+  auto path = category;
+  for (;;) {
+    if (categories_.count(path) > 0)
+      return path;
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos)
+      return {};
+    path.resize(slash);
+  }
 }
 
 }  // namespace adserver

@@ -19,6 +19,11 @@ public:
   /// PRODUCT_DETAIL always; SEARCH when the term is some campaign's keyword;
   /// CATEGORY when the path or one of its ancestors is targeted.
   bool may_match(const ad_request& req) const;
+  /// The most specific targeted path that `category` is or lies under, or
+  /// empty. Every campaign matching `category` targets it or an ancestor of
+  /// it, so one auction per targeted path serves all the paths below it:
+  /// random sub-paths (a/b/<random>) create no auction, query or Redis key.
+  std::string targeted_category(const std::string& category) const;
   size_t size() const { return keywords_.size() + categories_.size(); }
 
 private:

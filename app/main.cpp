@@ -94,7 +94,10 @@ int run(const settings& cfg) {
   for (int64_t i = 0; i < cfg.experiments_session_shards; ++i)
     session_shards.push_back(sys.spawn(
       session_experiments, io,
-      session_experiment_settings{cfg.hmac_secret, 86400, cfg.experiments_refresh_seconds}));
+      session_experiment_settings{
+        cfg.hmac_secret, 86400, cfg.experiments_refresh_seconds,
+        static_cast<size_t>(std::max<int64_t>(1, cfg.experiments_max_sessions
+                                                   / cfg.experiments_session_shards))}));
   auction_settings auctions;
   auctions.experiment_shards = session_shards;
   auctions.hmac_secret = cfg.hmac_secret;
@@ -106,8 +109,10 @@ int run(const settings& cfg) {
   ledger_settings ledgers;
   ledgers.max_parked = static_cast<size_t>(cfg.ledger_max_parked);
   ledgers.token_ttl_seconds = cfg.ads_token_ttl_seconds;
+  ledgers.idle_seconds = cfg.entities_idle_seconds;
   campaign_settings campaigns;
   campaigns.impression_memory = static_cast<size_t>(cfg.ads_impression_memory);
+  campaigns.idle_seconds = cfg.entities_idle_seconds;
   auto dir = sys.spawn(directory, io, products, auctions, ledgers, campaigns);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};

@@ -23,6 +23,7 @@ struct settings {
   int64_t http_deadline_margin_ms = 500;
   int64_t postgres_statement_timeout_ms = 2000;
   int64_t ledger_max_parked = 64;
+  int64_t entities_idle_seconds = 600;
   int actor_threads = 2;
   std::string postgres_conninfo =
     "host=127.0.0.1 port=55432 dbname=adserver user=adserver connect_timeout=5";
@@ -45,6 +46,7 @@ struct settings {
   int64_t ads_impression_memory = 250000;
   int64_t experiments_session_shards = 4;
   int64_t experiments_refresh_seconds = 60;
+  int64_t experiments_max_sessions = 1000000;
   int64_t rate_limit_device_per_second = 50;   // 0: off
   int64_t rate_limit_address_per_second = 0;   // 0: off (load balancers share addresses)
 

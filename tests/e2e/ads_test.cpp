@@ -354,15 +354,20 @@ TEST_F(Ads, ImpressionsAndClicksTeachTheRanking) {
     ASSERT_EQ(r.json["ads"][0]["campaign_id"], s.low);
     json t = {{"token", r.json["ads"][0]["token"]}, {"device_id", dev}};
     ASSERT_EQ(server->call("POST", "/api/v1/ads/impression", t.dump()).status, 200);
-    ASSERT_EQ(server->call("POST", "/api/v1/ads/click", t.dump()).status, 200);
+    auto click_reply = server->call("POST", "/api/v1/ads/click", t.dump());
+    ASSERT_EQ(click_reply.status, 200);
+    EXPECT_EQ(click_reply.json["charged"], true) << click_reply.body;
   }
   ASSERT_EQ(server->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(s.high) + "/status",
                           R"({"status":"ACTIVE"})").status, 200);
   // pCTR(low) = (60 + 1000*0.01) / (60 + 1000) = 0.066 vs 0.01: 600*0.066 > 900*0.01.
+  // Statistics reach the auction by flushes and background reloads: wait
+  // until all of them have (the ranking may flip before the last flush).
   json first;
-  for (int attempt = 0; attempt < 40; ++attempt) {
+  for (int attempt = 0; attempt < 60; ++attempt) {
     first = search(s.term)["ads"][0];
-    if (first["campaign_id"] == s.low)
+    auto c = adserver::verify_token(first["token"], secret, 0);
+    if (first["campaign_id"] == s.low && c && c->price < 200)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

@@ -154,3 +154,28 @@ TEST(Budgets, APausedCampaignsTokenIsNotCharged) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Passivation, IdleLedgersAndCampaignsLeaveMemoryAndComeBackFromPostgres) {
+  server_process s(std::map<std::string, std::string>{{"entities.idle_seconds", "1"}});
+  ASSERT_TRUE(s.start()) << s.output();
+  auto term = "idle" + unique_suffix();
+  auto [advertiser, campaign] = active_campaign(s, term, 500, 100'000);
+  auto a = std::to_string(advertiser);
+  EXPECT_EQ(s.admin("GET", "/admin/v1/advertisers/" + a + "/balance").json["balance"], 1'000'000);
+  // Another writer (another node, an operator) changes PostgreSQL; a ledger
+  // still in memory would not see it, a passivated one reads it back.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  sql_one("UPDATE ad_balances SET current_balance = 777, version = version + 1 WHERE advertiser_id = " + a);
+  EXPECT_EQ(s.admin("GET", "/admin/v1/advertisers/" + a + "/balance").json["balance"], 777);
+  auto charge = s.admin("PUT", "/admin/v1/advertisers/" + a + "/balance",
+                        R"({"action":"charge","amount":23})");
+  EXPECT_EQ(charge.json["balance_after"], 800) << charge.body;
+  auto c = s.admin("GET", "/admin/v1/campaigns/" + std::to_string(campaign));
+  EXPECT_EQ(c.status, 200);
+  EXPECT_EQ(c.json["status"], "ACTIVE");
+  EXPECT_TRUE(s.stop());
+}
+
+}  // namespace

@@ -30,3 +30,14 @@ TEST(TargetingIndex, AnswersOnlyWhatSomeCampaignCouldMatch) {
   EXPECT_TRUE(idx.may_match(req("SEARCH", "tv")));
   EXPECT_TRUE(idx.may_match(req("SEARCH", "노트북")));
 }
+
+TEST(TargetingIndex, RandomSubPathsShareTheAuctionOfTheirTargetedAncestor) {
+  targeting_index idx;
+  idx.add({}, {"a/b", "a/b/c"});
+  EXPECT_EQ(idx.targeted_category("a/b"), "a/b");
+  EXPECT_EQ(idx.targeted_category("a/b/random-1"), "a/b");
+  EXPECT_EQ(idx.targeted_category("a/b/random-2/deeper"), "a/b");
+  EXPECT_EQ(idx.targeted_category("a/b/c/random"), "a/b/c");
+  EXPECT_EQ(idx.targeted_category("a"), "");
+  EXPECT_EQ(idx.targeted_category("x/y"), "");
+}
