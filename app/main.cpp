@@ -24,6 +24,7 @@
 #include <caf/send.hpp>
 
 #include <iostream>
+#include <thread>
 
 using namespace adserver;
 
@@ -149,17 +150,28 @@ int run(const settings& cfg) {
   std::cout << "kcat -b " << brokers << " -C -t ad-events" << std::endl;
 
   server.wait_for_shutdown_signal();
+  // Orderly: stop accepting; answer what is in flight (every request has its
+  // answer within its deadline); stop the actors and wait for them (bridge
+  // callbacks hold sessions that point into the server); only then does the
+  // server go, when this scope ends.
   std::cout << "adserver: shutting down" << std::endl;
-  server.stop();
+  server.stop(std::chrono::milliseconds(
+    std::max(cfg.http_api_deadline_ms, cfg.http_admin_deadline_ms) + 500));
   bridge.stop();
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
                  caf::actor_cast<caf::actor>(conversion_tracker),
-                 caf::actor_cast<caf::actor>(experiment_mappings),
-                 caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
-                 caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
+                 caf::actor_cast<caf::actor>(experiment_mappings)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& shard : session_shards)
     caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
+  // The I/O actors go last: what the state owners sent them on the way out
+  // (statistics, mirror writes, events) is still handled.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (auto a : {caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
+                 caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
+  std::cout << "adserver: stopped" << std::endl;
   return 0;
 }
 

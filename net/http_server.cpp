@@ -43,6 +43,7 @@ int64_t now_ms() {
 struct shared_counters {
   std::atomic<int64_t> connections{0};
   std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> in_flight{0};  // read, not yet answered
 };
 
 http_request to_request(const http::request<http::string_body>& req, const std::string& client) {
@@ -81,6 +82,8 @@ public:
   }
 
   ~session() {
+    if (awaiting_)
+      --counters_.in_flight;
     --counters_.connections;
   }
 
@@ -134,6 +137,7 @@ private:
     stream_.expires_after(std::chrono::milliseconds(budget + opts_.idle_timeout_ms));
     auto seq = ++seq_;
     awaiting_ = true;
+    ++counters_.in_flight;
     auto self = shared_from_this();
     deadline_timer_.expires_after(std::chrono::milliseconds(budget));
     deadline_timer_.async_wait([self, seq, budget](beast::error_code ec) {
@@ -151,6 +155,7 @@ private:
     if (seq != seq_ || !awaiting_)
       return;  // answered already (deadline): this late reply is dropped
     awaiting_ = false;
+    --counters_.in_flight;
     deadline_timer_.cancel();
     write(std::move(reply));
   }
@@ -159,6 +164,7 @@ private:
     if (seq != seq_ || !awaiting_)
       return;
     awaiting_ = false;
+    --counters_.in_flight;
     auto reply = error_reply(503, "UNAVAILABLE",
                              "no answer within the request deadline of "
                                + std::to_string(budget)
@@ -285,7 +291,7 @@ http_server::http_server(const router& routes, http_options options)
 }
 
 http_server::~http_server() {
-  stop();
+  stop(std::chrono::milliseconds(0));
 }
 
 std::string http_server::start() {
@@ -323,17 +329,29 @@ void http_server::wait_for_shutdown_signal() {
   sig_ioc.run();
 }
 
-void http_server::stop() {
-  if (impl_->threads.empty())
-    return;
+void http_server::stop_accepting() {
   asio::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
+}
+
+void http_server::stop(std::chrono::milliseconds grace) {
+  if (impl_->threads.empty())
+    return;
+  stop_accepting();
+  // What was read is answered (or answered 503 at its deadline) first.
+  auto until = std::chrono::steady_clock::now() + grace;
+  while (impl_->counters.in_flight.load() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
+}
+
+int64_t http_server::in_flight() const {
+  return impl_->counters.in_flight.load();
 }
 
 int64_t http_server::open_connections() const {

@@ -4,6 +4,7 @@
 // handler answers. No Beast in this header.
 #include "net/router.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,8 +43,15 @@ public:
   uint16_t port() const;
   /// Blocks until SIGINT or SIGTERM.
   void wait_for_shutdown_signal();
-  /// Stops accepting, closes connections, joins the threads.
-  void stop();
+  /// Closes the listening socket; open connections are served on.
+  void stop_accepting();
+  /// Stops accepting, waits up to `grace` until every request read has its
+  /// answer (each has one within its deadline), then closes connections and
+  /// joins the threads. Destroy the server only after the actors that may
+  /// still hold a request's callback are gone (sessions point into it).
+  void stop(std::chrono::milliseconds grace);
+  /// Requests read and not yet answered.
+  int64_t in_flight() const;
   int64_t open_connections() const;
   int64_t requests_served() const;
 
