@@ -1,0 +1,61 @@
+// libFuzzer: every decoder a request body or query string meets. None may
+// crash, hang or overflow the stack, whatever the bytes.
+#include "actors/text_normalize.hpp"
+#include "actors/validation.hpp"
+#include "net/json_codec.hpp"
+#include "net/router.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+using namespace adserver;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string input(reinterpret_cast<const char*>(data), size);
+  net::parse_query(input);
+  nlohmann::json j;
+  if (net::parse_object(input, j))
+    return 0;
+  advertiser_spec advertiser;
+  if (!net::decode(j, advertiser))
+    validate(advertiser);
+  balance_change change;
+  if (!net::decode(j, change))
+    validate(change);
+  product_record product;
+  if (!net::decode(j, product))
+    validate(product);
+  campaign_record campaign;
+  if (!net::decode(j, campaign))
+    validate_new_campaign(campaign, "2026-11-25");
+  experiment_mapping mapping;
+  if (!net::decode(j, mapping))
+    validate(mapping);
+  placement_bids bids;
+  net::read_bids(j, "bids", bids);
+  ad_request req;
+  std::string text;
+  net::read_string(j, "device_id", false, req.device_id);
+  net::read_string(j, "session_id", false, req.session_id);
+  net::read_string(j, "placement", false, req.placement);
+  net::read_string(j, "search_term", false, req.search_term);
+  net::read_string(j, "category", false, req.category);
+  net::read_string(j, "exp_key", false, req.exp_key);
+  net::read_string(j, "exp_var", false, req.exp_var);
+  net::read_int(j, "max_ads", false, req.max_ads);
+  if (!check_ad_request(req))
+    auction_key(req);
+  if (!net::read_string(j, "click_time", false, text))
+    is_iso8601_timestamp(text);
+  std::vector<std::string> list;
+  net::read_string_array(j, "keywords", list);
+  // Whatever was read must render as valid JSON again.
+  auto quoted = json_quote(input);
+  auto back = nlohmann::json::parse(quoted, nullptr, false);
+  if (back.is_discarded() && is_valid_utf8(input))
+    __builtin_trap();
+  return 0;
+}
