@@ -185,6 +185,14 @@ bool is_iso8601_timestamp(const std::string& s) {
          && std::stoi(s.substr(i + 4, 2)) <= 59;
 }
 
+caf::error check_session_id(const std::string& session_id) {
+  if (session_id.size() > max_session_id_bytes || !is_valid_utf8(session_id))
+    return validation_error("session_id", "session_id is longer than "
+                                            + std::to_string(max_session_id_bytes)
+                                            + " bytes or not UTF-8");
+  return caf::none;
+}
+
 caf::error check_ad_request(ad_request& x) {
   if (x.device_id.empty())
     return validation_error("device_id", "device_id is required");
@@ -192,8 +200,8 @@ caf::error check_ad_request(ad_request& x) {
     return validation_error("device_id", "device_id must be a 36-character UUID");
   if (x.session_id.empty())
     return validation_error("session_id", "session_id is required");
-  if (x.session_id.size() > 128 || !is_valid_utf8(x.session_id))
-    return validation_error("session_id", "session_id is too long or not UTF-8");
+  if (auto err = check_session_id(x.session_id))
+    return err;
   if (x.placement.empty())
     return validation_error("placement", "placement is required");
   if (!is_placement(x.placement))

@@ -33,6 +33,13 @@ bool is_uuid(const std::string& s);  // 8-4-4-4-12 hex digits
 /// ISO 8601 date-time with seconds and a zone: 2026-11-24T10:30:00[.123](Z|+09:00).
 bool is_iso8601_timestamp(const std::string& s);
 
+/// Longest session_id accepted anywhere (bytes). Every string a public
+/// endpoint accepts has such a bound (docs/openapi.yaml lists them), so no
+/// accepted event comes near the producer's message size limit.
+constexpr size_t max_session_id_bytes = 128;
+/// VALIDATION_FAILED naming session_id when it is too long or not UTF-8.
+caf::error check_session_id(const std::string& session_id);
+
 /// Checks an ad request (seed 000 step 1) and normalizes it in place: the
 /// search term (SEARCH) and category (CATEGORY) are required there and
 /// dropped elsewhere; the auction key is what selects the auction actor.

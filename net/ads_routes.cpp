@@ -107,6 +107,8 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
     err = read_string(j, "device_id", true, device_id);
   if (!err)
     err = read_string(j, "session_id", false, session_id);
+  if (!err)
+    err = check_session_id(session_id);
   if (!err && click_time) {
     err = read_string(j, "click_time", false, *click_time);
     if (!err && !click_time->empty() && !is_iso8601_timestamp(*click_time))
@@ -182,6 +184,8 @@ void add_ads_routes(router& r, const app_context& app) {
     if (!err)
       err = read_string(j, "session_id", true, req.session_id);
     if (!err)
+      err = check_session_id(req.session_id);
+    if (!err)
       err = read_string(j, "order_id", true, req.order_id);
     if (!err && req.order_id.size() > 200)
       err = validation_error("order_id", "order_id is longer than 200 characters");
@@ -208,8 +212,10 @@ void add_ads_routes(router& r, const app_context& app) {
       conversion_item item;
       if (!p.is_object())
         return respond(error_reply(validation_error("products", "each product must be an object")));
-      if (auto e = read_string(p, "product_id", true, item.product_id))
-        return respond(error_reply(validation_error("products.product_id", "product_id is required")));
+      if (auto e = read_string(p, "product_id", true, item.product_id);
+          e || item.product_id.empty() || item.product_id.size() > 100)
+        return respond(error_reply(validation_error(
+          "products.product_id", "product_id is required, at most 100 characters")));
       if (auto e = read_int(p, "revenue_amount", true, item.revenue_amount);
           e || item.revenue_amount <= 0 || item.revenue_amount > max_money)
         return respond(error_reply(validation_error(

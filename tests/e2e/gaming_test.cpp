@@ -133,4 +133,49 @@ TEST(Gaming, ATokenIsChargedOnceInItsWholeLifetime) {
   EXPECT_TRUE(s.stop());
 }
 
+TEST(Gaming, OversizedFieldsAreRefusedAndEventsKeepFlowing) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto order = "order-" + unique_suffix();
+  std::string huge(1'000'000, 's');  // the body stays under the 1 MiB limit
+  auto big = s.call("POST", "/api/v1/ads/conversion",
+                    json{{"device_id", uuid(9)}, {"session_id", huge}, {"order_id", order + "-big"},
+                         {"conversion_type", "PURCHASE"},
+                         {"products", {{{"product_id", "P"}, {"revenue_amount", 100}}}}}
+                      .dump());
+  EXPECT_EQ(big.status, 400) << big.body.substr(0, 200);
+  EXPECT_EQ(big.json["error"]["code"], "VALIDATION_FAILED");
+  EXPECT_EQ(big.json["error"]["details"]["field"], "session_id");
+  auto long_product = s.call("POST", "/api/v1/ads/conversion",
+                             json{{"device_id", uuid(9)}, {"session_id", "s"}, {"order_id", order + "-p"},
+                                  {"conversion_type", "PURCHASE"},
+                                  {"products", {{{"product_id", std::string(101, 'p')}, {"revenue_amount", 1}}}}}
+                               .dump());
+  EXPECT_EQ(long_product.status, 400);
+  EXPECT_EQ(long_product.json["error"]["details"]["field"], "products.product_id");
+  auto click = s.call("POST", "/api/v1/ads/click",
+                      json{{"token", "x.y"}, {"device_id", uuid(9)}, {"session_id", std::string(129, 's')}}.dump());
+  EXPECT_EQ(click.status, 400);
+  EXPECT_EQ(click.json["error"]["details"]["field"], "session_id");
+  // The next event is published as usual.
+  auto ok = s.call("POST", "/api/v1/ads/conversion",
+                   json{{"device_id", uuid(9)}, {"session_id", "s"}, {"order_id", order},
+                        {"conversion_type", "PURCHASE"},
+                        {"products", {{{"product_id", "P"}, {"revenue_amount", 100}}}}}
+                     .dump());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  bool seen = false, big_seen = false;
+  for (int attempt = 0; attempt < 50 && !seen; ++attempt) {
+    for (auto& [key, j] : read_topic(s.kafka_bootstrap(), "conversion-events")) {
+      seen = seen || j.value("order_id", "") == order;
+      big_seen = big_seen || j.value("order_id", "") == order + "-big";
+    }
+    if (!seen)
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(seen) << "events stopped flowing";
+  EXPECT_FALSE(big_seen);
+  EXPECT_TRUE(s.stop());
+}
+
 }  // namespace
