@@ -79,7 +79,8 @@ int run(const settings& cfg) {
   io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
   io.redis = sys.spawn<caf::detached>(storage::redis_writer,
                                       storage::redis_settings{cfg.redis_host, cfg.redis_port});
-  // The producer publishes its spool state here.
+  // The producer publishes its spool state here; tracking routes read it to
+  // refuse (503) what the event log could not keep.
   auto event_log = std::make_shared<storage::event_log_gauge>();
   storage::kafka_settings kafka;
   kafka.brokers = brokers;
@@ -118,7 +119,7 @@ int run(const settings& cfg) {
   auto experiment_mappings = sys.spawn(experiments, io, session_shards);
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
-                       &address_limit};
+                       &address_limit,     event_log};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);

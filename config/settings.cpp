@@ -91,8 +91,8 @@ const std::vector<option>& options() {
      "goes to the dead-letter file <spool_path>.dead (default 1000000)",
      integer(&settings::kafka_max_message_bytes, 1000, 1000000000)},
     {"kafka.spool_max_bytes",
-     "undelivered bytes the spool may hold; when reached, events go to the dead-letter file "
-     "(default 268435456)",
+     "undelivered bytes the spool may hold; when reached, events go to the dead-letter file and "
+     "tracking endpoints answer 503 (default 268435456)",
      integer(&settings::kafka_spool_max_bytes, 1, int64_t{1} << 40)},
     {"admin.tokens",
      "admin bearer tokens: principal:token[,principal:token...]; the principal fills "

@@ -5,6 +5,9 @@
 #include "config/settings.hpp"
 #include "net/bridge.hpp"
 #include "net/rate_limiter.hpp"
+#include "storage/event_log_gauge.hpp"
+
+#include <memory>
 
 namespace adserver::net {
 
@@ -18,6 +21,8 @@ struct app_context {
   const settings* config = nullptr;
   rate_limiter* device_limit = nullptr;
   rate_limiter* address_limit = nullptr;
+  /// The Kafka producer's spool state (null: no event log to guard).
+  std::shared_ptr<const storage::event_log_gauge> event_log;
 };
 
 class router;

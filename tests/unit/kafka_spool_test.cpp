@@ -1,6 +1,9 @@
 // The Kafka spool on disk: replay after restart without loss or repeat, torn
 // and corrupt tails cut at open, the size cap, write errors reported, private
-// file modes, the legacy format converted; the dead-letter file's lines.
+// file modes, the legacy format converted; the dead-letter file's lines; and
+// the tracking routes' 503 while the spool is full.
+#include "net/app_context.hpp"
+#include "net/router.hpp"
 #include "storage/kafka_spool.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -319,6 +323,45 @@ TEST_F(SpoolFiles, DeadLettersAreJsonLines) {
 
 TEST(Crc32, KnownValue) {
   EXPECT_EQ(crc32(0, "123456789", 9), 0xCBF43926u);
+}
+
+// -- the tracking routes while the spool is full ----------------------------------------
+
+struct TrackingRoutes : ::testing::Test {
+  net::http_reply call(const std::string& path) {
+    net::app_context app;
+    app.event_log = gauge;
+    net::router r;
+    net::add_ads_routes(r, app);
+    net::http_request req;
+    req.method = "POST";
+    req.path = path;
+    req.body = "{}";
+    net::http_reply out;
+    out.status = 0;
+    r.dispatch(req, [&](net::http_reply reply) { out = std::move(reply); });
+    return out;
+  }
+  static std::string header(const net::http_reply& r, const std::string& name) {
+    for (auto& [k, v] : r.headers)
+      if (k == name)
+        return v;
+    return {};
+  }
+  std::shared_ptr<event_log_gauge> gauge = std::make_shared<event_log_gauge>();
+};
+
+TEST_F(TrackingRoutes, AnswerUnavailableWithRetryAfterWhileTheSpoolIsFull) {
+  for (auto path : {"/api/v1/ads/impression", "/api/v1/ads/click", "/api/v1/ads/conversion"}) {
+    gauge->spool_full = false;
+    auto open = call(path);
+    EXPECT_EQ(open.status, 400) << path << ": " << open.body;  // reached validation
+    gauge->spool_full = true;
+    auto refused = call(path);
+    EXPECT_EQ(refused.status, 503) << path;
+    EXPECT_EQ(nlohmann::json::parse(refused.body)["error"]["code"], "UNAVAILABLE") << path;
+    EXPECT_EQ(header(refused, "Retry-After"), "5") << path;
+  }
 }
 
 }  // namespace
