@@ -82,7 +82,8 @@ using redis_actor = caf::typed_actor<
 
 /// Kafka producer: idempotent; spools to disk while brokers are unreachable.
 using kafka_actor = caf::typed_actor<
-  // Publish one event (fire and forget; never dropped).
+  // Publish one event (fire and forget; spooled while brokers are away;
+  // what Kafka refuses for good is dead-lettered, never silently dropped).
   caf::reacts_to<publish_atom, kafka_event>,
   // Internal: serve delivery reports, replay the spool.
   caf::reacts_to<poll_atom>,

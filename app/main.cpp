@@ -23,7 +23,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 using namespace adserver;
@@ -84,8 +86,17 @@ int run(const settings& cfg) {
   io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
   io.redis = sys.spawn<caf::detached>(
     storage::redis_writer, storage::redis_settings{cfg.redis_host, cfg.redis_port, health});
-  io.kafka = storage::spawn_kafka_producer(
-    sys, {brokers, cfg.kafka_spool_path, static_cast<int>(cfg.kafka_message_timeout_ms)});
+  // The producer publishes its spool state here; tracking routes read it to
+  // refuse (503) what the event log could not keep.
+  auto event_log = std::make_shared<storage::event_log_gauge>();
+  storage::kafka_settings kafka;
+  kafka.brokers = brokers;
+  kafka.spool_path = cfg.kafka_spool_path;
+  kafka.message_timeout_ms = static_cast<int>(cfg.kafka_message_timeout_ms);
+  kafka.max_message_bytes = cfg.kafka_max_message_bytes;
+  kafka.spool_max_bytes = cfg.kafka_spool_max_bytes;
+  kafka.gauge = event_log;
+  io.kafka = storage::spawn_kafka_producer(sys, kafka);
   if (auto err = storage::resync_mirror(cfg.postgres_conninfo, cfg.time_zone, io.redis);
       !err.empty())
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
@@ -125,7 +136,7 @@ int run(const settings& cfg) {
   auto experiment_mappings = sys.spawn(experiments, io, session_shards);
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
-                       &address_limit,      health};
+                       &address_limit,      health,        event_log};
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   net::add_health_routes(routes, app);
@@ -178,6 +189,9 @@ int run(const settings& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) must show up as a failed spool write
+  // (EFBIG, reported and counted), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   settings cfg;
   std::string err;
   bool help = false;

@@ -104,6 +104,14 @@ const std::vector<option>& options() {
     {"kafka.message_timeout_ms",
      "after this long undelivered events move to the spool (default 10000)",
      integer(&settings::kafka_message_timeout_ms, 100, 3600000)},
+    {"kafka.max_message_bytes",
+     "largest event (key + payload) the producer sends (its message.max.bytes); a larger one "
+     "goes to the dead-letter file <spool_path>.dead (default 1000000)",
+     integer(&settings::kafka_max_message_bytes, 1000, 1000000000)},
+    {"kafka.spool_max_bytes",
+     "undelivered bytes the spool may hold; when reached, events go to the dead-letter file and "
+     "tracking endpoints answer 503 (default 268435456)",
+     integer(&settings::kafka_spool_max_bytes, 1, int64_t{1} << 40)},
     {"admin.tokens",
      "admin bearer tokens: principal:token[,principal:token...]; the principal fills "
      "created_user_id/updated_user_id (required)",

@@ -33,6 +33,8 @@ struct settings {
   int kafka_partitions = 3;
   std::string kafka_spool_path = ".data/kafka-spool.bin";
   int64_t kafka_message_timeout_ms = 10000;
+  int64_t kafka_max_message_bytes = 1000000;           // producer message.max.bytes
+  int64_t kafka_spool_max_bytes = int64_t{256} << 20;  // undelivered bytes the spool may hold
   /// token -> principal (fills created_user_id / updated_user_id)
   std::map<std::string, std::string> admin_tokens;
   bool admin_announce_token = false;

@@ -92,6 +92,17 @@ bool within_limits(const app_context& app, const route_context& ctx, const std::
   return false;
 }
 
+/// While the event log cannot keep more events (spool full), tracking calls
+/// are refused, not accepted and lost: answers 503 and returns true.
+bool event_log_full(const app_context& app, const respond_fn& respond) {
+  if (!app.event_log || !app.event_log->spool_full.load(std::memory_order_relaxed))
+    return false;
+  auto reply = error_reply(503, "UNAVAILABLE", "the event log is full; retry later");
+  reply.headers.emplace_back("Retry-After", "5");
+  respond(std::move(reply));
+  return true;
+}
+
 /// Reads {token, device_id, session_id?} (and, where `click_time` is given,
 /// an optional ISO 8601 click_time) and verifies the token was issued to that
 /// device; on failure answers and returns false.
@@ -161,6 +172,8 @@ void add_ads_routes(router& r, const app_context& app) {
   });
 
   r.add("POST", "/api/v1/ads/impression", false, [app](route_context& ctx, respond_fn respond) {
+    if (event_log_full(app, respond))
+      return;
     token_claims claims;
     std::string session_id;
     if (!read_tracking(app, ctx, respond, claims, session_id))
@@ -174,6 +187,8 @@ void add_ads_routes(router& r, const app_context& app) {
   });
 
   r.add("POST", "/api/v1/ads/conversion", false, [app](route_context& ctx, respond_fn respond) {
+    if (event_log_full(app, respond))
+      return;
     json j;
     conversion_request req;
     caf::error err = parse_object(ctx.request.body, j);
@@ -244,6 +259,8 @@ void add_ads_routes(router& r, const app_context& app) {
   });
 
   r.add("POST", "/api/v1/ads/click", false, [app](route_context& ctx, respond_fn respond) {
+    if (event_log_full(app, respond))
+      return;
     token_claims c;
     std::string session_id, click_time;
     if (!read_tracking(app, ctx, respond, c, session_id, &click_time))

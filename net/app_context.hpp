@@ -5,6 +5,7 @@
 #include "config/settings.hpp"
 #include "net/bridge.hpp"
 #include "net/rate_limiter.hpp"
+#include "storage/event_log_gauge.hpp"
 #include "storage/io_health.hpp"
 
 #include <memory>
@@ -22,6 +23,8 @@ struct app_context {
   rate_limiter* device_limit = nullptr;
   rate_limiter* address_limit = nullptr;
   std::shared_ptr<storage::io_health> health;
+  /// The Kafka producer's spool state (null: no event log to guard).
+  std::shared_ptr<const storage::event_log_gauge> event_log;
 };
 
 class router;

@@ -1,6 +1,7 @@
 #pragma once
 // Kafka: the embedded mock cluster (default) and the producer actor.
 #include "actors/interfaces.hpp"
+#include "storage/event_log_gauge.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -34,14 +35,26 @@ private:
 
 struct kafka_settings {
   std::string brokers;
+  /// The spool; dead letters go to spool_path + ".dead".
   std::string spool_path;
   int message_timeout_ms = 10000;
+  /// The producer's message.max.bytes: a larger event (key + payload) is
+  /// dead-lettered at once ("too large").
+  int64_t max_message_bytes = 1000000;
+  /// Undelivered bytes the spool may hold; beyond, events are dead-lettered
+  /// ("spool full") and the gauge says spool_full.
+  int64_t spool_max_bytes = int64_t{256} << 20;
+  /// Shared with the HTTP layer; the producer creates one when null.
+  std::shared_ptr<event_log_gauge> gauge;
 };
 
 struct kafka_state;
 
 /// Producer actor: idempotent producer with delivery reports; what cannot be
-/// delivered goes to the spool and is replayed in order when brokers return.
+/// delivered now (retriable errors) goes to the spool and is replayed in order
+/// when brokers return; what Kafka refuses for good (too large, invalid topic,
+/// any non-retriable error) goes to the dead-letter file and never holds up
+/// the events behind it.
 kafka_actor::behavior_type
 kafka_producer(kafka_actor::stateful_pointer<kafka_state> self, kafka_settings settings);
 
