@@ -45,6 +45,16 @@ std::string json_quote(const std::string& s) {
 }
 
 void append_json_string(std::string& out, const std::string& s) {
+  // JSON text must be UTF-8: what is not (a path, a client's bytes) is
+  // repaired first. Valid input, the usual case, takes the plain loop below.
+  for (unsigned char c : s)
+    if (c >= 0x80) {
+      if (!is_valid_utf8(s)) {
+        append_json_string(out, to_valid_utf8(s));
+        return;
+      }
+      break;
+    }
   out += '"';
   // Runs of characters that need no escape are copied at once.
   size_t run = 0;

@@ -146,8 +146,13 @@ int run(const settings& cfg) {
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
                          cfg.http_header_limit,    cfg.http_idle_timeout_ms,
-                         cfg.http_max_connections, cfg.http_api_deadline_ms,
-                         cfg.http_admin_deadline_ms, cfg.http_deadline_margin_ms};
+                         cfg.http_max_connections, cfg.http_max_connections_per_address,
+                         cfg.http_api_deadline_ms, cfg.http_admin_deadline_ms,
+                         cfg.http_deadline_margin_ms};
+  // Connections, plus PostgreSQL, Redis, Kafka, the spool and some margin.
+  if (auto warning = net::raise_open_file_limit(cfg.http_max_connections + 256);
+      !warning.empty())
+    std::cerr << "adserver: warning: " << warning << std::endl;
   net::http_server server{routes, http};
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;

@@ -18,6 +18,7 @@ struct settings {
   int64_t http_header_limit = 8 << 10;
   int64_t http_idle_timeout_ms = 30000;   // keep-alive idle and slow-client read limit
   int64_t http_max_connections = 10000;
+  int64_t http_max_connections_per_address = 256;
   int64_t http_api_deadline_ms = 2000;
   int64_t http_admin_deadline_ms = 10000;
   int64_t http_deadline_margin_ms = 500;

@@ -116,6 +116,9 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
     err = read_string(j, "token", true, token);
   if (!err)
     err = read_string(j, "device_id", true, device_id);
+  // Validated before it keys the rate limiter: only UUIDs become buckets.
+  if (!err && !is_uuid(device_id))
+    err = validation_error("device_id", "device_id must be a 36-character UUID");
   if (!err)
     err = read_string(j, "session_id", false, session_id);
   if (!err)

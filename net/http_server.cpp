@@ -9,8 +9,14 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <cctype>
 #include <thread>
@@ -68,8 +74,9 @@ http_request to_request(const http::request<http::string_body>& req, const std::
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, const router& routes, const http_options& opts,
-          shared_counters& counters)
-    : stream_(std::move(socket)),
+          shared_counters& counters, std::shared_ptr<void> address_slot)
+    : address_slot_(std::move(address_slot)),
+      stream_(std::move(socket)),
       deadline_timer_(stream_.get_executor()),
       routes_(routes),
       opts_(opts),
@@ -182,28 +189,50 @@ private:
   }
 
   void write(http_reply reply) {
+    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
+    if (reply.head_only) {
+      // HEAD: the GET answer's headers and length, no body.
+      auto res = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(reply.status), version_);
+      set_fields(*res, reply);
+      res->content_length(reply.body.size());
+      http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec,
+                                                                        size_t) {
+        self->after_write(ec);
+      });
+      return;
+    }
     auto res = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(reply.status), version_);
-    res->set(http::field::server, "adserver");
-    res->set(http::field::content_type, reply.content_type);
-    for (auto& [k, v] : reply.headers)
-      res->set(k, v);
-    res->keep_alive(keep_alive_);
+    set_fields(*res, reply);
     res->body() = std::move(reply.body);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec) {
-                          self->close();
-                          return;
-                        }
-                        if (!self->keep_alive_) {
-                          self->drain_and_close();
-                          return;
-                        }
-                        self->read();
+                        self->after_write(ec);
                       });
+  }
+
+  template <class Response>
+  void set_fields(Response& res, const http_reply& reply) {
+    res.set(http::field::server, "adserver");
+    if (reply.status != 204)
+      res.set(http::field::content_type, reply.content_type);
+    for (auto& [k, v] : reply.headers)
+      res.set(k, v);
+    res.keep_alive(keep_alive_);
+  }
+
+  void after_write(beast::error_code ec) {
+    if (ec) {
+      close();
+      return;
+    }
+    if (!keep_alive_) {
+      drain_and_close();
+      return;
+    }
+    read();
   }
 
   // Closing with unread request bytes pending makes the kernel send a reset,
@@ -238,6 +267,7 @@ private:
     stream_.socket().close(ec);
   }
 
+  std::shared_ptr<void> address_slot_;  // gives its place back when the session ends
   beast::tcp_stream stream_;
   asio::steady_timer deadline_timer_;
   uint64_t seq_ = 0;
@@ -255,34 +285,86 @@ private:
 
 }  // namespace
 
+/// Open connections per client address, bounded by
+/// http.max_connections_per_address; a slot gives its place back when the
+/// session that holds it ends.
+struct address_slots {
+  std::mutex mtx;
+  std::unordered_map<std::string, int64_t> open;
+
+  static std::shared_ptr<void> take(const std::shared_ptr<address_slots>& self,
+                                    const std::string& address, int64_t limit) {
+    {
+      std::lock_guard<std::mutex> guard{self->mtx};
+      auto& n = self->open[address];
+      if (n >= limit)
+        return nullptr;
+      ++n;
+    }
+    return std::shared_ptr<void>(static_cast<void*>(self.get()), [self, address](void*) {
+      std::lock_guard<std::mutex> guard{self->mtx};
+      auto it = self->open.find(address);
+      if (it != self->open.end() && --it->second <= 0)
+        self->open.erase(it);
+    });
+  }
+};
+
 struct http_server::impl {
   impl(const router& r, http_options o)
-    : routes(r), opts(std::move(o)), ioc(opts.threads), acceptor(asio::make_strand(ioc)) {
+    : routes(r),
+      opts(std::move(o)),
+      ioc(opts.threads),
+      acceptor(asio::make_strand(ioc)),
+      accept_backoff(acceptor.get_executor()) {
   }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
-      if (!ec) {
-        if (counters.connections.load() >= opts.max_connections) {
-          beast::error_code ignored;
-          s.close(ignored);
-        } else {
-          s.set_option(tcp::no_delay(true), ec);
-          std::make_shared<session>(std::move(s), routes, opts, counters)->start();
-        }
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec.value() == ENOMEM
+          || ec == asio::error::no_buffer_space) {
+        // Out of file descriptors: wait instead of spinning on accept; the
+        // pending connections stay in the listen queue meanwhile.
+        ++accept_pauses;
+        accept_backoff.expires_after(std::chrono::milliseconds(100));
+        accept_backoff.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec)
+            accept();
+        });
+        return;
       }
+      if (!ec)
+        admit(std::move(s));
       accept();
     });
+  }
+
+  void admit(tcp::socket s) {
+    beast::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    std::shared_ptr<void> slot;
+    if (!ec && counters.connections.load() < opts.max_connections)
+      slot = address_slots::take(slots, ep.address().to_string(),
+                                 opts.max_connections_per_address);
+    if (!slot) {
+      s.close(ec);
+      return;
+    }
+    s.set_option(tcp::no_delay(true), ec);
+    std::make_shared<session>(std::move(s), routes, opts, counters, std::move(slot))->start();
   }
 
   const router& routes;
   http_options opts;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_backoff;
   std::vector<std::thread> threads;
   shared_counters counters;
+  std::shared_ptr<address_slots> slots = std::make_shared<address_slots>();
+  std::atomic<int64_t> accept_pauses{0};
   uint16_t bound_port = 0;
 };
 
@@ -348,6 +430,22 @@ void http_server::stop(std::chrono::milliseconds grace) {
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
+}
+
+std::string raise_open_file_limit(int64_t needed) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return std::string{"getrlimit: "} + std::strerror(errno);
+  auto want = static_cast<rlim_t>(needed);
+  if (lim.rlim_cur >= want)
+    return {};
+  lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return std::string{"setrlimit: "} + std::strerror(errno);
+  if (lim.rlim_cur < want)
+    return "the open-file limit is " + std::to_string(lim.rlim_cur) + " (hard limit), below the "
+           + std::to_string(needed) + " that http.max_connections needs";
+  return {};
 }
 
 int64_t http_server::in_flight() const {

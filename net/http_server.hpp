@@ -19,6 +19,7 @@ struct http_options {
   int64_t header_limit = 8 << 10;
   int64_t idle_timeout_ms = 30000;
   int64_t max_connections = 10000;
+  int64_t max_connections_per_address = 256;
   /// Every request is answered within its deadline: the result, or 503
   /// UNAVAILABLE with Retry-After when the handler has not answered.
   int64_t api_deadline_ms = 2000;
@@ -27,6 +28,10 @@ struct http_options {
   /// work still running cannot finish after the client was told it failed.
   int64_t deadline_margin_ms = 500;
 };
+
+/// Raises RLIMIT_NOFILE to at least `needed` (up to the hard limit). Empty
+/// string, or a warning saying why it could not.
+std::string raise_open_file_limit(int64_t needed);
 
 /// The HTTP deadline of a path (admin or public), in ms.
 int64_t deadline_budget_ms(const http_options& opts, const std::string& path);

@@ -26,7 +26,43 @@ json audit_json(json j, const audit_fields& a) {
 
 }  // namespace
 
+namespace {
+
+/// Deeper nesting is refused before parsing: nlohmann's values are copied
+/// and destroyed recursively, so a deep body could overflow the stack.
+constexpr int max_json_depth = 32;
+
+/// Nesting depth of `text` outside strings, counted without recursion.
+bool nested_too_deep(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_json_depth)
+        return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 caf::error parse_object(const std::string& body, json& out) {
+  if (nested_too_deep(body))
+    return make_error(ec::validation_failed,
+                      "request body is nested deeper than "
+                        + std::to_string(max_json_depth) + " levels",
+                      "{\"field\":\"body\"}");
   out = json::parse(body, nullptr, false);
   if (out.is_discarded())
     return make_error(ec::validation_failed, "request body is not valid JSON",
@@ -47,6 +83,8 @@ caf::error read_string(const json& j, const char* field, bool required, std::str
   if (!it->is_string())
     return wrong_type(field, "a string");
   out = it->get<std::string>();
+  if (out.find('\0') != std::string::npos)
+    return validation_error(field, std::string{field} + " must not contain NUL (\\u0000)");
   return caf::none;
 }
 
@@ -80,6 +118,8 @@ caf::error read_string_array(const json& j, const char* field, std::vector<std::
     if (!x.is_string())
       return wrong_type(field, "an array of strings");
     out.push_back(x.get<std::string>());
+    if (out.back().find('\0') != std::string::npos)
+      return validation_error(field, std::string{field} + " must not contain NUL (\\u0000)");
   }
   return caf::none;
 }

@@ -20,6 +20,10 @@ public:
   /// says when the next token arrives.
   bool allow(const std::string& key, int& retry_after_s);
   bool enabled() const { return per_second_ > 0; }
+  size_t size();
+  static constexpr size_t max_key_bytes = 64;
+  /// Buckets per shard (16 shards): memory is bounded whatever the keys.
+  static constexpr size_t max_keys_per_shard = 16384;
 
 private:
   struct bucket {

@@ -61,6 +61,22 @@ const std::string* find_principal(const std::map<std::string, std::string>& toke
   return found;
 }
 
+constexpr size_t max_echoed_path = 200;
+
+/// The methods a path answers to, as an Allow header value.
+std::string allow_header(std::vector<std::string> methods) {
+  bool get = false;
+  for (auto& m : methods)
+    get = get || m == "GET";
+  if (get)
+    methods.push_back("HEAD");
+  methods.push_back("OPTIONS");
+  std::string allow;
+  for (auto& m : methods)
+    allow += (allow.empty() ? "" : ", ") + m;
+  return allow;
+}
+
 }  // namespace
 
 http_reply error_reply(int status, const std::string& code, const std::string& message,
@@ -104,6 +120,16 @@ void router::set_admin_tokens(std::map<std::string, std::string> tokens) {
 }
 
 void router::dispatch(const http_request& req, respond_fn respond) const {
+  // HEAD is GET without the body (the length stays in the headers).
+  if (req.method == "HEAD") {
+    auto as_get = req;
+    as_get.method = "GET";
+    dispatch(as_get, [respond](http_reply reply) {
+      reply.head_only = true;
+      respond(std::move(reply));
+    });
+    return;
+  }
   auto segments = split_path(req.path);
   bool path_matched = false;
   std::vector<std::string> allowed;
@@ -143,17 +169,23 @@ void router::dispatch(const http_request& req, respond_fn respond) const {
     r.handler(ctx, std::move(respond));
     return;
   }
+  if (path_matched && req.method == "OPTIONS") {
+    http_reply reply;
+    reply.status = 204;
+    reply.headers.emplace_back("Allow", allow_header(allowed));
+    respond(std::move(reply));
+    return;
+  }
   if (path_matched) {
-    std::string allow;
-    for (auto& m : allowed)
-      allow += (allow.empty() ? "" : ", ") + m;
+    auto allow = allow_header(allowed);
     auto reply = error_reply(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed here",
                              "{\"allow\":" + json_quote(allow) + "}");
     reply.headers.emplace_back("Allow", allow);
     respond(std::move(reply));
     return;
   }
-  respond(error_reply(404, "NOT_FOUND", "no such endpoint: " + req.path));
+  respond(error_reply(404, "NOT_FOUND",
+                      "no such endpoint: " + req.path.substr(0, max_echoed_path)));
 }
 
 }  // namespace adserver::net

@@ -26,6 +26,7 @@ struct http_reply {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  bool head_only = false;  // answer to HEAD: headers (with the length), no body
 };
 
 /// Completes a request; callable from any thread, exactly once.
