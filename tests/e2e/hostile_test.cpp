@@ -88,6 +88,8 @@ TEST(Hostile, HeadOptionsAndOddPathsAreAnsweredCorrectly) {
 TEST(Hostile, ConnectionsPerAddressAreCapped) {
   server_process s(std::map<std::string, std::string>{{"http.max_connections_per_address", "3"}});
   ASSERT_TRUE(s.start()) << s.output();
+  // The readiness probes' connections must be gone before counting.
+  usleep(500 * 1000);
   std::vector<int> open;
   for (int i = 0; i < 3; ++i) {
     open.push_back(connect_to(s.port()));
