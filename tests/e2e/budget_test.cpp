@@ -15,19 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string sql_one(const std::string& q) {
-  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
-  PGresult* r = PQexec(c, q.c_str());
-  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-  PQclear(r);
-  PQfinish(c);
-  return out;
-}
-
 std::string uuid(int i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-9000-%012d", i);
-  return buf;
+  return test_uuid("9000", i);
 }
 
 /// An advertiser with one ACTIVE SEARCH campaign on `term`; returns its ids.

@@ -57,9 +57,7 @@ std::vector<std::vector<std::string>> sql(const std::string& q) {
 }
 
 std::string uuid(int i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-a000-%012d", i);
-  return buf;
+  return test_uuid("a000", i);
 }
 
 /// One request's answer and how long it took.

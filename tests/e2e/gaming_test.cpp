@@ -14,19 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string sql_one(const std::string& q) {
-  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
-  PGresult* r = PQexec(c, q.c_str());
-  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-  PQclear(r);
-  PQfinish(c);
-  return out;
-}
-
 std::string uuid(int i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-b000-%012d", i);
-  return buf;
+  return test_uuid("b000", i);
 }
 
 int64_t active_campaign(const server_process& s, const std::string& term) {

@@ -14,15 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string sql_one(const std::string& q) {
-  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
-  PGresult* r = PQexec(c, q.c_str());
-  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-  PQclear(r);
-  PQfinish(c);
-  return out;
-}
-
 using headers = std::vector<std::pair<std::string, std::string>>;
 
 TEST(Idempotency, SameKeySameBodyAppliesOnceAcrossRestarts) {

@@ -1,5 +1,7 @@
 #include "tests/support/server_process.hpp"
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -65,6 +67,21 @@ std::vector<std::pair<std::string, nlohmann::json>> read_topic(const std::string
   }
   pclose(p);
   return out;
+}
+
+std::string sql_one(const std::string& query) {
+  PGconn* c = PQconnectdb(test_pg_conninfo().c_str());
+  PGresult* r = PQexec(c, query.c_str());
+  std::string out = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+std::string test_uuid(const char* series, int i) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-%.4s-%012d", series, i);
+  return buf;
 }
 
 server_process::server_process(std::map<std::string, std::string> flags)

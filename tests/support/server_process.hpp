@@ -18,6 +18,12 @@ int test_redis_port();
 std::string unique_business_number();
 /// A string unique to this process and call, for ids and names.
 std::string unique_suffix();
+/// The first column of the first row of `query` on the test database ("" when
+/// there is none).
+std::string sql_one(const std::string& query);
+/// Device id number `i` of a test file's own `series` (four hex digits), so
+/// test files never share devices: 00000000-0000-4000-<series>-<i>.
+std::string test_uuid(const char* series, int i);
 
 /// Every message of a Kafka topic so far, read with kcat: (key, JSON body);
 /// bodies that are not JSON are skipped.
