@@ -138,6 +138,14 @@ void set_flag(std::atomic<bool>* flag, bool up) {
 
 }  // namespace
 
+void pg_link::open(const pg_settings& settings, std::atomic<bool>* flag) {
+  conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
+                                         settings.statement_timeout_ms);
+  up_flag = flag;
+  std::string ignored;
+  ensure(ignored);  // connected at start when the database is there; else backing off
+}
+
 bool pg_link::ensure(std::string& err) {
   if (conn->connected())
     return true;
@@ -192,11 +200,7 @@ pg_writer_actor::behavior_type
 pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings settings) {
   auto& st = self->state;
   st.settings = settings;
-  st.link.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
-                                                 settings.statement_timeout_ms);
-  st.link.up_flag = settings.health ? &settings.health->postgres_writer : nullptr;
-  std::string ignored;
-  st.link.ensure(ignored);
+  st.link.open(settings, settings.health ? &settings.health->postgres_writer : nullptr);
   self->send(self, poll_atom::value);
   return {
     [=](write_atom, std::vector<pg_statement>& unit) -> caf::result<pg_results> {
@@ -270,11 +274,7 @@ pg_reader_actor::behavior_type
 pg_reader(pg_reader_actor::stateful_pointer<pg_reader_state> self, pg_settings settings) {
   auto& st = self->state;
   st.settings = settings;
-  st.link.conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
-                                                 settings.statement_timeout_ms);
-  st.link.up_flag = settings.health ? &settings.health->postgres_reader : nullptr;
-  std::string ignored;
-  st.link.ensure(ignored);
+  st.link.open(settings, settings.health ? &settings.health->postgres_reader : nullptr);
   self->send(self, poll_atom::value);
   return {
     [=](query_atom, const pg_statement& stmt) -> caf::result<pg_rows> {

@@ -42,6 +42,8 @@ struct pg_link {
   std::string last_error;
   int64_t reconnects = 0;
   std::atomic<bool>* up_flag = nullptr;
+  /// Creates the connection and tries it once; `flag` mirrors up/down.
+  void open(const pg_settings& settings, std::atomic<bool>* flag);
   /// Connected, or why not (fails at once while backing off).
   bool ensure(std::string& err);
   /// The connection broke: reconnect on next use, then back off.
