@@ -81,6 +81,13 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
     return;
   }
   for (auto& p : batch) {
+    // The failed batch took time: what is past its deadline now is dropped
+    // unrun (its client has its 503), never committed on the retry.
+    if (p.due.at_ms != 0 && epoch_millis() >= p.due.at_ms) {
+      ++st.units_expired;
+      p.promise.deliver(expired_error());
+      continue;
+    }
     std::vector<pg_results> one;
     std::string unit_err;
     auto o = conn.connected() ? conn.run_batch({&p.unit}, {&p.ticket}, one, unit_err)

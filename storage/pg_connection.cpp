@@ -299,7 +299,13 @@ batch_outcome pg_connection::run_batch(
     }
     PQclear(res);
   }
-  PQexitPipelineMode(conn_);
+  if (PQexitPipelineMode(conn_) != 1) {
+    // Stuck in pipeline mode: nothing later could run on it.
+    err = trimmed_error(PQerrorMessage(conn_));
+    out.clear();
+    close();
+    return batch_outcome::connection_failed;
+  }
   if (failed) {
     out.clear();
     if (PQstatus(conn_) != CONNECTION_OK) {
