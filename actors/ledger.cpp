@@ -368,8 +368,11 @@ void charge_click(self_ptr self, click_request click,
         auto& st = self->state;
         st.recovering = true;
         // Not charged: a retry of this click must not count as a duplicate.
-        forget_click(st, key, now);
-        st.charged_tokens.erase(token);
+        // When the outcome is unknown it may have been: keep both marks.
+        if (view(err).details_json.find("\"unknown\"") == std::string::npos) {
+          forget_click(st, key, now);
+          st.charged_tokens.erase(token);
+        }
         if (view(err).code == ec::duplicate_click) {
           // Another writer charged this token first (PostgreSQL decides).
           st.charged_tokens[token] = now;
@@ -417,6 +420,8 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
     },
     [=](balance_atom, balance_change& change,
         request_meta& meta) -> caf::result<balance_change_result> {
+      if (self->state.retiring)
+        return make_error(ec::unavailable, "advertiser ledger is being passivated; retry");
       self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<balance_change_result>();
       change_balance(self, std::move(change), std::move(meta), promise);
@@ -452,6 +457,8 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return promise;
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
+      if (self->state.retiring)
+        return make_error(ec::unavailable, "advertiser ledger is being passivated; retry");
       self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<click_result>();
       charge_click(self, std::move(click), promise);

@@ -175,7 +175,7 @@ private:
     auto reply = error_reply(503, "UNAVAILABLE",
                              "no answer within the request deadline of "
                                + std::to_string(budget)
-                               + " ms; work not finished by then is dropped, never applied later",
+                               + " ms; work not started by then is dropped; retry with an Idempotency-Key",
                              "{\"deadline_ms\":" + std::to_string(budget)
                                + ",\"retry_after_seconds\":1}");
     reply.headers.emplace_back("Retry-After", "1");
@@ -358,11 +358,11 @@ struct http_server::impl {
 
   const router& routes;
   http_options opts;
+  shared_counters counters;  // before ioc: sessions destroyed with it decrement these
   asio::io_context ioc;
   tcp::acceptor acceptor;
   asio::steady_timer accept_backoff;
   std::vector<std::thread> threads;
-  shared_counters counters;
   std::shared_ptr<address_slots> slots = std::make_shared<address_slots>();
   std::atomic<int64_t> accept_pauses{0};
   uint16_t bound_port = 0;

@@ -60,7 +60,8 @@ http_result ad_request(const server_process& s, int device, const std::string& t
 }
 
 TEST(Budgets, ACampaignThatCannotPayItsNextClickLeavesAtOnce) {
-  server_process s;
+  // 300 clients on one address: above the default per-address cap.
+  server_process s(std::map<std::string, std::string>{{"http.max_connections_per_address", "1000"}});
   ASSERT_TRUE(s.start()) << s.output();
   auto term = "budget" + unique_suffix();
   // The case: bid 1,000, a click costs 900 (the runner-up's bid),

@@ -21,7 +21,8 @@ std::string uuid(int i) {
 }
 
 TEST(Clicks, ConcurrentClicksRespectBudgetAndReconcile) {
-  server_process s;
+  // 350 clients on one address: above the default per-address cap.
+  server_process s(std::map<std::string, std::string>{{"http.max_connections_per_address", "1000"}});
   ASSERT_TRUE(s.start()) << s.output();
   auto suffix = unique_suffix();
   auto term = "click" + suffix;
