@@ -222,6 +222,18 @@ bool run_plain(PGconn* conn, const char* sql, const std::vector<std::string>& pa
 
 }  // namespace
 
+batch_outcome pg_connection::abort_batch() {
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    close();
+    return batch_outcome::connection_failed;
+  }
+  // An explicit transaction stays aborted after a failure: end it; a
+  // connection that cannot is not reused (nothing committed either way).
+  if (!exec("ROLLBACK").empty())
+    close();
+  return batch_outcome::statement_failed;
+}
+
 batch_outcome pg_connection::run_batch(
   const std::vector<const std::vector<pg_statement>*>& units,
   const std::vector<const idempotency_ticket*>& tickets, std::vector<pg_results>& out,
@@ -308,13 +320,7 @@ batch_outcome pg_connection::run_batch(
   }
   if (failed) {
     out.clear();
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      close();
-      return batch_outcome::connection_failed;
-    }
-    // An explicit transaction stays aborted after the sync: end it.
-    exec("ROLLBACK");
-    return batch_outcome::statement_failed;
+    return abort_batch();
   }
   if (!keyed)
     return batch_outcome::committed;
@@ -329,12 +335,7 @@ batch_outcome pg_connection::run_batch(
     if (!run_plain(conn_, "SELECT adserver_record_idempotency($1, $2, $3, $4::jsonb)",
                    {t->principal, t->key, t->request_hash, results}, err, last_sqlstate_)) {
       out.clear();
-      if (PQstatus(conn_) != CONNECTION_OK) {
-        close();
-        return batch_outcome::connection_failed;
-      }
-      exec("ROLLBACK");
-      return batch_outcome::statement_failed;
+      return abort_batch();
     }
   }
   std::string commit_state;

@@ -69,6 +69,8 @@ private:
   /// connection closed) when none came in time or the connection broke.
   bool await_result(std::string& err);
   std::string set_up();
+  /// After a failed statement in a batch: roll back, or close the connection.
+  batch_outcome abort_batch();
   std::string conninfo_;
   std::string time_zone_;
   int64_t timeout_ms_ = 0;

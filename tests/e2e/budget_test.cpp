@@ -19,37 +19,14 @@ std::string uuid(int i) {
   return test_uuid("9000", i);
 }
 
-/// An advertiser with one ACTIVE SEARCH campaign on `term`; returns its ids.
+/// An advertiser with one ACTIVE SEARCH campaign on `term`: (advertiser, campaign).
 std::pair<int64_t, int64_t> active_campaign(const server_process& s, const std::string& term,
                                             int64_t bid, int64_t daily_budget) {
-  auto adv = s.admin("POST", "/admin/v1/advertisers",
-                     json{{"advertiser_name", "Budget"},
-                          {"business_number", unique_business_number()},
-                          {"email", "b@test.example"},
-                          {"business_type", "RETAIL"},
-                          {"initial_balance", 1'000'000}}
-                       .dump());
-  EXPECT_EQ(adv.status, 201) << adv.body;
-  int64_t advertiser = adv.json["id"];
-  auto pid = "BGT_" + unique_suffix();
-  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
-                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
-              .status,
-            201);
-  auto c = s.admin("POST", "/admin/v1/campaigns",
-                   json{{"advertiser_id", advertiser}, {"campaign_name", "c"},
-                        {"product_id", pid}, {"start_date", "2026-01-01"},
-                        {"end_date", "2099-01-01"}, {"daily_budget", daily_budget},
-                        {"total_budget", 10'000'000}, {"targeting", {{"keywords", {term}}}},
-                        {"bids", {{"SEARCH", bid}}}}
-                     .dump());
-  EXPECT_EQ(c.status, 201) << c.body;
-  int64_t campaign = c.json["id"];
-  EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(campaign) + "/status",
-                    R"({"status":"ACTIVE"})")
-              .status,
-            200);
-  return {advertiser, campaign};
+  campaign_setup setup;
+  setup.bid = bid;
+  setup.daily_budget = daily_budget;
+  auto c = active_search_campaign(s, term, setup);
+  return {c.advertiser, c.campaign};
 }
 
 http_result ad_request(const server_process& s, int device, const std::string& term) {

@@ -19,33 +19,11 @@ std::string uuid(int i) {
 }
 
 int64_t active_campaign(const server_process& s, const std::string& term) {
-  auto adv = s.admin("POST", "/admin/v1/advertisers",
-                     json{{"advertiser_name", "Gaming"},
-                          {"business_number", unique_business_number()},
-                          {"email", "g@test.example"},
-                          {"business_type", "RETAIL"},
-                          {"initial_balance", 100'000}}
-                       .dump());
-  EXPECT_EQ(adv.status, 201);
-  auto pid = "GAM_" + unique_suffix();
-  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
-                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
-              .status,
-            201);
-  auto c = s.admin("POST", "/admin/v1/campaigns",
-                   json{{"advertiser_id", adv.json["id"]}, {"campaign_name", "c"},
-                        {"product_id", pid}, {"start_date", "2026-01-01"},
-                        {"end_date", "2099-01-01"}, {"daily_budget", 100'000},
-                        {"total_budget", 100'000}, {"targeting", {{"keywords", {term}}}},
-                        {"bids", {{"SEARCH", 300}}}}
-                     .dump());
-  EXPECT_EQ(c.status, 201) << c.body;
-  int64_t id = c.json["id"];
-  EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(id) + "/status",
-                    R"({"status":"ACTIVE"})")
-              .status,
-            200);
-  return id;
+  campaign_setup setup;
+  setup.balance = 100'000;
+  setup.bid = 300;
+  setup.total_budget = 100'000;
+  return active_search_campaign(s, term, setup).campaign;
 }
 
 std::string stats(int64_t campaign, const char* column) {

@@ -1,5 +1,6 @@
 #include "tests/support/server_process.hpp"
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -82,6 +83,40 @@ std::string test_uuid(const char* series, int i) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "00000000-0000-4000-%.4s-%012d", series, i);
   return buf;
+}
+
+test_campaign active_search_campaign(const server_process& s, const std::string& term,
+                                     campaign_setup setup) {
+  using nlohmann::json;
+  test_campaign out;
+  auto adv = s.admin("POST", "/admin/v1/advertisers",
+                     json{{"advertiser_name", "Test"},
+                          {"business_number", unique_business_number()},
+                          {"email", "t@test.example"},
+                          {"business_type", "RETAIL"},
+                          {"initial_balance", setup.balance}}
+                       .dump());
+  EXPECT_EQ(adv.status, 201) << adv.body;
+  out.advertiser = adv.json.value("id", int64_t{0});
+  auto pid = "TST_" + unique_suffix();
+  EXPECT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
+              .status,
+            201);
+  auto c = s.admin("POST", "/admin/v1/campaigns",
+                   json{{"advertiser_id", out.advertiser}, {"campaign_name", "c"},
+                        {"product_id", pid}, {"start_date", "2026-01-01"},
+                        {"end_date", "2099-01-01"}, {"daily_budget", setup.daily_budget},
+                        {"total_budget", setup.total_budget},
+                        {"targeting", {{"keywords", {term}}}}, {"bids", {{"SEARCH", setup.bid}}}}
+                     .dump());
+  EXPECT_EQ(c.status, 201) << c.body;
+  out.campaign = c.json.value("id", int64_t{0});
+  EXPECT_EQ(s.admin("PATCH", "/admin/v1/campaigns/" + std::to_string(out.campaign) + "/status",
+                    R"({"status":"ACTIVE"})")
+              .status,
+            200);
+  return out;
 }
 
 server_process::server_process(std::map<std::string, std::string> flags)

@@ -30,6 +30,25 @@ std::string test_uuid(const char* series, int i);
 std::vector<std::pair<std::string, nlohmann::json>> read_topic(const std::string& bootstrap,
                                                                const std::string& topic);
 
+/// Money and bid of a test campaign (won).
+struct campaign_setup {
+  int64_t balance = 1'000'000;
+  int64_t bid = 100;
+  int64_t daily_budget = 100'000;
+  int64_t total_budget = 10'000'000;
+};
+struct test_campaign {
+  int64_t advertiser = 0;
+  int64_t campaign = 0;
+};
+
+class server_process;
+
+/// A new advertiser with one ACTIVE SEARCH campaign on `term` (each step
+/// checked with EXPECT); its ids.
+test_campaign active_search_campaign(const server_process& s, const std::string& term,
+                                     campaign_setup setup = {});
+
 class server_process {
 public:
   /// Extra settings as --key=value flags.
