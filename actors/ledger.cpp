@@ -383,7 +383,8 @@ void charge_click(self_ptr self, click_request click,
         settle(self);
       });
   // Forget clicks older than the window now and then.
-  if (st.recent_clicks.size() > 4096 && st.clicks_charged % 1024 == 0) {
+  if ((st.recent_clicks.size() > 4096 || st.charged_tokens.size() > 4096)
+      && st.clicks_charged % 1024 == 0) {
     for (auto it = st.recent_clicks.begin(); it != st.recent_clicks.end();)
       it = now - it->second >= duplicate_window_seconds ? st.recent_clicks.erase(it)
                                                          : std::next(it);
