@@ -4,10 +4,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace adserver::net {
+
+struct event_stream;
 
 struct http_request {
   std::string method;
@@ -27,6 +30,9 @@ struct http_reply {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   bool head_only = false;  // answer to HEAD: headers (with the length), no body
+  /// Set (with status 200): the answer is a Server-Sent Events stream
+  /// (net/event_stream.hpp); body and content type are ignored.
+  std::shared_ptr<event_stream> stream;
 };
 
 /// Completes a request; callable from any thread, exactly once.
