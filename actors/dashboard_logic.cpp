@@ -1,0 +1,256 @@
+#include "actors/dashboard_logic.hpp"
+
+#include "actors/business_time.hpp"
+#include "actors/validation.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <functional>
+
+namespace adserver {
+
+namespace {
+
+constexpr const char* unit_names[] = {"MINUTE", "HOUR", "DAY", "WEEK", "MONTH"};
+constexpr const char* metric_names[] = {
+  "EVENT_COUNT", "UNIQUE_USER_COUNT", "TOTAL_USER_COUNT", "IMPRESSIONS", "CLICKS",
+  "CHARGED_CLICKS", "CONVERSIONS", "SPEND", "REVENUE"};
+
+std::tm local(int64_t t) {
+  std::time_t secs = static_cast<std::time_t>(t);
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  return tm;
+}
+
+/// Local midnight of the day `days` after the day of `tm` (mktime normalizes).
+int64_t midnight(std::tm tm, int days) {
+  tm.tm_hour = 0;
+  tm.tm_min = 0;
+  tm.tm_sec = 0;
+  tm.tm_mday += days;
+  tm.tm_isdst = -1;  // that midnight's own offset
+  return static_cast<int64_t>(::mktime(&tm));
+}
+
+int64_t month_start(std::tm tm, int months) {
+  tm.tm_hour = 0;
+  tm.tm_min = 0;
+  tm.tm_sec = 0;
+  tm.tm_mday = 1;
+  tm.tm_mon += months;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(::mktime(&tm));
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+  auto q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+std::string iso(int64_t ms) {
+  return iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
+
+}  // namespace
+
+const char* unit_name(window_unit u) {
+  return unit_names[static_cast<int>(u)];
+}
+
+std::optional<window_unit> parse_unit(const std::string& name) {
+  for (int i = 0; i < 5; ++i)
+    if (name == unit_names[i])
+      return static_cast<window_unit>(i);
+  return std::nullopt;
+}
+
+const char* metric_name(metric m) {
+  return metric_names[static_cast<int>(m)];
+}
+
+std::optional<metric> parse_metric(const std::string& name) {
+  for (size_t i = 0; i < metric_count; ++i)
+    if (name == metric_names[i])
+      return static_cast<metric>(i);
+  return std::nullopt;
+}
+
+time_window window_of(int64_t t, window_unit unit) {
+  time_window w;
+  w.unit = unit;
+  switch (unit) {
+    case window_unit::minute:
+      // Every zone's offset is a whole number of minutes.
+      w.start = floor_div(t, 60) * 60;
+      w.end = w.start + 60;
+      break;
+    case window_unit::hour: {
+      // The hour as the local clock shows it (offsets such as +05:30 or
+      // +05:45 shift hours off UTC's); an hour is always 3600 s long.
+      auto tm = local(t);
+      w.start = t - tm.tm_min * 60 - tm.tm_sec;
+      w.end = w.start + 3600;
+      break;
+    }
+    case window_unit::day: {
+      auto tm = local(t);
+      w.start = midnight(tm, 0);
+      w.end = midnight(tm, 1);
+      break;
+    }
+    case window_unit::week: {
+      auto tm = local(t);
+      int since_monday = (tm.tm_wday + 6) % 7;
+      w.start = midnight(tm, -since_monday);
+      w.end = midnight(tm, 7 - since_monday);
+      break;
+    }
+    case window_unit::month: {
+      auto tm = local(t);
+      w.start = month_start(tm, 0);
+      w.end = month_start(tm, 1);
+      break;
+    }
+  }
+  return w;
+}
+
+std::array<int64_t, metric_count> increments_of(const dashboard_event& e) {
+  std::array<int64_t, metric_count> v{};
+  auto at = [&v](metric m) -> int64_t& { return v[static_cast<size_t>(m)]; };
+  at(metric::event_count) = 1;
+  at(metric::total_user_count) = e.user_id.empty() ? 0 : 1;
+  if (e.kind == "IMPRESSION") {
+    at(metric::impressions) = 1;
+  } else if (e.kind == "CLICK") {
+    at(metric::clicks) = 1;
+    if (e.charged) {
+      at(metric::charged_clicks) = 1;
+      at(metric::spend) = e.amount;
+    }
+  } else if (e.kind == "CONVERSION") {
+    at(metric::conversions) = 1;
+    at(metric::revenue) = e.revenue;
+  }
+  return v;
+}
+
+std::string dashboard_event_json(const dashboard_event& e) {
+  std::string out = "{\"campaignId\":" + std::to_string(e.campaign_id)
+                    + ",\"eventName\":" + json_quote(e.kind)
+                    + ",\"userId\":" + json_quote(e.user_id)
+                    + ",\"timestamp\":" + json_quote(iso(e.at_ms));
+  if (!e.request_id.empty())
+    out += ",\"requestId\":" + json_quote(e.request_id);
+  if (!e.ad_id.empty())
+    out += ",\"adId\":" + json_quote(e.ad_id);
+  if (!e.product_id.empty())
+    out += ",\"productId\":" + json_quote(e.product_id);
+  if (e.kind == "CLICK") {
+    out += std::string(",\"charged\":") + (e.charged ? "true" : "false")
+           + ",\"amount\":" + std::to_string(e.amount);
+    if (!e.reason.empty())
+      out += ",\"reason\":" + json_quote(e.reason);
+  }
+  if (e.kind == "CONVERSION")
+    out += ",\"orderId\":" + json_quote(e.order_id) + ",\"revenue\":" + std::to_string(e.revenue);
+  if (!e.exp_key.empty())
+    out += ",\"expKey\":" + json_quote(e.exp_key) + ",\"expVar\":" + json_quote(e.exp_var);
+  return out + "}";
+}
+
+derived_metrics derive(const std::array<int64_t, metric_count>& v) {
+  auto at = [&v](metric m) { return static_cast<double>(v[static_cast<size_t>(m)]); };
+  derived_metrics d;
+  if (at(metric::impressions) > 0)
+    d.ctr = at(metric::clicks) / at(metric::impressions);
+  if (at(metric::clicks) > 0)
+    d.cvr = at(metric::conversions) / at(metric::clicks);
+  if (at(metric::charged_clicks) > 0)
+    d.cpc = at(metric::spend) / at(metric::charged_clicks);
+  if (at(metric::spend) > 0)
+    d.roas = at(metric::revenue) / at(metric::spend);
+  return d;
+}
+
+window_book::window_book(size_t max_users_per_window) : max_users_(max_users_per_window) {
+}
+
+void window_book::add(const dashboard_event& e) {
+  auto inc = increments_of(e);
+  int64_t t = floor_div(e.at_ms, 1000);
+  auto user = e.user_id.empty() ? uint64_t{0} : std::hash<std::string>{}(e.user_id);
+  for (auto unit : {window_unit::minute, window_unit::hour, window_unit::day}) {
+    auto w = window_of(t, unit);
+    for (size_t m = 0; m < metric_count; ++m)
+      if (inc[m] != 0)
+        pending_[{w, static_cast<metric>(m)}] += inc[m];
+    if (!e.user_id.empty()) {
+      auto& seen = users_[w];
+      // Past the bound every further user counts as new: an upper bound,
+      // never an undercount (docs/dashboards.md).
+      if (seen.size() >= max_users_ || seen.insert(user).second)
+        pending_[{w, metric::unique_user_count}] += 1;
+    }
+  }
+  auto hour = window_of(t, window_unit::hour).start;
+  auto& counts = hours_[hour];
+  for (size_t m = 0; m < metric_count; ++m)
+    counts[m] += inc[m];
+  if (e.kind == "IMPRESSION")
+    last_impression_ms_ = std::max(last_impression_ms_, e.at_ms);
+  if (!e.exp_key.empty()) {
+    auto day = window_of(t, window_unit::day);
+    for (auto m : {metric::impressions, metric::clicks, metric::charged_clicks, metric::spend,
+                   metric::conversions, metric::revenue})
+      if (inc[static_cast<size_t>(m)] != 0)
+        pending_variants_[{e.exp_key, e.exp_var, day.start, m}] += inc[static_cast<size_t>(m)];
+  }
+}
+
+std::pair<std::vector<metric_delta>, std::vector<variant_delta>> window_book::take_pending() {
+  std::vector<metric_delta> m;
+  m.reserve(pending_.size());
+  for (auto& [key, value] : pending_)
+    m.push_back({key.first, key.second, value});
+  std::vector<variant_delta> v;
+  for (auto& [key, value] : pending_variants_) {
+    auto day = window_of(std::get<2>(key), window_unit::day);
+    v.push_back({std::get<0>(key), std::get<1>(key), day, std::get<3>(key), value});
+  }
+  pending_.clear();
+  pending_variants_.clear();
+  return {std::move(m), std::move(v)};
+}
+
+void window_book::restore(const std::vector<metric_delta>& m,
+                          const std::vector<variant_delta>& v) {
+  for (auto& d : m)
+    pending_[{d.window, d.type}] += d.value;
+  for (auto& d : v)
+    pending_variants_[{d.exp_key, d.exp_var, d.day.start, d.type}] += d.value;
+}
+
+bool window_book::has_pending() const {
+  return !pending_.empty() || !pending_variants_.empty();
+}
+
+void window_book::drop_closed(int64_t now) {
+  for (auto it = users_.begin(); it != users_.end();)
+    it = it->first.end <= now ? users_.erase(it) : std::next(it);
+  // Alert rules look at the current and the previous hour only.
+  for (auto it = hours_.begin(); it != hours_.end();)
+    it = it->first + 2 * 3600 <= now ? hours_.erase(it) : std::next(it);
+}
+
+size_t window_book::windows_held() const {
+  return users_.size();
+}
+
+std::array<int64_t, metric_count> window_book::hour_counts(int64_t hour_start) const {
+  auto it = hours_.find(hour_start);
+  return it == hours_.end() ? std::array<int64_t, metric_count>{} : it->second;
+}
+
+}  // namespace adserver

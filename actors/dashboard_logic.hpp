@@ -1,0 +1,137 @@
+#pragma once
+// The dashboard window model (seed 004), free of actors so it can be tested
+// alone: which MINUTE/HOUR/DAY/WEEK/MONTH window a moment falls in (in the
+// business time zone), what an event adds to each metric, and the pending
+// increments a dashboard-window actor flushes.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_set>
+#include <vector>
+
+namespace adserver {
+
+enum class window_unit { minute, hour, day, week, month };
+
+const char* unit_name(window_unit u);
+std::optional<window_unit> parse_unit(const std::string& name);
+
+/// [start, end) in Unix seconds, aligned to local time of the business zone:
+/// minutes and hours as the clock shows them, days from local midnight,
+/// weeks from Monday, months from the 1st.
+struct time_window {
+  int64_t start = 0;
+  int64_t end = 0;
+  window_unit unit = window_unit::minute;
+  bool operator<(const time_window& o) const {
+    return std::tie(unit, start, end) < std::tie(o.unit, o.start, o.end);
+  }
+  bool operator==(const time_window& o) const {
+    return unit == o.unit && start == o.start && end == o.end;
+  }
+};
+time_window window_of(int64_t unix_seconds, window_unit unit);
+
+/// The stored metrics (metric_type), seed 004's three first.
+enum class metric {
+  event_count,
+  unique_user_count,
+  total_user_count,
+  impressions,
+  clicks,
+  charged_clicks,
+  conversions,
+  spend,
+  revenue,
+};
+constexpr size_t metric_count = 9;
+const char* metric_name(metric m);
+std::optional<metric> parse_metric(const std::string& name);
+
+/// What a dashboard window hears of: an impression, a click (charged or not,
+/// with its reason) or an attributed conversion line.
+struct dashboard_event {
+  int64_t campaign_id = 0;
+  std::string kind;     // IMPRESSION | CLICK | CONVERSION
+  std::string user_id;  // device_id
+  int64_t at_ms = 0;    // Unix ms
+  bool charged = false;
+  int64_t amount = 0;   // won charged (clicks)
+  std::string reason;   // unbilled click's reason
+  int64_t revenue = 0;  // won (conversions)
+  std::string request_id;
+  std::string ad_id;
+  std::string product_id;
+  std::string order_id;
+  std::string exp_key;
+  std::string exp_var;
+};
+
+/// The increment of every metric an event brings (unique users excluded:
+/// they depend on what the window saw before).
+std::array<int64_t, metric_count> increments_of(const dashboard_event& e);
+
+/// The JSON of an event as the SSE `campaign-event` data (camelCase, seed 004).
+std::string dashboard_event_json(const dashboard_event& e);
+
+/// Derived ratios of a window's counts; 0 where the denominator is 0.
+struct derived_metrics {
+  double ctr = 0;   // clicks / impressions
+  double cvr = 0;   // conversions / clicks
+  double cpc = 0;   // spend / charged clicks (won)
+  double roas = 0;  // revenue / spend
+};
+derived_metrics derive(const std::array<int64_t, metric_count>& v);
+
+/// One pending increment of the campaign_dashboard_metrics table.
+struct metric_delta {
+  time_window window;
+  metric type = metric::event_count;
+  int64_t value = 0;
+};
+
+/// One pending increment of the variant table (per business day).
+struct variant_delta {
+  std::string exp_key;
+  std::string exp_var;
+  time_window day;
+  metric type = metric::event_count;
+  int64_t value = 0;
+};
+
+/// A campaign's open windows: counts added since the last flush and the
+/// users seen per window (exact, up to a bound per window).
+class window_book {
+public:
+  explicit window_book(size_t max_users_per_window = 100000);
+  /// Adds an event to its MINUTE, HOUR and DAY windows (and its variant's day).
+  void add(const dashboard_event& e);
+  /// Takes what has not been flushed; the book forgets it.
+  std::pair<std::vector<metric_delta>, std::vector<variant_delta>> take_pending();
+  /// Puts back what a failed flush took (it is added to newer increments).
+  void restore(const std::vector<metric_delta>& m, const std::vector<variant_delta>& v);
+  bool has_pending() const;
+  /// Forgets the user sets of windows that ended before `now_seconds` (their
+  /// counts were flushed or are pending): memory stays bounded.
+  void drop_closed(int64_t now_seconds);
+  /// Open windows holding a user set.
+  size_t windows_held() const;
+  /// The counts of the current hour seen by this book since it started
+  /// (alert rules read these; a restarted actor starts again from 0).
+  std::array<int64_t, metric_count> hour_counts(int64_t hour_start) const;
+  /// Unix ms of the last impression (0: none seen).
+  int64_t last_impression_ms() const { return last_impression_ms_; }
+
+private:
+  size_t max_users_;
+  std::map<std::pair<time_window, metric>, int64_t> pending_;
+  std::map<std::tuple<std::string, std::string, int64_t, metric>, int64_t> pending_variants_;
+  std::map<time_window, std::unordered_set<uint64_t>> users_;
+  std::map<int64_t, std::array<int64_t, metric_count>> hours_;  // hour start -> counts
+  int64_t last_impression_ms_ = 0;
+};
+
+}  // namespace adserver
