@@ -92,4 +92,88 @@ std::chrono::seconds until_next_business_day(std::chrono::system_clock::time_poi
   return std::chrono::seconds(std::max<int64_t>(1, midnight - secs));
 }
 
+namespace {
+
+bool digits(const std::string& s, size_t at, size_t n, int& out) {
+  if (at + n > s.size())
+    return false;
+  out = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_business_date(const std::string& text) {
+  return text.size() == 10 ? parse_iso8601(text + "T00:00:00") : std::nullopt;
+}
+
+std::optional<int64_t> parse_iso8601(const std::string& s) {
+  int year, month, day, hour, minute, second = 0;
+  if (s.size() > 40 || !digits(s, 0, 4, year) || s.size() < 16 || s[4] != '-'
+      || !digits(s, 5, 2, month) || s[7] != '-' || !digits(s, 8, 2, day)
+      || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, hour) || s[13] != ':'
+      || !digits(s, 14, 2, minute))
+    return std::nullopt;
+  size_t i = 16;
+  if (i < s.size() && s[i] == ':') {
+    if (!digits(s, i + 1, 2, second))
+      return std::nullopt;
+    i += 3;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      size_t start = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+        ++i;
+      if (i == start || i - start > 9)
+        return std::nullopt;
+    }
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59
+      || second > 60 || year < 1970 || year > 9999)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  if (i == s.size()) {
+    tm.tm_isdst = -1;
+    auto t = ::mktime(&tm);
+    // mktime normalizes 2026-02-31 into March: refuse dates that moved.
+    if (tm.tm_mday != day || tm.tm_mon != month - 1)
+      return std::nullopt;
+    return static_cast<int64_t>(t);
+  }
+  int offset = 0;
+  if (s[i] == 'Z' && i + 1 == s.size()) {
+    offset = 0;
+  } else if (s[i] == '+' || s[i] == '-') {
+    int oh, om;
+    size_t rest = s.size() - i - 1;
+    if (rest == 5 && digits(s, i + 1, 2, oh) && s[i + 3] == ':' && digits(s, i + 4, 2, om)) {
+    } else if (rest == 4 && digits(s, i + 1, 2, oh) && digits(s, i + 3, 2, om)) {
+    } else if (rest == 2 && digits(s, i + 1, 2, oh)) {
+      om = 0;
+    } else {
+      return std::nullopt;
+    }
+    if (oh > 18 || om > 59)
+      return std::nullopt;
+    offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  auto t = ::timegm(&tm);
+  if (tm.tm_mday != day || tm.tm_mon != month - 1)
+    return std::nullopt;
+  return static_cast<int64_t>(t) - offset;
+}
+
 }  // namespace adserver

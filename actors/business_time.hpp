@@ -3,6 +3,7 @@
 // budgets and the offsets of timestamps on the wire.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace adserver {
@@ -24,6 +25,13 @@ std::string iso8601_now();
 int64_t epoch_seconds();
 /// Unix time in milliseconds (request deadlines: the same on every node).
 int64_t epoch_millis();
+
+/// Unix seconds of an ISO 8601 date-time ("2026-11-25T09:30:00", seconds and
+/// fraction optional; "Z" or an offset such as "+09:00"; without one, local
+/// time of the business zone). Nothing for anything else.
+std::optional<int64_t> parse_iso8601(const std::string& text);
+/// Unix seconds of local midnight starting a YYYY-MM-DD business date.
+std::optional<int64_t> parse_business_date(const std::string& text);
 
 /// Time from `t` to the next local midnight of the business zone (at least 1 s).
 std::chrono::seconds until_next_business_day(std::chrono::system_clock::time_point t);

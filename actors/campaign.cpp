@@ -215,6 +215,9 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       }
       count(self, 1, 0);
       self->send(st.io.kafka, publish_atom::value, impression_event(ad, session_id, iso8601_now()));
+      if (st.io.dashboards)
+        self->send(st.io.dashboards, track_atom::value,
+                   impression_dashboard_event(ad, epoch_millis()));
     },
     [=](flush_atom) {
       auto& st = self->state;

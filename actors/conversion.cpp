@@ -84,6 +84,10 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
                       ++st.attributed;
                     self->send(st.io.kafka, publish_atom::value,
                                conversion_event(req, lines[i], window, now));
+                    // Only attributed conversions belong to a campaign.
+                    if (lines[i].campaign_id != 0 && st.io.dashboards)
+                      self->send(st.io.dashboards, track_atom::value,
+                                 conversion_dashboard_event(req, lines[i], epoch_millis()));
                   }
                   promise.deliver(lines);
                 },

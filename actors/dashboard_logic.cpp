@@ -3,7 +3,10 @@
 #include "actors/business_time.hpp"
 #include "actors/validation.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 
@@ -251,6 +254,87 @@ size_t window_book::windows_held() const {
 std::array<int64_t, metric_count> window_book::hour_counts(int64_t hour_start) const {
   auto it = hours_.find(hour_start);
   return it == hours_.end() ? std::array<int64_t, metric_count>{} : it->second;
+}
+
+}  // namespace adserver
+
+namespace adserver {
+
+namespace {
+
+/// Mean and standard deviation (at least 1) of the days with a row; false
+/// with fewer than 3 such days.
+bool history_stats(const std::vector<int64_t>& history, double& mean, double& sigma) {
+  std::vector<double> xs;
+  for (auto v : history)
+    if (v >= 0)
+      xs.push_back(static_cast<double>(v));
+  if (xs.size() < 3)
+    return false;
+  double sum = 0;
+  for (auto x : xs)
+    sum += x;
+  mean = sum / static_cast<double>(xs.size());
+  double var = 0;
+  for (auto x : xs)
+    var += (x - mean) * (x - mean);
+  sigma = std::max(1.0, std::sqrt(var / static_cast<double>(xs.size())));
+  return true;
+}
+
+std::string fixed(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<fired_alert> evaluate_alerts(const alert_rules& rules, const alert_inputs& in) {
+  std::vector<fired_alert> out;
+  if (rules.spend_per_hour_above > 0 && in.spend > rules.spend_per_hour_above)
+    out.push_back({"SPEND_PER_HOUR",
+                   "spend this hour " + std::to_string(in.spend) + " won is above "
+                     + std::to_string(rules.spend_per_hour_above),
+                   static_cast<double>(in.spend), static_cast<double>(rules.spend_per_hour_above),
+                   in.hour_start});
+  if (rules.ctr_below > 0 && in.impressions >= std::max<int64_t>(1, rules.ctr_min_impressions)) {
+    double ctr = static_cast<double>(in.clicks) / static_cast<double>(in.impressions);
+    if (ctr < rules.ctr_below)
+      out.push_back({"CTR_BELOW",
+                     "CTR this hour " + fixed(ctr, 4) + " is below " + fixed(rules.ctr_below, 4)
+                       + " after " + std::to_string(in.impressions) + " impressions",
+                     ctr, rules.ctr_below, in.hour_start});
+  }
+  if (rules.no_impressions_minutes > 0) {
+    auto quiet = in.now - in.last_impression;
+    if (quiet >= rules.no_impressions_minutes * 60)
+      out.push_back({"NO_IMPRESSIONS",
+                     "no impressions for " + std::to_string(quiet / 60) + " minutes",
+                     static_cast<double>(quiet / 60),
+                     static_cast<double>(rules.no_impressions_minutes),
+                     // once per quiet spell: the spell is named by its start
+                     in.last_impression});
+  }
+  if (rules.anomaly_detection) {
+    double mean = 0, sigma = 0;
+    if (history_stats(in.history_current, mean, sigma)
+        && static_cast<double>(in.clicks) > mean + 3 * sigma)
+      out.push_back({"CLICK_ANOMALY",
+                     "clicks this hour " + std::to_string(in.clicks) + " are above "
+                       + fixed(mean, 1) + " + 3 x " + fixed(sigma, 1)
+                       + " (the same hour, last 7 days)",
+                     static_cast<double>(in.clicks), mean + 3 * sigma, in.hour_start});
+    if (in.previous_hour_clicks >= 0 && history_stats(in.history_previous, mean, sigma)
+        && std::abs(static_cast<double>(in.previous_hour_clicks) - mean) > 3 * sigma)
+      out.push_back({"CLICK_ANOMALY",
+                     "clicks in the last hour " + std::to_string(in.previous_hour_clicks)
+                       + " are more than 3 x " + fixed(sigma, 1) + " from "
+                       + fixed(mean, 1) + " (the same hour, last 7 days)",
+                     static_cast<double>(in.previous_hour_clicks), mean,
+                     in.hour_start - 3600});
+  }
+  return out;
 }
 
 }  // namespace adserver

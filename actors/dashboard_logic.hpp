@@ -3,6 +3,8 @@
 // alone: which MINUTE/HOUR/DAY/WEEK/MONTH window a moment falls in (in the
 // business time zone), what an event adds to each metric, and the pending
 // increments a dashboard-window actor flushes.
+#include "actors/types.hpp"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -51,25 +53,6 @@ constexpr size_t metric_count = 9;
 const char* metric_name(metric m);
 std::optional<metric> parse_metric(const std::string& name);
 
-/// What a dashboard window hears of: an impression, a click (charged or not,
-/// with its reason) or an attributed conversion line.
-struct dashboard_event {
-  int64_t campaign_id = 0;
-  std::string kind;     // IMPRESSION | CLICK | CONVERSION
-  std::string user_id;  // device_id
-  int64_t at_ms = 0;    // Unix ms
-  bool charged = false;
-  int64_t amount = 0;   // won charged (clicks)
-  std::string reason;   // unbilled click's reason
-  int64_t revenue = 0;  // won (conversions)
-  std::string request_id;
-  std::string ad_id;
-  std::string product_id;
-  std::string order_id;
-  std::string exp_key;
-  std::string exp_var;
-};
-
 /// The increment of every metric an event brings (unique users excluded:
 /// they depend on what the window saw before).
 std::array<int64_t, metric_count> increments_of(const dashboard_event& e);
@@ -101,6 +84,38 @@ struct variant_delta {
   metric type = metric::event_count;
   int64_t value = 0;
 };
+
+/// An alert a rule fired (alert_type SPEND_PER_HOUR, CTR_BELOW,
+/// NO_IMPRESSIONS or CLICK_ANOMALY), once per rule and window.
+struct fired_alert {
+  std::string type;
+  std::string message;
+  double observed = 0;
+  double threshold = 0;
+  int64_t window_start = 0;  // Unix seconds
+};
+
+/// What the alert rules are judged on.
+struct alert_inputs {
+  int64_t now = 0;          // Unix seconds
+  int64_t hour_start = 0;   // the current local hour
+  int64_t spend = 0;        // this hour
+  int64_t clicks = 0;
+  int64_t impressions = 0;
+  /// Unix seconds of the last impression, or when watching began if none.
+  int64_t last_impression = 0;
+  /// CLICKS of the same local hour on each of the previous 7 days (-1: no
+  /// row); for the current hour and for the hour before (which is complete).
+  std::vector<int64_t> history_current;
+  std::vector<int64_t> history_previous;
+  int64_t previous_hour_clicks = -1;  // -1: unknown
+};
+
+/// The alerts the rules fire on these inputs. The anomaly rule needs at least
+/// 3 days of history; its standard deviation is at least 1 click, so a flat
+/// history does not alarm on one extra click. The current hour is judged for
+/// spikes (it is still filling), the hour before for both directions.
+std::vector<fired_alert> evaluate_alerts(const alert_rules& rules, const alert_inputs& in);
 
 /// A campaign's open windows: counts added since the last flush and the
 /// users seen per window (exact, up to a bound per window).

@@ -27,6 +27,7 @@ const char* to_code(ec x) {
     case ec::idempotency_key_reused: return "IDEMPOTENCY_KEY_REUSED";
     case ec::not_found: return "NOT_FOUND";
     case ec::internal: return "INTERNAL";
+    case ec::forbidden: return "FORBIDDEN";
   }
   return "INTERNAL";
 }
@@ -48,6 +49,7 @@ int http_status(ec x) {
     case ec::unauthorized: return 401;
     case ec::unavailable: return 503;
     case ec::internal: return 500;
+    case ec::forbidden: return 403;
   }
   return 500;
 }

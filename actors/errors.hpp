@@ -24,6 +24,7 @@ enum class ec : uint8_t {
   idempotency_key_reused,
   not_found,
   internal,
+  forbidden,
 };
 
 /// SPEC.md spelling of a code, e.g. "VALIDATION_FAILED".

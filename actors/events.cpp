@@ -73,4 +73,51 @@ kafka_event conversion_event(const conversion_request& req, const conversion_lin
   return {"conversion-events", req.device_id, j.dump()};
 }
 
+namespace {
+
+dashboard_event ad_dashboard_event(const char* kind, const token_claims& ad, int64_t at_ms) {
+  dashboard_event e;
+  e.campaign_id = ad.campaign_id;
+  e.kind = kind;
+  e.user_id = ad.device_id;
+  e.at_ms = at_ms;
+  e.request_id = ad.request_id;
+  e.ad_id = ad.ad_id;
+  e.product_id = ad.original_product_id;
+  e.exp_key = ad.exp_key;
+  e.exp_var = ad.exp_var;
+  return e;
+}
+
+}  // namespace
+
+dashboard_event impression_dashboard_event(const token_claims& ad, int64_t at_ms) {
+  return ad_dashboard_event("IMPRESSION", ad, at_ms);
+}
+
+dashboard_event click_dashboard_event(const click_request& click, const click_result& result,
+                                      int64_t at_ms) {
+  auto e = ad_dashboard_event("CLICK", click.ad, at_ms);
+  e.charged = result.charged;
+  e.amount = result.charged ? result.amount : 0;
+  e.reason = result.reason;
+  return e;
+}
+
+dashboard_event conversion_dashboard_event(const conversion_request& req,
+                                           const conversion_line& line, int64_t at_ms) {
+  dashboard_event e;
+  e.campaign_id = line.campaign_id;
+  e.kind = "CONVERSION";
+  e.user_id = req.device_id;
+  e.at_ms = at_ms;
+  e.ad_id = line.ad_id;
+  e.product_id = line.product_id;
+  e.order_id = req.order_id;
+  e.revenue = line.revenue_amount;
+  e.exp_key = line.exp_key;
+  e.exp_var = line.exp_var;
+  return e;
+}
+
 }  // namespace adserver

@@ -17,4 +17,11 @@ kafka_event click_event(const click_request& click, const click_result& result,
 kafka_event conversion_event(const conversion_request& req, const conversion_line& line,
                              int64_t attribution_window_hours, const std::string& timestamp);
 
+/// The same happenings for the campaign's dashboard window.
+dashboard_event impression_dashboard_event(const token_claims& ad, int64_t at_ms);
+dashboard_event click_dashboard_event(const click_request& click, const click_result& result,
+                                      int64_t at_ms);
+dashboard_event conversion_dashboard_event(const conversion_request& req,
+                                           const conversion_line& line, int64_t at_ms);
+
 }  // namespace adserver

@@ -40,6 +40,8 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using impression_atom = caf::atom_constant<caf::atom("impression")>;
+using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
+using alert_atom = caf::atom_constant<caf::atom("alert")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -74,6 +76,9 @@ using redis_actor = caf::typed_actor<
   caf::reacts_to<set_atom, std::string, std::string, int64_t>,
   // Replace a sorted set atomically (members, scores); last one per key wins.
   caf::reacts_to<zset_atom, std::string, std::vector<std::string>, std::vector<double>>,
+  // XADD key MAXLEN ~ maxlen * field value ... (fields, values); kept, in
+  // order, while Redis is down (bounded: the oldest are dropped and counted).
+  caf::reacts_to<xadd_atom, std::string, std::vector<std::string>, int64_t>,
   // Internal: send what has queued up.
   caf::reacts_to<flush_atom>,
   // Internal: reconnect and replay while Redis is down.
@@ -196,6 +201,35 @@ using experiments_actor = caf::typed_actor<
   caf::replies_to<list_atom, std::string>::with<experiment_mappings>,
   // Soft delete a mapping.
   caf::replies_to<delete_atom, int64_t, request_meta>::with<experiment_mapping>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// dashboard-window, one per campaign: MINUTE/HOUR/DAY windows of its events
+/// (actors/dashboard_logic.hpp), flushed additively to PostgreSQL; every
+/// event appended to Redis Stream campaign:dashboard:stream:{id}; alert rules.
+using dashboard_window_actor = caf::typed_actor<
+  // An impression, click or attributed conversion of this campaign.
+  caf::reacts_to<track_atom, dashboard_event>,
+  // Its alert thresholds were set (all rules off: none).
+  caf::reacts_to<alert_atom, alert_rules>,
+  // Internal: write pending counts (every dashboards.flush_ms).
+  caf::reacts_to<flush_atom>,
+  // Internal: check alert rules; tell the dashboards actor when idle.
+  caf::reacts_to<poll_atom>,
+  // The dashboards actor forgot this idle window: flush and stop.
+  caf::reacts_to<retire_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// dashboards: places dashboard-window actors, one per campaign, activated on
+/// first use and passivated when idle (kept while the campaign has alerts).
+using dashboards_actor = caf::typed_actor<
+  // An event for a campaign's window (activated on first use).
+  caf::reacts_to<track_atom, dashboard_event>,
+  // A campaign's alert rules changed.
+  caf::reacts_to<alert_atom, alert_rules>,
+  // A window has been idle: forget and retire it.
+  caf::reacts_to<idle_atom, int64_t, dashboard_window_actor>,
+  // Internal: load the campaigns with alert rules (their windows stay active).
+  caf::reacts_to<reload_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.

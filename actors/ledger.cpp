@@ -239,6 +239,9 @@ void finish_click(self_ptr self, const click_request& click, const click_result&
   if (result.charged)
     self->send(st.directory, track_atom::value, click.ad.campaign_id, int64_t{0}, int64_t{1});
   self->send(st.io.kafka, publish_atom::value, click_event(click, result, iso8601_now()));
+  if (st.io.dashboards)
+    self->send(st.io.dashboards, track_atom::value,
+               click_dashboard_event(click, result, epoch_millis()));
 }
 
 /// The ad_clicks part of a click write (who, what, when); money fields are

@@ -10,6 +10,8 @@ namespace adserver {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<audit_fields>("audit_fields");
   cfg.add_message_type<deadline>("deadline");
+  cfg.add_message_type<dashboard_event>("dashboard_event");
+  cfg.add_message_type<alert_rules>("alert_rules");
   cfg.add_message_type<idempotency_ticket>("idempotency_ticket");
   cfg.add_message_type<request_meta>("request_meta");
   cfg.add_message_type<advertiser_spec>("advertiser_spec");

@@ -417,6 +417,51 @@ typename Inspector::result_type inspect(Inspector& f, session_mapping& x) {
 }
 
 /// The answer every actor kind gives to `status`: small and JSON-able.
+/// What a dashboard window hears of: an impression, a click (charged or not,
+/// with its reason) or an attributed conversion line.
+struct dashboard_event {
+  int64_t campaign_id = 0;
+  std::string kind;     // IMPRESSION | CLICK | CONVERSION
+  std::string user_id;  // device_id
+  int64_t at_ms = 0;    // Unix ms
+  bool charged = false;
+  int64_t amount = 0;   // won charged (clicks)
+  std::string reason;   // unbilled click's reason
+  int64_t revenue = 0;  // won (conversions)
+  std::string request_id;
+  std::string ad_id;
+  std::string product_id;
+  std::string order_id;
+  std::string exp_key;
+  std::string exp_var;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dashboard_event& x) {
+  return f(caf::meta::type_name("dashboard_event"), x.campaign_id, x.kind, x.user_id, x.at_ms,
+           x.charged, x.amount, x.reason, x.revenue, x.request_id, x.ad_id, x.product_id,
+           x.order_id, x.exp_key, x.exp_var);
+}
+
+/// A campaign's alert thresholds (PUT /admin/v1/campaigns/{id}/alerts); a
+/// negative or zero threshold switches its rule off.
+struct alert_rules {
+  int64_t campaign_id = 0;
+  int64_t spend_per_hour_above = -1;  // won
+  double ctr_below = -1;              // ratio, 0..1
+  int64_t ctr_min_impressions = 100;  // CTR is judged from this many impressions
+  int64_t no_impressions_minutes = 0;
+  bool anomaly_detection = false;     // hourly clicks beyond 3 sigma of the same hour, 7 days
+  bool any() const {
+    return spend_per_hour_above > 0 || ctr_below > 0 || no_impressions_minutes > 0
+           || anomaly_detection;
+  }
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_rules& x) {
+  return f(caf::meta::type_name("alert_rules"), x.campaign_id, x.spend_per_hour_above,
+           x.ctr_below, x.ctr_min_impressions, x.no_impressions_minutes, x.anomaly_detection);
+}
+
 struct status_record {
   std::string kind;
   std::string key;

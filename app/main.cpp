@@ -2,11 +2,13 @@
 #include "actors/business_time.hpp"
 #include "actors/catalog.hpp"
 #include "actors/conversion.hpp"
+#include "actors/dashboard.hpp"
 #include "actors/experiments.hpp"
 #include "actors/directory.hpp"
 #include "actors/session_experiment.hpp"
 #include "actors/system_setup.hpp"
 #include "config/settings.hpp"
+#include "net/api_key_refresh.hpp"
 #include "net/app_context.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
@@ -101,6 +103,18 @@ int run(const settings& cfg) {
       !err.empty())
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
 
+  dashboards_actor dashboard_placement;
+  if (cfg.dashboards_enabled) {
+    dashboard_settings ds;
+    ds.flush_ms = cfg.dashboards_flush_ms;
+    ds.stream_maxlen = cfg.dashboards_stream_maxlen;
+    ds.max_users_per_window = static_cast<size_t>(cfg.dashboards_max_users_per_window);
+    ds.idle_seconds = cfg.entities_idle_seconds;
+    ds.alert_check_seconds = cfg.dashboards_alert_check_seconds;
+    dashboard_placement = sys.spawn(dashboards, io, ds);
+    io.dashboards = dashboard_placement;  // the state owners below report to it
+  }
+
   auto products = sys.spawn(catalog, io);
   std::vector<session_experiment_actor> session_shards;
   for (int64_t i = 0; i < cfg.experiments_session_shards; ++i)
@@ -137,11 +151,16 @@ int run(const settings& cfg) {
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
                        &address_limit,      health,        event_log};
+  auto api_keys = std::make_shared<net::api_key_registry>();
+  auto key_refresher =
+    net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
+  routes.set_api_keys(api_keys);
   net::add_health_routes(routes, app);
   net::add_admin_routes(routes, app);
   net::add_ads_routes(routes, app);
+  net::add_dashboard_routes(routes, app, api_keys);
 
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
@@ -176,10 +195,15 @@ int run(const settings& cfg) {
   bridge.stop();
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
                  caf::actor_cast<caf::actor>(conversion_tracker),
-                 caf::actor_cast<caf::actor>(experiment_mappings)})
+                 caf::actor_cast<caf::actor>(experiment_mappings), key_refresher})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& shard : session_shards)
     caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
+  // After the state owners that report to it; its windows write their counts.
+  if (dashboard_placement) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
+  }
   // The I/O actors go last: what the state owners sent them on the way out
   // (statistics, mirror writes, events) is still handled.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

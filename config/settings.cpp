@@ -183,6 +183,28 @@ const std::vector<option>& options() {
     {"ads.impression_memory",
      "impression tokens remembered per campaign so a replay is not counted again (default 250000)",
      integer(&settings::ads_impression_memory, 0, 100000000)},
+    {"dashboards.enabled",
+     "1: dashboard windows count every impression, click and conversion; 0: off "
+     "(default 1)",
+     integer(&settings::dashboards_enabled, 0, 1)},
+    {"dashboards.flush_ms",
+     "dashboard counts are written to PostgreSQL this often; a crash loses at most this much "
+     "of them, never money (default 1000)",
+     integer(&settings::dashboards_flush_ms, 10, 60000)},
+    {"dashboards.stream_maxlen",
+     "each campaign's Redis Stream is trimmed to about this many events (default 10000)",
+     integer(&settings::dashboards_stream_maxlen, 10, 10000000)},
+    {"dashboards.max_users_per_window",
+     "users remembered per open window for UNIQUE_USER_COUNT; beyond, each further user counts "
+     "as new (default 100000)",
+     integer(&settings::dashboards_max_users_per_window, 1, 100000000)},
+    {"dashboards.alert_check_seconds",
+     "alert rules are judged this often (default 30)",
+     integer(&settings::dashboards_alert_check_seconds, 1, 3600)},
+    {"dashboards.max_streams_per_key",
+     "concurrent dashboard streams (SSE) per admin token or advertiser key; more get 429 "
+     "(default 5)",
+     integer(&settings::dashboards_max_streams_per_key, 1, 100000)},
     {"ads.auction_idle_seconds",
      "an auction unused this long retires; the next request for its key starts a new one "
      "(default 600)",

@@ -47,6 +47,12 @@ struct settings {
   double ads_baseline_ctr = 0.01;
   int64_t ads_auction_idle_seconds = 600;
   int64_t ads_impression_memory = 250000;
+  int64_t dashboards_enabled = 1;
+  int64_t dashboards_flush_ms = 1000;
+  int64_t dashboards_stream_maxlen = 10000;
+  int64_t dashboards_max_users_per_window = 100000;
+  int64_t dashboards_alert_check_seconds = 30;
+  int64_t dashboards_max_streams_per_key = 5;
   int64_t experiments_session_shards = 4;
   int64_t experiments_refresh_seconds = 60;
   int64_t experiments_max_sessions = 1000000;

@@ -58,6 +58,15 @@ replay_fn replay_first_row(int status, Parse parse) {
   };
 }
 
+/// An advertiser key reads its own advertiser only.
+bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id) {
+  if (ctx.advertiser_id != 0 && ctx.advertiser_id != id) {
+    respond(error_reply(403, "FORBIDDEN", "this key reads its own advertiser only"));
+    return false;
+  }
+  return true;
+}
+
 bool path_id(const route_context& ctx, const respond_fn& respond, int64_t& id) {
   if (auto err = read_id(ctx, "id", id)) {
     respond(error_reply(err));
@@ -85,9 +94,10 @@ void add_admin_routes(router& r, const app_context& app) {
                                         spec, meta);
                });
   });
-  r.add("GET", "/admin/v1/advertisers/{id}", true, [app](route_context& ctx, respond_fn respond) {
+  r.add("GET", "/admin/v1/advertisers/{id}", access::reader,
+        [app](route_context& ctx, respond_fn respond) {
     int64_t id;
-    if (path_id(ctx, respond, id))
+    if (path_id(ctx, respond, id) && own_advertiser(ctx, respond, id))
       ask_entity<ledger_actor, advertiser_record>(app, ledger_atom::value, id, respond, reply_with<advertiser_record>(200),
                  get_atom::value);
   });
@@ -121,10 +131,10 @@ void add_admin_routes(router& r, const app_context& app) {
               balance_atom::value, change, meta);
           });
         });
-  r.add("GET", "/admin/v1/advertisers/{id}/balance", true,
+  r.add("GET", "/admin/v1/advertisers/{id}/balance", access::reader,
         [app](route_context& ctx, respond_fn respond) {
           int64_t id;
-          if (path_id(ctx, respond, id))
+          if (path_id(ctx, respond, id) && own_advertiser(ctx, respond, id))
             ask_entity<ledger_actor, balance_view>(app, ledger_atom::value, id, respond, reply_with<balance_view>(200),
                        balance_atom::value);
         });
@@ -196,11 +206,18 @@ void add_admin_routes(router& r, const app_context& app) {
                                       meta);
                });
   });
-  r.add("GET", "/admin/v1/campaigns/{id}", true, [app](route_context& ctx, respond_fn respond) {
+  r.add("GET", "/admin/v1/campaigns/{id}", access::reader,
+        [app](route_context& ctx, respond_fn respond) {
     int64_t id;
-    if (path_id(ctx, respond, id))
-      ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
-                 get_atom::value);
+    if (!path_id(ctx, respond, id))
+      return;
+    if (ctx.advertiser_id != 0)
+      return with_readable_campaign(app, ctx, respond, id,
+                                    [respond](caf::event_based_actor*, const campaign_record& c) {
+                                      respond(json_reply(200, to_json(c)));
+                                    });
+    ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond,
+                                                reply_with<campaign_record>(200), get_atom::value);
   });
   r.add("DELETE", "/admin/v1/campaigns/{id}", true, [app](route_context& ctx, respond_fn respond) {
     int64_t id;
@@ -238,12 +255,22 @@ void add_admin_routes(router& r, const app_context& app) {
           ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
                      bids_atom::value, bids, meta_of(ctx));
         });
-  r.add("GET", "/admin/v1/campaigns/{id}/budget", true,
+  r.add("GET", "/admin/v1/campaigns/{id}/budget", access::reader,
         [app](route_context& ctx, respond_fn respond) {
           int64_t id;
-          if (path_id(ctx, respond, id))
-            ask_entity<campaign_actor, budget_view>(app, campaign_atom::value, id, respond, reply_with<budget_view>(200),
-                       budget_atom::value);
+          if (!path_id(ctx, respond, id))
+            return;
+          auto ask_budget = [app, id, respond] {
+            ask_entity<campaign_actor, budget_view>(app, campaign_atom::value, id, respond,
+                                                    reply_with<budget_view>(200),
+                                                    budget_atom::value);
+          };
+          if (ctx.advertiser_id == 0)
+            return ask_budget();
+          with_readable_campaign(app, ctx, respond, id,
+                                 [ask_budget](caf::event_based_actor*, const campaign_record&) {
+                                   ask_budget();
+                                 });
         });
 }
 

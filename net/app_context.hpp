@@ -28,8 +28,12 @@ struct app_context {
 };
 
 class router;
+class api_key_registry;
 
 void add_health_routes(router& r, const app_context& app);
+/// Campaign and advertiser dashboards, alerts, advertiser API keys.
+void add_dashboard_routes(router& r, const app_context& app,
+                          std::shared_ptr<api_key_registry> keys);
 void add_admin_routes(router& r, const app_context& app);
 void add_ads_routes(router& r, const app_context& app);
 

@@ -53,4 +53,11 @@ void ask_entity(const app_context& app, Atom kind, int64_t id, respond_fn respon
   });
 }
 
+/// Checks that campaign `id` exists and the caller may read it (admin tokens:
+/// any; an advertiser key: its own, else 403), then runs `then` on a bridge
+/// actor. Defined in net/dashboard_routes.cpp.
+using campaign_read_fn = std::function<void(caf::event_based_actor*, const campaign_record&)>;
+void with_readable_campaign(const app_context& app, const route_context& ctx,
+                            respond_fn respond, int64_t id, campaign_read_fn then);
+
 }  // namespace adserver::net

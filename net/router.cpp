@@ -1,6 +1,7 @@
 #include "net/router.hpp"
 
 #include "actors/validation.hpp"
+#include "net/api_keys.hpp"
 
 #include <openssl/crypto.h>
 
@@ -112,7 +113,54 @@ std::map<std::string, std::string> parse_query(const std::string& q) {
 
 void router::add(const std::string& method, const std::string& pattern, bool admin,
                  handler_fn h) {
-  routes_.push_back({method, split_path(pattern), admin, std::move(h)});
+  add(method, pattern, admin ? access::admin : access::open, std::move(h));
+}
+
+void router::add(const std::string& method, const std::string& pattern, access who,
+                 handler_fn h) {
+  routes_.push_back({method, split_path(pattern), who, std::move(h)});
+}
+
+void router::set_api_keys(std::shared_ptr<const api_key_registry> keys) {
+  api_keys_ = std::move(keys);
+}
+
+bool router::authenticate(const route& r, route_context& ctx, const respond_fn& respond) const {
+  if (r.who == access::open)
+    return true;
+  const auto& req = ctx.request;
+  std::string presented;
+  if (auto it = req.headers.find("authorization");
+      it != req.headers.end() && it->second.rfind("Bearer ", 0) == 0)
+    presented = it->second.substr(7);
+  else if (auto q = req.query.find("access_token");
+           r.who == access::stream_reader && q != req.query.end())
+    presented = q->second;
+  if (auto who = find_principal(admin_tokens_, presented)) {
+    ctx.principal = *who;
+    return true;
+  }
+  std::optional<api_key_owner> owner;
+  if (api_keys_ && !presented.empty())
+    owner = api_keys_->find(presented);
+  if (!owner) {
+    auto reply = error_reply(401, "UNAUTHORIZED",
+                             r.who == access::admin
+                               ? "a valid admin bearer token is required"
+                               : "a valid admin token or advertiser API key is required");
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    respond(std::move(reply));
+    return false;
+  }
+  if (r.who == access::admin) {
+    respond(error_reply(403, "FORBIDDEN",
+                        "an advertiser API key reads its own balance, campaigns, budgets and "
+                        "dashboards only"));
+    return false;
+  }
+  ctx.principal = "advertiser:" + std::to_string(owner->advertiser_id);
+  ctx.advertiser_id = owner->advertiser_id;
+  return true;
 }
 
 void router::set_admin_tokens(std::map<std::string, std::string> tokens) {
@@ -153,19 +201,8 @@ void router::dispatch(const http_request& req, respond_fn respond) const {
       continue;
     }
     route_context ctx{req, std::move(params), {}};
-    if (r.admin) {
-      auto it = req.headers.find("authorization");
-      const std::string* who = nullptr;
-      if (it != req.headers.end() && it->second.rfind("Bearer ", 0) == 0)
-        who = find_principal(admin_tokens_, it->second.substr(7));
-      if (!who) {
-        auto reply = error_reply(401, "UNAUTHORIZED", "a valid admin bearer token is required");
-        reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-        respond(std::move(reply));
-        return;
-      }
-      ctx.principal = *who;
-    }
+    if (!authenticate(r, ctx, respond))
+      return;
     r.handler(ctx, std::move(respond));
     return;
   }

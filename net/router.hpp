@@ -42,7 +42,22 @@ struct route_context {
   const http_request& request;
   std::map<std::string, std::string> params;  // {id} segments
   std::string principal;                      // admin routes: who is calling
+  /// Non-zero: the caller holds this advertiser's API key (read-only, its
+  /// own data only; handlers check what they return belongs to it).
+  int64_t advertiser_id = 0;
 };
+
+/// Who may call a route.
+enum class access {
+  open,    // anyone (serving, tracking, health)
+  admin,   // an admin bearer token
+  reader,  // an admin token, or an advertiser API key (its own data)
+  /// reader, and the credential may also come as ?access_token= (EventSource
+  /// cannot send headers; streams only)
+  stream_reader,
+};
+
+class api_key_registry;
 
 using handler_fn = std::function<void(route_context&, respond_fn)>;
 
@@ -50,19 +65,26 @@ class router {
 public:
   /// `pattern` like "/admin/v1/advertisers/{id}/balance".
   void add(const std::string& method, const std::string& pattern, bool admin, handler_fn h);
+  void add(const std::string& method, const std::string& pattern, access who, handler_fn h);
   /// token -> principal for admin routes.
   void set_admin_tokens(std::map<std::string, std::string> tokens);
+  /// Advertiser API keys (reader routes); none: only admin tokens read.
+  void set_api_keys(std::shared_ptr<const api_key_registry> keys);
   void dispatch(const http_request& req, respond_fn respond) const;
 
 private:
   struct route {
     std::string method;
     std::vector<std::string> segments;
-    bool admin;
+    access who;
     handler_fn handler;
   };
+  /// Fills ctx.principal / ctx.advertiser_id, or answers 401/403 and
+  /// returns false.
+  bool authenticate(const route& r, route_context& ctx, const respond_fn& respond) const;
   std::vector<route> routes_;
   std::map<std::string, std::string> admin_tokens_;
+  std::shared_ptr<const api_key_registry> api_keys_;
 };
 
 /// The JSON error body of SPEC.md with the status of its code.

@@ -60,6 +60,35 @@ bool write_pending(redis_state& st) {
     ++st.writes;
     st.pending_zsets.erase(it);
   }
+  while (!st.pending_streams.empty()) {
+    std::vector<redis_connection::command> cmds;
+    for (size_t i = 0; i < st.pending_streams.size() && cmds.size() < max_pipeline; ++i) {
+      auto& e = st.pending_streams[i];
+      redis_connection::command cmd{"XADD", e.key};
+      if (e.maxlen > 0) {
+        cmd.push_back("MAXLEN");
+        cmd.push_back("~");
+        cmd.push_back(std::to_string(e.maxlen));
+      }
+      cmd.push_back("*");
+      cmd.insert(cmd.end(), e.fields.begin(), e.fields.end());
+      cmds.push_back(std::move(cmd));
+    }
+    std::vector<redis_connection::reply> replies;
+    std::string err;
+    if (!st.conn->pipeline(cmds, replies, err))
+      return false;
+    // Written in order: stop at the first transient refusal, keep the rest.
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      if (transient(replies[i]))
+        return false;
+      if (replies[i].ok)
+        ++st.writes;
+      else
+        ++st.failures;
+      st.pending_streams.pop_front();
+    }
+  }
   while (!st.pending.empty()) {
     std::vector<redis_connection::command> cmds;
     std::vector<std::string> keys;
@@ -144,6 +173,18 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         self->send(self, flush_atom::value);
       }
     },
+    [=](xadd_atom, std::string& key, std::vector<std::string>& fields, int64_t maxlen) {
+      auto& st = self->state;
+      if (st.pending_streams.size() >= redis_state::max_pending_streams) {
+        st.pending_streams.pop_front();
+        ++st.stream_entries_dropped;
+      }
+      st.pending_streams.push_back({std::move(key), std::move(fields), maxlen});
+      if (!st.down && !st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
     [=](flush_atom) {
       auto& st = self->state;
       st.flush_scheduled = false;
@@ -176,7 +217,9 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
                    {"failures", st.failures},
                    {"resyncs", st.resyncs},
                    {"pending_keys", static_cast<int64_t>(st.pending.size()
-                                                         + st.pending_zsets.size())}};
+                                                         + st.pending_zsets.size())},
+                   {"pending_stream_entries", static_cast<int64_t>(st.pending_streams.size())},
+                   {"stream_entries_dropped", st.stream_entries_dropped}};
       return r;
     },
   };

@@ -6,6 +6,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,15 @@ struct redis_state {
     std::vector<double> scores;
   };
   std::map<std::string, sorted_set> pending_zsets;
+  struct stream_entry {
+    std::string key;
+    std::vector<std::string> fields;  // field, value, field, value, ...
+    int64_t maxlen = 0;
+  };
+  /// Stream appends in order; bounded (the oldest go first, counted).
+  std::deque<stream_entry> pending_streams;
+  static constexpr size_t max_pending_streams = 100000;
+  int64_t stream_entries_dropped = 0;
   bool flush_scheduled = false;
   bool down = false;
   int64_t writes = 0;

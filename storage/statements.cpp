@@ -1,5 +1,7 @@
 #include "storage/statements.hpp"
 
+#include "storage/dashboard_statements.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace adserver::storage {
@@ -247,7 +249,13 @@ audit_fields parse_audit(const pg_row& row, size_t at) {
 }  // namespace
 
 const std::vector<std::pair<const char*, const char*>>& named_statements() {
-  return statements;
+  static const auto all = [] {
+    auto v = statements;
+    auto& more = dashboard_named_statements();
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+  }();
+  return all;
 }
 
 int64_t to_int(const std::string& s) {

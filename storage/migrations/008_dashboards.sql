@@ -1,6 +1,9 @@
 -- Real-time campaign dashboards (seed 004). Dashboard-window actors flush
 -- their counts additively (metric_value + EXCLUDED.metric_value) under the
 -- seed's unique key, so concurrent flushes never lose an increment.
+-- 001 created a placeholder of another shape that nothing ever wrote; the
+-- table takes seed 004's columns and unique key now.
+DROP TABLE IF EXISTS campaign_dashboard_metrics;
 CREATE TABLE campaign_dashboard_metrics (
   id                 bigserial   PRIMARY KEY,
   campaign_id        bigint      NOT NULL,

@@ -1,0 +1,73 @@
+#pragma once
+// dashboard-window (one per campaign) and dashboards (their placement): see
+// actors/interfaces.hpp and docs/dashboards.md.
+#include "actors/dashboard_logic.hpp"
+#include "actors/io_handles.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <set>
+#include <unordered_map>
+
+namespace adserver {
+
+struct dashboard_settings {
+  /// Pending counts are written this often (a crash loses at most this much
+  /// of dashboard counts; never money).
+  int64_t flush_ms = 1000;
+  /// Redis Stream campaign:dashboard:stream:{id} is trimmed to about this many.
+  int64_t stream_maxlen = 10000;
+  /// Users remembered per open window for UNIQUE_USER_COUNT.
+  size_t max_users_per_window = 100000;
+  /// Unused this long (and without alert rules), a window actor is passivated.
+  int64_t idle_seconds = 600;
+  /// How often alert rules are judged.
+  int64_t alert_check_seconds = 30;
+};
+
+/// The Redis Stream of a campaign's dashboard events.
+std::string dashboard_stream_key(int64_t campaign_id);
+
+struct dashboard_window_state {
+  int64_t campaign_id = 0;
+  io_handles io;
+  dashboards_actor placement;
+  dashboard_settings settings;
+  window_book book;
+  alert_rules rules;
+  bool flush_scheduled = false;
+  bool flush_in_flight = false;
+  bool retiring = false;
+  bool checking_alerts = false;
+  int64_t last_used = 0;      // epoch seconds
+  int64_t watching_since = 0;  // epoch seconds
+  int64_t events = 0;
+  int64_t flushes = 0;
+  int64_t flush_failures = 0;
+  int64_t alerts_fired = 0;
+  static inline const char* name = "dashboard-window";
+};
+
+dashboard_window_actor::behavior_type
+dashboard_window(dashboard_window_actor::stateful_pointer<dashboard_window_state> self,
+                 int64_t campaign_id, io_handles io, dashboards_actor placement,
+                 dashboard_settings settings);
+
+struct dashboards_state {
+  io_handles io;
+  dashboard_settings settings;
+  std::unordered_map<int64_t, dashboard_window_actor> windows;
+  std::unordered_map<int64_t, alert_rules> rules;  // campaigns with alert rules
+  int64_t activations = 0;
+  int64_t passivations = 0;
+  int64_t events = 0;
+  /// Stopping: every window writes what it counted, then stops.
+  ~dashboards_state();
+  static inline const char* name = "dashboards";
+};
+
+dashboards_actor::behavior_type
+dashboards(dashboards_actor::stateful_pointer<dashboards_state> self, io_handles io,
+           dashboard_settings settings);
+
+}  // namespace adserver

@@ -1,0 +1,37 @@
+#include "net/api_key_refresh.hpp"
+
+#include "storage/dashboard_statements.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+namespace adserver::net {
+
+caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reader,
+                                   std::shared_ptr<api_key_registry> keys,
+                                   std::chrono::seconds interval) {
+  return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    self->send(self, poll_atom::value);
+    return {
+      [=](poll_atom) {
+        self->request(reader, std::chrono::seconds(10), query_atom::value,
+                      storage::api_keys_active())
+          .then(
+            [=](pg_rows& rows) {
+              std::vector<std::pair<std::string, api_key_owner>> all;
+              all.reserve(rows.size());
+              for (auto& r : rows)
+                all.push_back({r.at(0), {std::stoll(r.at(1)), std::stoll(r.at(2))}});
+              keys->replace(std::move(all));
+              self->delayed_send(self, interval, poll_atom::value);
+            },
+            [=](caf::error&) {
+              // PostgreSQL away: keep the keys we know, try again soon.
+              self->delayed_send(self, std::chrono::seconds(2), poll_atom::value);
+            });
+      },
+    };
+  });
+}
+
+}  // namespace adserver::net

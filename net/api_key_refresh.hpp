@@ -1,0 +1,20 @@
+#pragma once
+// Keeps the api_key_registry in step with PostgreSQL: loads it at start and
+// re-reads it every `interval` (keys issued or revoked on another node, or by
+// hand). The admin routes also update it at once after their own commits.
+#include "actors/interfaces.hpp"
+#include "net/api_keys.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace adserver::net {
+
+caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reader,
+                                   std::shared_ptr<api_key_registry> keys,
+                                   std::chrono::seconds interval);
+
+}  // namespace adserver::net

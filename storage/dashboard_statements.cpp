@@ -1,0 +1,289 @@
+#include "storage/dashboard_statements.hpp"
+
+#include "actors/validation.hpp"
+
+namespace adserver::storage {
+
+namespace {
+
+#define EPOCH_S(x) "extract(epoch FROM " x ")::bigint"
+#define EPOCH_MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
+
+const std::vector<std::pair<const char*, const char*>> statements = {
+  {"dashboard_metrics_add",
+   "INSERT INTO campaign_dashboard_metrics (campaign_id, metric_type, metric_value,"
+   "  time_window_start, time_window_end, time_window_unit)"
+   " SELECT $1::bigint, t.m, t.v, to_timestamp(t.s), to_timestamp(t.e), t.u"
+   " FROM jsonb_to_recordset($2::jsonb) AS t(m text, v bigint, s bigint, e bigint, u text)"
+   " ON CONFLICT (campaign_id, metric_type, time_window_start, time_window_end) DO UPDATE"
+   "  SET metric_value = campaign_dashboard_metrics.metric_value + EXCLUDED.metric_value"},
+  {"variant_metrics_add",
+   "INSERT INTO campaign_variant_metrics (campaign_id, exp_key, exp_var, metric_type,"
+   "  metric_value, time_window_start, time_window_end)"
+   " SELECT $1::bigint, t.k, t.x, t.m, t.v, to_timestamp(t.s), to_timestamp(t.e)"
+   " FROM jsonb_to_recordset($2::jsonb) AS t(k text, x text, m text, v bigint, s bigint, e bigint)"
+   " ON CONFLICT (campaign_id, exp_key, exp_var, metric_type, time_window_start,"
+   "  time_window_end) DO UPDATE"
+   "  SET metric_value = campaign_variant_metrics.metric_value + EXCLUDED.metric_value"},
+  {"dashboard_rows",
+   "SELECT id, metric_type, metric_value, " EPOCH_S("time_window_start") ","
+   "  " EPOCH_S("time_window_end") ", time_window_unit, " EPOCH_MS("created_at") ","
+   "  " EPOCH_MS("updated_at")
+   " FROM campaign_dashboard_metrics"
+   " WHERE campaign_id = $1::bigint AND activated = 1"
+   "  AND ($2 = '' OR time_window_unit = $2)"
+   "  AND time_window_start >= to_timestamp($3::bigint)"
+   "  AND time_window_end <= to_timestamp($4::bigint)"
+   " ORDER BY time_window_start DESC, time_window_unit, metric_type LIMIT $5::bigint"},
+  {"dashboard_rollup",
+   "SELECT 0, metric_type, sum(metric_value)::bigint, " EPOCH_S("w") ","
+   "  " EPOCH_S("((w AT TIME ZONE $5) + CASE WHEN $2 = 'WEEK' THEN interval '1 week'"
+   "            ELSE interval '1 month' END) AT TIME ZONE $5") ", $2,"
+   "  " EPOCH_MS("min(created_at)") ", " EPOCH_MS("max(updated_at)")
+   " FROM (SELECT metric_type, metric_value, created_at, updated_at,"
+   "        date_trunc(CASE WHEN $2 = 'WEEK' THEN 'week' ELSE 'month' END,"
+   "                   time_window_start, $5) AS w"
+   "       FROM campaign_dashboard_metrics"
+   "       WHERE campaign_id = $1::bigint AND activated = 1 AND time_window_unit = 'DAY'"
+   "        AND time_window_start >= to_timestamp($3::bigint)"
+   "        AND time_window_end <= to_timestamp($4::bigint)) d"
+   " GROUP BY w, metric_type ORDER BY w DESC, metric_type LIMIT $6::bigint"},
+  {"dashboard_summary",
+   "SELECT"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'EVENT_COUNT'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'HOUR'"
+   "           AND metric_type = 'EVENT_COUNT'"
+   "           AND time_window_start >= to_timestamp($2::bigint - 86400)), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'HOUR'"
+   "           AND metric_type = 'EVENT_COUNT'"
+   "           AND time_window_start >= to_timestamp($2::bigint - 7 * 86400)), 0),"
+   "  coalesce(" EPOCH_MS("max(updated_at)") ", 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'IMPRESSIONS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'CLICKS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'CHARGED_CLICKS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'CONVERSIONS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'SPEND'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
+   "           AND metric_type = 'REVENUE'), 0)"
+   " FROM campaign_dashboard_metrics"
+   " WHERE campaign_id = $1::bigint AND activated = 1 AND time_window_unit IN ('DAY', 'HOUR')"},
+  {"dashboard_variants",
+   "SELECT exp_var, metric_type, sum(metric_value)::bigint FROM campaign_variant_metrics"
+   " WHERE campaign_id = $1::bigint AND exp_key = $2 AND activated = 1"
+   " GROUP BY exp_var, metric_type ORDER BY exp_var, metric_type"},
+  {"advertiser_day_sums",
+   "SELECT m.campaign_id, m.metric_type, sum(m.metric_value)::bigint"
+   " FROM campaign_dashboard_metrics m"
+   " WHERE m.campaign_id IN (SELECT id FROM ad_campaigns WHERE advertiser_id = $1::bigint)"
+   "  AND m.time_window_unit = 'DAY' AND m.activated = 1"
+   "  AND m.time_window_start >= to_timestamp($2::bigint)"
+   "  AND m.time_window_end <= to_timestamp($3::bigint)"
+   " GROUP BY m.campaign_id, m.metric_type"},
+  {"advertiser_campaigns",
+   "SELECT id, campaign_name, status, daily_budget, total_budget, start_date::text,"
+   "  end_date::text FROM ad_campaigns"
+   " WHERE advertiser_id = $1::bigint AND activated = 1 ORDER BY id LIMIT 1000"},
+  {"alert_rules_put",
+   "INSERT INTO campaign_alert_rules (campaign_id, spend_per_hour_above, ctr_below,"
+   "  ctr_min_impressions, no_impressions_minutes, anomaly_detection, created_user_id,"
+   "  updated_user_id)"
+   " VALUES ($1::bigint, nullif($2::bigint, -1), nullif($3::float8, -1), $4::bigint,"
+   "  nullif($5::int, 0), $6::boolean, $7, $7)"
+   " ON CONFLICT (campaign_id) DO UPDATE SET"
+   "  spend_per_hour_above = EXCLUDED.spend_per_hour_above, ctr_below = EXCLUDED.ctr_below,"
+   "  ctr_min_impressions = EXCLUDED.ctr_min_impressions,"
+   "  no_impressions_minutes = EXCLUDED.no_impressions_minutes,"
+   "  anomaly_detection = EXCLUDED.anomaly_detection, activated = 1,"
+   "  updated_user_id = EXCLUDED.updated_user_id"
+   " RETURNING campaign_id, coalesce(spend_per_hour_above, -1), coalesce(ctr_below, -1),"
+   "  ctr_min_impressions, coalesce(no_impressions_minutes, 0), anomaly_detection"},
+  {"alert_rules_get",
+   "SELECT campaign_id, coalesce(spend_per_hour_above, -1), coalesce(ctr_below, -1),"
+   "  ctr_min_impressions, coalesce(no_impressions_minutes, 0), anomaly_detection"
+   " FROM campaign_alert_rules WHERE campaign_id = $1::bigint AND activated = 1"},
+  {"alert_rules_all",
+   "SELECT campaign_id, coalesce(spend_per_hour_above, -1), coalesce(ctr_below, -1),"
+   "  ctr_min_impressions, coalesce(no_impressions_minutes, 0), anomaly_detection"
+   " FROM campaign_alert_rules WHERE activated = 1 ORDER BY campaign_id LIMIT 100000"},
+  {"alert_insert",
+   "INSERT INTO campaign_alerts (campaign_id, alert_type, message, observed_value,"
+   "  threshold_value, time_window_start)"
+   " VALUES ($1::bigint, $2, $3, $4::float8, $5::float8, to_timestamp($6::bigint))"
+   " ON CONFLICT (campaign_id, alert_type, time_window_start) DO NOTHING"
+   " RETURNING id, " EPOCH_MS("fired_at")},
+  {"alert_hour_figures",
+   "SELECT metric_type, metric_value FROM campaign_dashboard_metrics"
+   " WHERE campaign_id = $1::bigint AND time_window_unit = 'HOUR'"
+   "  AND time_window_start = to_timestamp($2::bigint)"
+   "  AND metric_type IN ('SPEND', 'CLICKS', 'IMPRESSIONS')"},
+  {"alert_click_history",
+   "SELECT h.k, d.n, coalesce(m.metric_value, -1)"
+   " FROM (VALUES (0), (1)) h(k) CROSS JOIN generate_series(1, 7) d(n)"
+   " LEFT JOIN campaign_dashboard_metrics m ON m.campaign_id = $1::bigint"
+   "  AND m.metric_type = 'CLICKS' AND m.time_window_unit = 'HOUR'"
+   "  AND m.time_window_start = (((to_timestamp($2::bigint) - h.k * interval '1 hour')"
+   "      AT TIME ZONE $3) - d.n * interval '1 day') AT TIME ZONE $3"
+   " UNION ALL"
+   " SELECT 1, 0, coalesce((SELECT metric_value FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'CLICKS' AND time_window_unit = 'HOUR'"
+   "   AND time_window_start = to_timestamp($2::bigint - 3600)), 0)"},
+  {"alerts_recent",
+   "SELECT id, alert_type, message, observed_value, threshold_value,"
+   "  " EPOCH_S("time_window_start") ", " EPOCH_MS("fired_at")
+   " FROM campaign_alerts WHERE campaign_id = $1::bigint AND activated = 1"
+   " ORDER BY fired_at DESC, id DESC LIMIT $2::bigint"},
+  {"api_key_create",
+   "INSERT INTO advertiser_api_keys (advertiser_id, key_hash, key_prefix, created_user_id,"
+   "  updated_user_id) VALUES ($1::bigint, $2, $3, $4, $4)"
+   " RETURNING id, advertiser_id, key_prefix, " EPOCH_MS("created_at")},
+  {"api_key_revoke",
+   "UPDATE advertiser_api_keys SET revoked_at = now(), activated = 0, updated_user_id = $3"
+   " WHERE id = $2::bigint AND advertiser_id = $1::bigint AND revoked_at IS NULL"
+   " RETURNING id, advertiser_id, key_prefix, " EPOCH_MS("created_at")},
+  {"api_keys_of",
+   "SELECT id, advertiser_id, key_prefix, " EPOCH_MS("created_at") ","
+   "  coalesce(" EPOCH_MS("revoked_at") ", 0)"
+   " FROM advertiser_api_keys WHERE advertiser_id = $1::bigint ORDER BY id LIMIT 1000"},
+  {"api_keys_active",
+   "SELECT k.key_hash, k.advertiser_id, k.id FROM advertiser_api_keys k"
+   " WHERE k.revoked_at IS NULL AND k.activated = 1"},
+};
+
+std::string str(int64_t x) {
+  return std::to_string(x);
+}
+
+std::string number(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+}  // namespace
+
+const std::vector<std::pair<const char*, const char*>>& dashboard_named_statements() {
+  return statements;
+}
+
+pg_statement dashboard_metrics_add(int64_t campaign_id, const std::vector<metric_delta>& d) {
+  std::string json = "[";
+  for (size_t i = 0; i < d.size(); ++i) {
+    auto& x = d[i];
+    json += (i ? ",{\"m\":" : "{\"m\":") + json_quote(metric_name(x.type)) + ",\"v\":"
+            + str(x.value) + ",\"s\":" + str(x.window.start) + ",\"e\":" + str(x.window.end)
+            + ",\"u\":" + json_quote(unit_name(x.window.unit)) + "}";
+  }
+  json += "]";
+  return {"dashboard_metrics_add", {str(campaign_id), std::move(json)}};
+}
+
+pg_statement variant_metrics_add(int64_t campaign_id, const std::vector<variant_delta>& d) {
+  std::string json = "[";
+  for (size_t i = 0; i < d.size(); ++i) {
+    auto& x = d[i];
+    json += (i ? ",{\"k\":" : "{\"k\":") + json_quote(x.exp_key) + ",\"x\":"
+            + json_quote(x.exp_var) + ",\"m\":" + json_quote(metric_name(x.type))
+            + ",\"v\":" + str(x.value) + ",\"s\":" + str(x.day.start) + ",\"e\":"
+            + str(x.day.end) + "}";
+  }
+  json += "]";
+  return {"variant_metrics_add", {str(campaign_id), std::move(json)}};
+}
+
+pg_statement dashboard_rows(int64_t campaign_id, const std::string& unit, int64_t from,
+                            int64_t to, int64_t limit) {
+  return {"dashboard_rows", {str(campaign_id), unit, str(from), str(to), str(limit)}};
+}
+
+pg_statement dashboard_rollup(int64_t campaign_id, const std::string& unit, int64_t from,
+                              int64_t to, const std::string& time_zone, int64_t limit) {
+  return {"dashboard_rollup",
+          {str(campaign_id), unit, str(from), str(to), time_zone, str(limit)}};
+}
+
+pg_statement dashboard_summary(int64_t campaign_id, int64_t now) {
+  return {"dashboard_summary", {str(campaign_id), str(now)}};
+}
+
+pg_statement dashboard_variants(int64_t campaign_id, const std::string& exp_key) {
+  return {"dashboard_variants", {str(campaign_id), exp_key}};
+}
+
+pg_statement advertiser_day_sums(int64_t advertiser_id, int64_t from, int64_t to) {
+  return {"advertiser_day_sums", {str(advertiser_id), str(from), str(to)}};
+}
+
+pg_statement advertiser_campaigns(int64_t advertiser_id) {
+  return {"advertiser_campaigns", {str(advertiser_id)}};
+}
+
+pg_statement alert_rules_put(const alert_rules& r, const principal& who) {
+  return {"alert_rules_put",
+          {str(r.campaign_id), str(r.spend_per_hour_above > 0 ? r.spend_per_hour_above : -1),
+           number(r.ctr_below > 0 ? r.ctr_below : -1), str(r.ctr_min_impressions),
+           str(std::max<int64_t>(0, r.no_impressions_minutes)),
+           r.anomaly_detection ? "true" : "false", who}};
+}
+
+pg_statement alert_rules_get(int64_t campaign_id) {
+  return {"alert_rules_get", {str(campaign_id)}};
+}
+
+pg_statement alert_rules_all() {
+  return {"alert_rules_all", {}};
+}
+
+alert_rules parse_alert_rules(const pg_row& row) {
+  alert_rules r;
+  r.campaign_id = std::stoll(row.at(0));
+  r.spend_per_hour_above = std::stoll(row.at(1));
+  r.ctr_below = std::stod(row.at(2));
+  r.ctr_min_impressions = std::stoll(row.at(3));
+  r.no_impressions_minutes = std::stoll(row.at(4));
+  r.anomaly_detection = row.at(5) == "t" || row.at(5) == "true";
+  return r;
+}
+
+pg_statement alert_insert(int64_t campaign_id, const fired_alert& a) {
+  return {"alert_insert",
+          {str(campaign_id), a.type, a.message, number(a.observed), number(a.threshold),
+           str(a.window_start)}};
+}
+
+pg_statement alert_hour_figures(int64_t campaign_id, int64_t hour_start) {
+  return {"alert_hour_figures", {str(campaign_id), str(hour_start)}};
+}
+
+pg_statement alert_click_history(int64_t campaign_id, int64_t hour_start,
+                                 const std::string& time_zone) {
+  return {"alert_click_history", {str(campaign_id), str(hour_start), time_zone}};
+}
+
+pg_statement alerts_recent(int64_t campaign_id, int64_t limit) {
+  return {"alerts_recent", {str(campaign_id), str(limit)}};
+}
+
+pg_statement api_key_create(int64_t advertiser_id, const std::string& key_hash,
+                            const std::string& prefix, const principal& who) {
+  return {"api_key_create", {str(advertiser_id), key_hash, prefix, who}};
+}
+
+pg_statement api_key_revoke(int64_t advertiser_id, int64_t key_id, const principal& who) {
+  return {"api_key_revoke", {str(advertiser_id), str(key_id), who}};
+}
+
+pg_statement api_keys_of(int64_t advertiser_id) {
+  return {"api_keys_of", {str(advertiser_id)}};
+}
+
+pg_statement api_keys_active() {
+  return {"api_keys_active", {}};
+}
+
+}  // namespace adserver::storage
