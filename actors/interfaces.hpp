@@ -85,6 +85,17 @@ using redis_actor = caf::typed_actor<
   caf::reacts_to<poll_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
+/// Dashboard stream reader: follows campaigns' Redis Streams for SSE clients
+/// on one blocking connection (XREAD BLOCK over every followed key), so a
+/// stream costs no thread. Keeps subscribers while Redis is down and resumes
+/// from each one's last delivered id.
+using stream_reader_actor = caf::typed_actor<
+  // Follow a stream: entries after the subscriber's id, in order, once each.
+  caf::reacts_to<watch_atom, stream_subscriber>,
+  // Internal: read what arrived (blocks at most ~250 ms); reconnect when down.
+  caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
 /// Kafka producer: idempotent; spools to disk while brokers are unreachable.
 using kafka_actor = caf::typed_actor<
   // Publish one event (fire and forget; spooled while brokers are away;

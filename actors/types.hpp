@@ -1,9 +1,11 @@
 #pragma once
 // Records that travel in actor messages. Each has an inspect() so CAF can
 // serialize it (remote actors) and render it (logging).
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -462,6 +464,16 @@ typename Inspector::result_type inspect(Inspector& f, alert_rules& x) {
            x.ctr_below, x.ctr_min_impressions, x.no_impressions_minutes, x.anomaly_detection);
 }
 
+/// An SSE client following a Redis Stream (storage/stream_reader): entries
+/// after `after_id` go to `deliver(id, type, data)`; `gone()` true (or a
+/// false from deliver) ends the subscription. Local only (holds functions).
+struct stream_subscriber {
+  std::string key;
+  std::string after_id;  // "" = only entries added from now on
+  std::function<bool(const std::string&, const std::string&, const std::string&)> deliver;
+  std::function<bool()> gone;
+};
+
 struct status_record {
   std::string kind;
   std::string key;
@@ -475,3 +487,5 @@ typename Inspector::result_type inspect(Inspector& f, status_record& x) {
 }
 
 }  // namespace adserver
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(adserver::stream_subscriber)

@@ -18,6 +18,7 @@
 #include "storage/migrate.hpp"
 #include "storage/pg_actors.hpp"
 #include "storage/redis_actor.hpp"
+#include "storage/stream_reader.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -154,6 +155,9 @@ int run(const settings& cfg) {
   auto api_keys = std::make_shared<net::api_key_registry>();
   auto key_refresher =
     net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
+  if (cfg.dashboards_enabled)
+    app.streams = sys.spawn<caf::detached>(
+      storage::stream_reader, storage::stream_reader_settings{cfg.redis_host, cfg.redis_port});
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   routes.set_api_keys(api_keys);
@@ -195,7 +199,8 @@ int run(const settings& cfg) {
   bridge.stop();
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
                  caf::actor_cast<caf::actor>(conversion_tracker),
-                 caf::actor_cast<caf::actor>(experiment_mappings), key_refresher})
+                 caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
+                 caf::actor_cast<caf::actor>(app.streams)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& shard : session_shards)
     caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);

@@ -25,6 +25,8 @@ struct app_context {
   std::shared_ptr<storage::io_health> health;
   /// The Kafka producer's spool state (null: no event log to guard).
   std::shared_ptr<const storage::event_log_gauge> event_log;
+  /// Follows dashboard Redis Streams for SSE clients (null: no streams).
+  stream_reader_actor streams;
 };
 
 class router;

@@ -2,16 +2,21 @@
 // dashboard and advertiser API keys. Reads go to pg-reader; counts come from
 // the dashboard-window actors' flushes (docs/dashboards.md).
 #include "actors/business_time.hpp"
+#include "actors/dashboard.hpp"
 #include "actors/dashboard_logic.hpp"
 #include "actors/errors.hpp"
 #include "actors/validation.hpp"
 #include "net/api_keys.hpp"
 #include "net/ask.hpp"
+#include "net/event_stream.hpp"
 #include "storage/dashboard_statements.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <caf/send.hpp>
+
 #include <chrono>
+#include <mutex>
 
 namespace adserver::net {
 
@@ -278,6 +283,32 @@ json rules_json(const alert_rules& r) {
           {"anomaly_detection", r.anomaly_detection}};
 }
 
+/// Open dashboard streams per credential (dashboards.max_streams_per_key).
+class stream_slots {
+public:
+  explicit stream_slots(int64_t limit) : limit_(limit) {
+  }
+  bool take(const std::string& who) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& n = open_[who];
+    if (n >= limit_)
+      return false;
+    ++n;
+    return true;
+  }
+  void give_back(const std::string& who) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = open_.find(who);
+    if (it != open_.end() && --it->second <= 0)
+      open_.erase(it);
+  }
+
+private:
+  int64_t limit_;
+  std::mutex mtx_;
+  std::map<std::string, int64_t> open_;
+};
+
 json key_json(const pg_row& r) {
   json j = {{"key_id", to_i(r.at(0))},
             {"advertiser_id", to_i(r.at(1))},
@@ -340,6 +371,66 @@ void add_dashboard_routes(router& r, const app_context& app,
                  [=](pg_rows& rows) {
                    respond(json_reply(200, {{"success", true}, {"data", summary_json(id, rows)}}));
                  });
+          });
+        });
+  auto slots = std::make_shared<stream_slots>(
+    app.config ? app.config->dashboards_max_streams_per_key : 5);
+  r.add("GET", "/api/v1/campaigns/{id}/dashboard/stream", access::stream_reader,
+        [app, slots](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (auto err = read_id(ctx, "id", id))
+            return respond(error_reply(err));
+          int64_t duration = 3600;
+          if (auto it = ctx.request.query.find("durationSeconds");
+              it != ctx.request.query.end()) {
+            auto& v = it->second;
+            bool ok = !v.empty() && v.size() <= 5
+                      && v.find_first_not_of("0123456789") == std::string::npos;
+            duration = ok ? std::stoll(v) : 0;
+            if (duration < 1 || duration > 86400)
+              return respond(error_reply(validation_error(
+                "durationSeconds", "durationSeconds must be an integer from 1 to 86400")));
+          }
+          if (!app.streams)
+            return respond(error_reply(503, "UNAVAILABLE", "dashboard streams are off"));
+          // Resume: EventSource sends Last-Event-ID itself when it reconnects.
+          std::string after;
+          if (auto it = ctx.request.headers.find("last-event-id");
+              it != ctx.request.headers.end())
+            after = it->second.substr(0, 64);
+          else if (auto q = ctx.request.query.find("lastEventId"); q != ctx.request.query.end())
+            after = q->second.substr(0, 64);
+          auto who = ctx.principal;
+          with_readable_campaign(app, ctx, respond, id, [=](caf::event_based_actor*,
+                                                            const campaign_record&) {
+            if (!slots->take(who))
+              return respond(error_reply(
+                429, "RATE_LIMITED",
+                "too many open dashboard streams for this credential (dashboards.max_streams_per_key)"));
+            auto stream = std::make_shared<event_stream>();
+            stream->duration = std::chrono::seconds(duration);
+            auto reader = app.streams;
+            auto key = dashboard_stream_key(id);
+            stream->on_open = [reader, key, after](std::shared_ptr<event_sink> sink) {
+              stream_subscriber sub;
+              sub.key = key;
+              sub.after_id = after;
+              std::weak_ptr<event_sink> weak = sink;
+              sub.deliver = [weak](const std::string& entry_id, const std::string& type,
+                                   const std::string& data) {
+                auto s = weak.lock();
+                return s && s->send(type, entry_id, data);
+              };
+              sub.gone = [weak] {
+                auto s = weak.lock();
+                return !s || s->closed();
+              };
+              caf::anon_send(reader, watch_atom::value, std::move(sub));
+            };
+            stream->on_close = [slots, who] { slots->give_back(who); };
+            http_reply reply;
+            reply.stream = std::move(stream);
+            respond(std::move(reply));
           });
         });
   r.add("GET", "/api/v1/campaigns/{id}/dashboard/variants", access::reader,

@@ -1,10 +1,13 @@
 #include "net/http_server.hpp"
 
+#include "net/event_stream.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -50,6 +53,87 @@ struct shared_counters {
   std::atomic<int64_t> connections{0};
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> in_flight{0};  // read, not yet answered
+  std::atomic<int64_t> streams{0};    // open event streams
+};
+
+/// What producers write into (event_sink) and the session drains: bytes
+/// queued under a lock, so send() works from any thread.
+class stream_buffer : public event_sink {
+public:
+  static constexpr size_t max_pending = 1 << 20;
+
+  explicit stream_buffer(std::function<void()> wake) : wake_(std::move(wake)) {
+  }
+
+  bool send(const std::string& event, const std::string& id, const std::string& data) override {
+    std::string frame;
+    frame.reserve(event.size() + id.size() + data.size() + 32);
+    frame += "event: " + event + "\n";
+    if (!id.empty())
+      frame += "id: " + id + "\n";
+    for (size_t i = 0;;) {
+      auto j = data.find('\n', i);
+      frame += "data: ";
+      if (j == std::string::npos) {
+        frame.append(data, i, std::string::npos);
+        frame += "\n";
+        break;
+      }
+      frame.append(data, i, j - i);
+      frame += "\n";
+      i = j + 1;
+    }
+    frame += "\n";
+    return push(std::move(frame));
+  }
+
+  bool closed() const override { return closed_.load(); }
+
+  /// Queues raw bytes; false (and the stream marked over) past the bound.
+  bool push(std::string bytes) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (closed_.load())
+        return false;
+      if (pending_.size() + bytes.size() > max_pending) {
+        overflowed_ = true;
+        closed_ = true;
+        wake = true;
+      } else {
+        pending_ += bytes;
+        wake = !wake_posted_;
+        wake_posted_ = true;
+      }
+    }
+    if (wake)
+      wake_();
+    return !overflowed_;
+  }
+
+  /// Takes what is queued (the session writes it).
+  std::string take() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    wake_posted_ = false;
+    std::string out;
+    out.swap(pending_);
+    return out;
+  }
+
+  bool overflowed() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return overflowed_;
+  }
+
+  void close() { closed_ = true; }
+
+private:
+  std::function<void()> wake_;
+  mutable std::mutex mtx_;
+  std::string pending_;
+  bool wake_posted_ = false;
+  bool overflowed_ = false;
+  std::atomic<bool> closed_{false};
 };
 
 http_request to_request(const http::request<http::string_body>& req, const std::string& client) {
@@ -91,6 +175,8 @@ public:
   ~session() {
     if (awaiting_)
       --counters_.in_flight;
+    if (events_)
+      end_stream();  // server stopped with the stream open
     --counters_.connections;
   }
 
@@ -159,12 +245,137 @@ private:
   }
 
   void complete(uint64_t seq, http_reply reply) {
-    if (seq != seq_ || !awaiting_)
-      return;  // answered already (deadline): this late reply is dropped
+    if (seq != seq_ || !awaiting_) {
+      // Answered already (deadline): this late reply is dropped; a stream
+      // that was opened for it ends at once.
+      if (reply.stream && reply.stream->on_close)
+        reply.stream->on_close();
+      return;
+    }
     awaiting_ = false;
     --counters_.in_flight;
     deadline_timer_.cancel();
+    if (reply.stream && reply.status == 200) {
+      open_stream(std::move(reply));
+      return;
+    }
+    if (reply.stream && reply.stream->on_close)
+      reply.stream->on_close();
     write(std::move(reply));
+  }
+
+  // -- Server-Sent Events (net/event_stream.hpp) ---------------------------------
+  void open_stream(http_reply reply) {
+    events_ = std::move(reply.stream);
+    ++counters_.streams;
+    keep_alive_ = false;
+    stream_.expires_never();
+    std::string head = "HTTP/1.1 200 OK\r\nServer: adserver\r\n"
+                       "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                       "Connection: close\r\nX-Accel-Buffering: no\r\n";
+    for (auto& [k, v] : reply.headers)
+      head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    if (reply.head_only) {
+      end_stream();
+      auto buf = std::make_shared<std::string>(std::move(head));
+      asio::async_write(stream_, asio::buffer(*buf),
+                        [self = shared_from_this(), buf](beast::error_code, size_t) {
+                          self->close();
+                        });
+      return;
+    }
+    std::weak_ptr<session> weak = shared_from_this();
+    auto executor = stream_.get_executor();
+    sink_ = std::make_shared<stream_buffer>([weak, executor] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock())
+          self->drain_stream();
+      });
+    });
+    // The client is told to reconnect after 2 s (EventSource's retry).
+    sink_->push(std::move(head) + "retry: 2000\n\n");
+    watch_client();
+    arm_heartbeat();
+    duration_timer_.expires_after(events_->duration);
+    duration_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->events_) {
+        self->sink_->push("event: stream-end\ndata: Stream ended\n\n");
+        self->closing_ = true;
+      }
+    });
+    if (events_->on_open)
+      events_->on_open(sink_);
+  }
+
+  /// Writes what producers queued, one write at a time.
+  void drain_stream() {
+    if (!events_ || writing_)
+      return;
+    auto bytes = sink_->take();
+    if (bytes.empty()) {
+      if (closing_ || sink_->overflowed()) {
+        end_stream();
+        close();
+      }
+      return;
+    }
+    writing_ = true;
+    last_write_ = std::chrono::steady_clock::now();
+    auto buf = std::make_shared<std::string>(std::move(bytes));
+    asio::async_write(stream_, asio::buffer(*buf),
+                      [self = shared_from_this(), buf](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) {
+                          self->end_stream();
+                          self->close();
+                          return;
+                        }
+                        self->drain_stream();
+                      });
+  }
+
+  /// A read that completes only when the client goes away.
+  void watch_client() {
+    drain_.resize(4096);
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!self->events_)
+                                return;
+                              if (ec) {
+                                self->end_stream();
+                                self->close();
+                                return;
+                              }
+                              self->watch_client();  // bytes after the request: ignored
+                            });
+  }
+
+  void arm_heartbeat() {
+    heartbeat_timer_.expires_after(events_->heartbeat);
+    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->events_)
+        return;
+      if (std::chrono::steady_clock::now() - self->last_write_ >= self->events_->heartbeat / 2)
+        self->sink_->push(": heartbeat\n\n");
+      self->arm_heartbeat();
+    });
+  }
+
+  /// Ends the stream once: producers see closed(), on_close runs.
+  void end_stream() {
+    if (!events_)
+      return;
+    auto stream = std::move(events_);
+    events_.reset();
+    if (sink_)
+      sink_->close();
+    --counters_.streams;
+    beast::error_code ec;
+    duration_timer_.cancel(ec);
+    heartbeat_timer_.cancel(ec);
+    if (stream->on_close)
+      stream->on_close();
   }
 
   void on_deadline(uint64_t seq, int64_t budget) {
@@ -269,6 +480,14 @@ private:
 
   std::shared_ptr<void> address_slot_;  // gives its place back when the session ends
   beast::tcp_stream stream_;
+  // An open event stream (null otherwise) and what feeds it.
+  std::shared_ptr<event_stream> events_;
+  std::shared_ptr<stream_buffer> sink_;
+  asio::steady_timer duration_timer_{stream_.get_executor()};
+  asio::steady_timer heartbeat_timer_{stream_.get_executor()};
+  bool writing_ = false;
+  bool closing_ = false;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   asio::steady_timer deadline_timer_;
   uint64_t seq_ = 0;
   bool awaiting_ = false;

@@ -62,44 +62,50 @@ bool redis_connection::pipeline(const std::vector<command>& commands,
       return false;
     }
     auto* r = static_cast<redisReply*>(raw);
-    reply out;
-    switch (r->type) {
-      case REDIS_REPLY_ERROR:
-        out.ok = false;
-        out.text.assign(r->str, r->len);
-        break;
-      case REDIS_REPLY_STRING:
-      case REDIS_REPLY_STATUS:
-        out.ok = true;
-        out.text.assign(r->str, r->len);
-        break;
-      case REDIS_REPLY_INTEGER:
-        out.ok = true;
-        out.text = std::to_string(r->integer);
-        break;
-      case REDIS_REPLY_NIL:
-        out.ok = true;
-        out.nil = true;
-        break;
-      case REDIS_REPLY_ARRAY:
-        out.ok = true;
-        for (size_t k = 0; k < r->elements; ++k) {
-          auto* e = r->element[k];
-          if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
-            out.elements.emplace_back(e->str, e->len);
-          else if (e->type == REDIS_REPLY_INTEGER)
-            out.elements.push_back(std::to_string(e->integer));
-          else
-            out.elements.emplace_back();
-        }
-        break;
-      default:
-        out.ok = true;
-    }
+    reply out = convert(r);
     freeReplyObject(r);
     replies.push_back(std::move(out));
   }
   return true;
+}
+
+redis_connection::reply redis_connection::convert(const redisReply* r) {
+  reply out;
+  switch (r->type) {
+    case REDIS_REPLY_ERROR:
+      out.ok = false;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      out.ok = true;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.ok = true;
+      out.text = std::to_string(r->integer);
+      break;
+    case REDIS_REPLY_NIL:
+      out.ok = true;
+      out.nil = true;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.ok = true;
+      for (size_t k = 0; k < r->elements; ++k) {
+        auto* e = r->element[k];
+        if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+          out.elements.emplace_back(e->str, e->len);
+        else if (e->type == REDIS_REPLY_INTEGER)
+          out.elements.push_back(std::to_string(e->integer));
+        else
+          out.elements.emplace_back();
+        out.children.push_back(convert(e));
+      }
+      break;
+    default:
+      out.ok = true;
+  }
+  return out;
 }
 
 bool redis_connection::run(const command& cmd, reply& out, std::string& err) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 struct redisContext;
+struct redisReply;
 
 namespace adserver::storage {
 
@@ -24,7 +25,10 @@ public:
   struct reply {
     bool ok = false;       // false: Redis answered with an error
     std::string text;      // string/status/error text, or integer as text
-    std::vector<std::string> elements;  // array replies
+    std::vector<std::string> elements;  // array replies ("" for nested arrays)
+    /// Array replies: each element as a reply of its own (nested arrays, as
+    /// XREAD and XRANGE give them).
+    std::vector<reply> children;
     bool nil = false;
   };
   /// Sends all commands in one pipeline and reads every reply. False when the
@@ -35,6 +39,7 @@ public:
   bool run(const command& cmd, reply& out, std::string& err);
 
 private:
+  static reply convert(const redisReply* r);
   std::string host_;
   int port_;
   int timeout_ms_;

@@ -1,0 +1,42 @@
+#pragma once
+// The dashboard stream reader (actors/interfaces.hpp): detached, owns one
+// blocking Redis connection.
+#include "actors/interfaces.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace adserver::storage {
+
+class redis_connection;
+
+struct stream_reader_settings {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  size_t max_subscribers = 100000;
+};
+
+/// "1700000000000-3" < "1700000000000-12": stream ids compare as numbers.
+bool stream_id_less(const std::string& a, const std::string& b);
+
+struct stream_reader_state {
+  stream_reader_settings settings;
+  std::shared_ptr<redis_connection> conn;
+  std::vector<stream_subscriber> subscribers;
+  bool polling = false;
+  bool down = false;
+  int64_t delivered = 0;
+  int64_t reads = 0;
+  int64_t failures = 0;
+  int64_t refused = 0;
+  static inline const char* name = "stream-reader";
+};
+
+stream_reader_actor::behavior_type
+stream_reader(stream_reader_actor::stateful_pointer<stream_reader_state> self,
+              stream_reader_settings settings);
+
+}  // namespace adserver::storage
