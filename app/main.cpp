@@ -155,6 +155,8 @@ int run(const settings& cfg) {
   auto api_keys = std::make_shared<net::api_key_registry>();
   auto key_refresher =
     net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
+  for (int64_t i = 0; i < cfg.dashboards_readers; ++i)
+    app.dashboard_readers.push_back(sys.spawn<caf::detached>(storage::pg_reader, pg));
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
       storage::stream_reader, storage::stream_reader_settings{cfg.redis_host, cfg.redis_port});
@@ -202,6 +204,8 @@ int run(const settings& cfg) {
                  caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
                  caf::actor_cast<caf::actor>(app.streams)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& r : app.dashboard_readers)
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   for (auto& shard : session_shards)
     caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
   // After the state owners that report to it; its windows write their counts.

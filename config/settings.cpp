@@ -205,6 +205,9 @@ const std::vector<option>& options() {
      "concurrent dashboard streams (SSE) per admin token or advertiser key; more get 429 "
      "(default 5)",
      integer(&settings::dashboards_max_streams_per_key, 1, 100000)},
+    {"dashboards.readers",
+     "PostgreSQL connections for dashboard queries, apart from the serving path's (default 2)",
+     integer(&settings::dashboards_readers, 1, 32)},
     {"ads.auction_idle_seconds",
      "an auction unused this long retires; the next request for its key starts a new one "
      "(default 600)",

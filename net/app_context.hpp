@@ -8,7 +8,9 @@
 #include "storage/event_log_gauge.hpp"
 #include "storage/io_health.hpp"
 
+#include <atomic>
 #include <memory>
+#include <vector>
 
 namespace adserver::net {
 
@@ -27,6 +29,17 @@ struct app_context {
   std::shared_ptr<const storage::event_log_gauge> event_log;
   /// Follows dashboard Redis Streams for SSE clients (null: no streams).
   stream_reader_actor streams;
+  /// pg-readers of the dashboard queries (dashboards.readers), taken in turn,
+  /// so reporting never queues behind (or in front of) the serving path's
+  /// reads; empty: io.reader.
+  std::vector<pg_reader_actor> dashboard_readers;
+  std::shared_ptr<std::atomic<size_t>> next_dashboard_reader =
+    std::make_shared<std::atomic<size_t>>(0);
+  pg_reader_actor dashboard_reader() const {
+    if (dashboard_readers.empty())
+      return io.reader;
+    return dashboard_readers[next_dashboard_reader->fetch_add(1) % dashboard_readers.size()];
+  }
 };
 
 class router;

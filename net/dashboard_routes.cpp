@@ -15,7 +15,9 @@
 
 #include <caf/send.hpp>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 
 namespace adserver::net {
@@ -94,7 +96,7 @@ namespace {
 template <class F>
 void read(caf::event_based_actor* self, const app_context& app, respond_fn respond,
           pg_statement stmt, F then) {
-  self->request(app.io.reader, actor_timeout, query_atom::value, std::move(stmt))
+  self->request(app.dashboard_reader(), actor_timeout, query_atom::value, std::move(stmt))
     .then([=](pg_rows& rows) { then(rows); }, fail_with(respond));
 }
 
@@ -180,47 +182,83 @@ caf::error read_dashboard_query(const http_request& req, dashboard_query& q) {
   return caf::none;
 }
 
-json metric_rows_json(int64_t campaign_id, const pg_rows& rows, json& windows) {
-  json metrics = json::array();
-  std::map<std::tuple<int64_t, std::string, int64_t>, std::array<int64_t, metric_count>> grouped;
-  for (auto& r : rows) {
-    auto start = to_i(r.at(3));
-    auto end = to_i(r.at(4));
-    auto value = to_i(r.at(2));
-    metrics.push_back({{"id", to_i(r.at(0))},
-                       {"campaignId", campaign_id},
-                       {"metricType", r.at(1)},
-                       {"metricValue", value},
-                       {"timeWindowStart", iso_s(start)},
-                       {"timeWindowEnd", iso_s(end)},
-                       {"timeWindowUnit", r.at(5)},
-                       {"createdAt", iso_ms(to_i(r.at(6)))},
-                       {"updatedAt", iso_ms(to_i(r.at(7)))}});
-    if (auto m = parse_metric(r.at(1)))
-      grouped[{-start, r.at(5), end}][static_cast<size_t>(*m)] = value;
-  }
-  for (auto& [key, v] : grouped) {
-    json w = {{"timeWindowStart", iso_s(-std::get<0>(key))},
-              {"timeWindowEnd", iso_s(std::get<2>(key))},
-              {"timeWindowUnit", std::get<1>(key)}};
+/// metricType names in camelCase (EVENT_COUNT -> eventCount).
+const std::array<std::string, metric_count>& camel_names() {
+  static const auto names = [] {
+    std::array<std::string, metric_count> out;
     for (size_t m = 0; m < metric_count; ++m) {
-      // EVENT_COUNT -> eventCount
-      std::string name = metric_name(static_cast<metric>(m)), camel;
+      std::string name = metric_name(static_cast<metric>(m));
       bool upper = false;
       for (char c : name) {
         if (c == '_') {
           upper = true;
           continue;
         }
-        camel += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out[m] += upper ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         upper = false;
       }
-      w[camel] = v[m];
     }
-    w.update(ratios(v));
-    windows.push_back(std::move(w));
+    return out;
+  }();
+  return names;
+}
+
+std::string number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+/// The metrics rows (seed 004's shape) and one object per window, written
+/// straight into `out` (thousands of rows: no JSON DOM per row).
+void write_metrics(std::string& out, int64_t campaign_id, const pg_rows& rows) {
+  std::map<std::tuple<int64_t, std::string, int64_t>, std::array<int64_t, metric_count>> grouped;
+  // Windows repeat over nine metrics: format each instant once.
+  std::map<int64_t, std::string> iso_cache;
+  auto iso_of = [&iso_cache](int64_t s) -> const std::string& {
+    auto it = iso_cache.find(s);
+    if (it == iso_cache.end())
+      it = iso_cache.emplace(s, json_quote(iso_s(s))).first;
+    return it->second;
+  };
+  auto cid = std::to_string(campaign_id);
+  out += "\"metrics\":[";
+  bool first = true;
+  for (auto& r : rows) {
+    auto start = to_i(r.at(3));
+    auto end = to_i(r.at(4));
+    auto value = to_i(r.at(2));
+    out += first ? "{\"id\":" : ",{\"id\":";
+    first = false;
+    out += r.at(0);
+    out += ",\"campaignId\":" + cid + ",\"metricType\":" + json_quote(r.at(1))
+           + ",\"metricValue\":" + std::to_string(value) + ",\"timeWindowStart\":";
+    out += iso_of(start);
+    out += ",\"timeWindowEnd\":";
+    out += iso_of(end);
+    out += ",\"timeWindowUnit\":" + json_quote(r.at(5)) + ",\"createdAt\":"
+           + json_quote(iso_ms(to_i(r.at(6)))) + ",\"updatedAt\":"
+           + json_quote(iso_ms(to_i(r.at(7)))) + "}";
+    if (auto m = parse_metric(r.at(1)))
+      grouped[{-start, r.at(5), end}][static_cast<size_t>(*m)] = value;
   }
-  return metrics;
+  out += "],\"windows\":[";
+  first = true;
+  auto& names = camel_names();
+  for (auto& [key, v] : grouped) {
+    out += first ? "{\"timeWindowStart\":" : ",{\"timeWindowStart\":";
+    first = false;
+    out += iso_of(-std::get<0>(key));
+    out += ",\"timeWindowEnd\":";
+    out += iso_of(std::get<2>(key));
+    out += ",\"timeWindowUnit\":" + json_quote(std::get<1>(key));
+    for (size_t m = 0; m < metric_count; ++m)
+      out += ",\"" + names[m] + "\":" + std::to_string(v[m]);
+    auto d = derive(v);
+    out += ",\"ctr\":" + number(d.ctr) + ",\"cvr\":" + number(d.cvr) + ",\"cpc\":"
+           + number(d.cpc) + ",\"roas\":" + number(d.roas) + "}";
+  }
+  out += "]";
 }
 
 bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id) {
@@ -338,26 +376,48 @@ void add_dashboard_routes(router& r, const app_context& app,
             auto stmt = rollup ? storage::dashboard_rollup(id, q.unit, q.from, q.to,
                                                            business_time_zone(), max_rows + 1)
                                : storage::dashboard_rows(id, q.unit, q.from, q.to, max_rows + 1);
-            read(self, app, respond, stmt, [=](pg_rows& rows) {
-              bool truncated = static_cast<int64_t>(rows.size()) > max_rows;
+            // The three reads run at once (on different readers); the
+            // answer is written when the last one is in.
+            struct parts {
+              pg_rows rows, summary, alerts;
+              int missing = 3;
+              bool failed = false;
+            };
+            auto got = std::make_shared<parts>();
+            auto finish = [=] {
+              if (--got->missing > 0 || got->failed)
+                return;
+              bool truncated = static_cast<int64_t>(got->rows.size()) > max_rows;
               if (truncated)
-                rows.resize(max_rows);
-              read(self, app, respond, storage::dashboard_summary(id, epoch_seconds()),
-                   [=](pg_rows& summary) {
-                     read(self, app, respond, storage::alerts_recent(id, 50),
-                          [=](pg_rows& alerts) {
-                            json windows = json::array();
-                            auto metrics = metric_rows_json(id, rows, windows);
-                            json data = {{"campaignId", id},
-                                         {"metrics", std::move(metrics)},
-                                         {"windows", std::move(windows)},
-                                         {"truncated", truncated},
-                                         {"summary", summary_json(id, summary)},
-                                         {"alerts", alerts_json(id, alerts)}};
-                            respond(json_reply(200, {{"success", true}, {"data", data}}));
-                          });
-                   });
-            });
+                got->rows.resize(max_rows);
+              std::string body = "{\"success\":true,\"data\":{\"campaignId\":" + std::to_string(id) + ",";
+              body.reserve(got->rows.size() * 300 + 1024);
+              write_metrics(body, id, got->rows);
+              body += std::string(",\"truncated\":") + (truncated ? "true" : "false")
+                      + ",\"summary\":" + summary_json(id, got->summary).dump()
+                      + ",\"alerts\":" + alerts_json(id, got->alerts).dump() + "}}";
+              http_reply reply;
+              reply.body = std::move(body);
+              respond(std::move(reply));
+            };
+            auto fail = [=](caf::error& err) {
+              if (got->failed)
+                return;
+              got->failed = true;
+              respond(error_reply(err));
+            };
+            auto ask = [=](pg_statement st, pg_rows parts::*slot) {
+              self->request(app.dashboard_reader(), actor_timeout, query_atom::value, std::move(st))
+                .then(
+                  [=](pg_rows& rows) {
+                    (*got).*slot = std::move(rows);
+                    finish();
+                  },
+                  fail);
+            };
+            ask(std::move(stmt), &parts::rows);
+            ask(storage::dashboard_summary(id, epoch_seconds()), &parts::summary);
+            ask(storage::alerts_recent(id, 50), &parts::alerts);
           });
         });
   r.add("GET", "/api/v1/campaigns/{id}/dashboard/summary", access::reader,

@@ -30,11 +30,19 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  " EPOCH_S("time_window_end") ", time_window_unit, " EPOCH_MS("created_at") ","
    "  " EPOCH_MS("updated_at")
    " FROM campaign_dashboard_metrics"
-   " WHERE campaign_id = $1::bigint AND activated = 1"
-   "  AND ($2 = '' OR time_window_unit = $2)"
+   " WHERE campaign_id = $1::bigint AND activated = 1 AND time_window_unit = $2"
    "  AND time_window_start >= to_timestamp($3::bigint)"
    "  AND time_window_end <= to_timestamp($4::bigint)"
-   " ORDER BY time_window_start DESC, time_window_unit, metric_type LIMIT $5::bigint"},
+   " ORDER BY time_window_start DESC, metric_type LIMIT $5::bigint"},
+  {"dashboard_rows_all_units",
+   "SELECT id, metric_type, metric_value, " EPOCH_S("time_window_start") ","
+   "  " EPOCH_S("time_window_end") ", time_window_unit, " EPOCH_MS("created_at") ","
+   "  " EPOCH_MS("updated_at")
+   " FROM campaign_dashboard_metrics"
+   " WHERE campaign_id = $1::bigint AND activated = 1"
+   "  AND time_window_start >= to_timestamp($2::bigint)"
+   "  AND time_window_end <= to_timestamp($3::bigint)"
+   " ORDER BY time_window_start DESC, time_window_unit, metric_type LIMIT $4::bigint"},
   {"dashboard_rollup",
    "SELECT 0, metric_type, sum(metric_value)::bigint, " EPOCH_S("w") ","
    "  " EPOCH_S("((w AT TIME ZONE $5) + CASE WHEN $2 = 'WEEK' THEN interval '1 week'"
@@ -48,31 +56,34 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "        AND time_window_start >= to_timestamp($3::bigint)"
    "        AND time_window_end <= to_timestamp($4::bigint)) d"
    " GROUP BY w, metric_type ORDER BY w DESC, metric_type LIMIT $6::bigint"},
+  // Each figure from the narrowest index range: (campaign_id, metric_type,
+  // time_window_start) of the unique key, never a scan of the campaign's rows.
   {"dashboard_summary",
    "SELECT"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'EVENT_COUNT'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'HOUR'"
-   "           AND metric_type = 'EVENT_COUNT'"
-   "           AND time_window_start >= to_timestamp($2::bigint - 86400)), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'HOUR'"
-   "           AND metric_type = 'EVENT_COUNT'"
-   "           AND time_window_start >= to_timestamp($2::bigint - 7 * 86400)), 0),"
-   "  coalesce(" EPOCH_MS("max(updated_at)") ", 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'IMPRESSIONS'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'CLICKS'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'CHARGED_CLICKS'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'CONVERSIONS'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'SPEND'), 0),"
-   "  coalesce(sum(metric_value) FILTER (WHERE time_window_unit = 'DAY'"
-   "           AND metric_type = 'REVENUE'), 0)"
+   "  (SELECT coalesce(sum(metric_value), 0) FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
+   "    AND time_window_unit = 'DAY' AND activated = 1),"
+   "  (SELECT coalesce(sum(metric_value), 0) FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
+   "    AND time_window_start >= to_timestamp($2::bigint - 86400)"
+   "    AND time_window_unit = 'HOUR' AND activated = 1),"
+   "  (SELECT coalesce(sum(metric_value), 0) FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
+   "    AND time_window_start >= to_timestamp($2::bigint - 7 * 86400)"
+   "    AND time_window_unit = 'HOUR' AND activated = 1),"
+   "  coalesce((SELECT " EPOCH_MS("max(updated_at)") " FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
+   "    AND time_window_unit = 'DAY'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'IMPRESSIONS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'CLICKS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'CHARGED_CLICKS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'CONVERSIONS'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'SPEND'), 0),"
+   "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'REVENUE'), 0)"
    " FROM campaign_dashboard_metrics"
-   " WHERE campaign_id = $1::bigint AND activated = 1 AND time_window_unit IN ('DAY', 'HOUR')"},
+   " WHERE campaign_id = $1::bigint AND time_window_unit = 'DAY' AND activated = 1"
+   "  AND metric_type IN ('IMPRESSIONS', 'CLICKS', 'CHARGED_CLICKS', 'CONVERSIONS', 'SPEND',"
+   "                      'REVENUE')"},
   {"dashboard_variants",
    "SELECT exp_var, metric_type, sum(metric_value)::bigint FROM campaign_variant_metrics"
    " WHERE campaign_id = $1::bigint AND exp_key = $2 AND activated = 1"
@@ -198,6 +209,8 @@ pg_statement variant_metrics_add(int64_t campaign_id, const std::vector<variant_
 
 pg_statement dashboard_rows(int64_t campaign_id, const std::string& unit, int64_t from,
                             int64_t to, int64_t limit) {
+  if (unit.empty())
+    return {"dashboard_rows_all_units", {str(campaign_id), str(from), str(to), str(limit)}};
   return {"dashboard_rows", {str(campaign_id), unit, str(from), str(to), str(limit)}};
 }
 
