@@ -298,6 +298,19 @@ constexpr const char* read_counter_js =
   "  return digits === '' ? -1 : parseInt(digits, 10);"
   "}";
 
+/// The viewport as a PNG in the test's working directory (the build tree).
+void write_screenshot(browser& b, const std::string& name) {
+  auto png = b.screenshot();
+  auto path = std::filesystem::absolute(name);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(png.data(), static_cast<std::streamsize>(png.size()));
+  }
+  EXPECT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.rfind("\x89PNG", 0), 0u);
+  std::cout << "dashboard screenshot: " << path.string() << std::endl;
+}
+
 TEST(Browser, DashboardShowsLiveEventsAndResumesAfterADroppedStream) {
   ASSERT_TRUE(executable(chromium_path))
     << chromium_path << " is missing: tools/setup installs the Debian packages chromium and "
@@ -367,15 +380,7 @@ TEST(Browser, DashboardShowsLiveEventsAndResumesAfterADroppedStream) {
     std::chrono::steady_clock::now() - clicked_at);
 
   // The screenshot, whatever the outcome: the build directory's record of the page.
-  auto png = b.screenshot();
-  auto shot = std::filesystem::absolute("dashboard-screenshot.png");
-  {
-    std::ofstream out(shot, std::ios::binary);
-    out.write(png.data(), static_cast<std::streamsize>(png.size()));
-  }
-  EXPECT_GT(png.size(), 1000u);
-  EXPECT_EQ(png.rfind("\x89PNG", 0), 0u);
-  std::cout << "dashboard screenshot: " << shot.string() << std::endl;
+  write_screenshot(b, "dashboard-screenshot.png");
 
   ASSERT_TRUE(live) << "the click was not shown within 2 s: " << b.debug();
   std::cout << "click shown " << waited.count() << " ms after it was sent" << std::endl;
@@ -432,6 +437,96 @@ TEST(Browser, DashboardShowsLiveEventsAndResumesAfterADroppedStream) {
             std::string::npos)
     << resumed.dump();
 
+  // The charts follow the stored counts (flushed about every second).
+  EXPECT_TRUE(b.wait_for(
+    "var m = /Clicks (\\d+)/.exec(document.getElementById('hourly-chart').getAttribute('aria-label') || '');"
+    "var d = /Clicks (\\d+)/.exec(document.getElementById('daily-chart').getAttribute('aria-label') || '');"
+    "return !!m && !!d && parseInt(m[1], 10) >= 2 && parseInt(d[1], 10) >= 2;",
+    std::chrono::seconds(10)))
+    << b.debug();
+  // By now the summary was read back from the server more than once (also
+  // while the stream was down, with the second click already stored): the
+  // counters still count each event once.
+  auto counters = b.script(std::string(read_counter_js)
+                           + "return [counter('summary-impressions'), counter('summary-clicks')];");
+  EXPECT_EQ(counters, json::array({1, 2})) << b.debug();
+  write_screenshot(b, "dashboard-screenshot-resumed.png");
+
+  b.quit();
+  EXPECT_TRUE(s.stop());
+}
+
+TEST(Browser, AnAdminPicksTheAdvertiserAndServerTextStaysText) {
+  ASSERT_TRUE(executable(chromium_path) && executable(chromedriver_path))
+    << chromium_path << " or " << chromedriver_path << " is missing: tools/setup installs the "
+    << "Debian packages chromium and chromium-driver";
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto c = active_search_campaign(s, "browseradmin" + unique_suffix());
+  ASSERT_GT(c.advertiser, 0);
+  // A second campaign whose name is markup: it must show as text.
+  const std::string hostile = "<img src=x onerror=\"window.__injected=1\"><b>bold</b>";
+  auto product = "TST_" + unique_suffix();
+  ASSERT_EQ(s.admin("POST", "/admin/v1/products",
+                    json{{"product_id", product}, {"product_name", "p"}, {"category", "a"}}.dump())
+              .status,
+            201);
+  auto created = s.admin(
+    "POST", "/admin/v1/campaigns",
+    json{{"advertiser_id", c.advertiser}, {"campaign_name", hostile}, {"product_id", product},
+         {"start_date", "2026-01-01"}, {"end_date", "2099-01-01"}, {"daily_budget", 50'000},
+         {"total_budget", 1'000'000}, {"targeting", {{"keywords", {"hostile" + unique_suffix()}}}},
+         {"bids", {{"SEARCH", 100}}}}
+      .dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto hostile_id = std::to_string(created.json.value("id", int64_t{0}));
+
+  browser b;
+  ASSERT_EQ(b.start(), "");
+  b.navigate("http://127.0.0.1:" + std::to_string(s.port()) + "/dashboard");
+  auto key_input = b.find("#key");
+  ASSERT_NE(key_input, "") << b.debug();
+  b.type(key_input, s.admin_token());
+  b.click(b.find("#sign-in"));
+  // An admin names the advertiser.
+  ASSERT_TRUE(b.wait_for("var f = document.getElementById('advertiser-form');"
+                         "return !!f && !f.classList.contains('hidden');",
+                         std::chrono::seconds(10)))
+    << b.debug();
+  EXPECT_EQ(b.script("return window.dashboard.state().role;"), "admin");
+  b.type(b.find("#advertiser-id"), std::to_string(c.advertiser));
+  b.click(b.find("#load-advertiser"));
+  auto entry = "#campaigns [data-campaign-id=\"" + hostile_id + "\"]";
+  ASSERT_TRUE(b.wait_for("return !!document.querySelector('" + entry + "');",
+                         std::chrono::seconds(10)))
+    << b.debug();
+  EXPECT_EQ(b.script("return document.querySelectorAll('#campaigns [data-campaign-id]').length;"), 2);
+  EXPECT_EQ(b.script("return document.querySelector('" + entry + " .name span').textContent;"),
+            hostile);
+  EXPECT_EQ(b.script("return document.querySelectorAll('#campaigns img, #campaigns b').length;"), 0);
+  b.click(b.find(entry));
+  ASSERT_TRUE(b.wait_for(
+    "return document.getElementById('feed-status').textContent.trim() === 'live';",
+    std::chrono::seconds(10)))
+    << b.debug();
+  EXPECT_EQ(b.script("return document.getElementById('campaign-name').textContent;"), hostile);
+  EXPECT_EQ(b.script("return document.querySelectorAll('img, b').length;"), 0);
+  EXPECT_EQ(b.script("return window.__injected === undefined;"), true);
+  EXPECT_EQ(b.script("return document.getElementById('summary-clicks').textContent;"), "0");
+
+  // Variants of an experiment key with no data: the table says so.
+  b.type(b.find("#exp-key"), "no-such-experiment");
+  b.click(b.find("#load-variants"));
+  EXPECT_TRUE(b.wait_for("var t = document.querySelector('#variants tbody');"
+                         "return !!t && /No data/.test(t.textContent);",
+                         std::chrono::seconds(10)))
+    << b.debug();
+
+  // Signing out forgets the key.
+  b.click(b.find("#sign-out"));
+  EXPECT_EQ(b.script("return sessionStorage.getItem('adserver.dashboard.key');"), nullptr);
+  EXPECT_EQ(b.script("return document.getElementById('feed-status').textContent.trim();"),
+            "offline");
   b.quit();
   EXPECT_TRUE(s.stop());
 }
