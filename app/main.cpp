@@ -12,6 +12,7 @@
 #include "net/app_context.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "net/web_routes.hpp"
 #include "storage/io_health.hpp"
 #include "storage/kafka_actor.hpp"
 #include "storage/loaders.hpp"
@@ -167,6 +168,7 @@ int run(const settings& cfg) {
   net::add_admin_routes(routes, app);
   net::add_ads_routes(routes, app);
   net::add_dashboard_routes(routes, app, api_keys);
+  net::add_web_routes(routes);
 
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
