@@ -1,6 +1,9 @@
 // libFuzzer: every decoder a request body or query string meets. None may
 // crash, hang or overflow the stack, whatever the bytes.
+#include "actors/business_time.hpp"
+#include "actors/dashboard_logic.hpp"
 #include "actors/text_normalize.hpp"
+#include "net/api_keys.hpp"
 #include "actors/validation.hpp"
 #include "net/json_codec.hpp"
 #include "net/router.hpp"
@@ -16,6 +19,13 @@ using namespace adserver;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
   net::parse_query(input);
+  // Dashboard query parameters (startTime/endTime, dates, units) and keys.
+  if (auto t = parse_iso8601(input))
+    window_of(*t, window_unit::month);
+  parse_business_date(input);
+  parse_unit(input);
+  net::api_key_registry keys;
+  keys.find(input);
   nlohmann::json j;
   if (net::parse_object(input, j))
     return 0;
