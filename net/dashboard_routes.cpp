@@ -475,16 +475,14 @@ void add_dashboard_routes(router& r, const app_context& app,
               stream_subscriber sub;
               sub.key = key;
               sub.after_id = after;
-              std::weak_ptr<event_sink> weak = sink;
-              sub.deliver = [weak](const std::string& entry_id, const std::string& type,
+              // The subscriber owns the sink (the session does not); the
+              // sink points weakly at its connection, and closed() tells
+              // the stream reader when to drop the subscriber.
+              sub.deliver = [sink](const std::string& entry_id, const std::string& type,
                                    const std::string& data) {
-                auto s = weak.lock();
-                return s && s->send(type, entry_id, data);
+                return sink->send(type, entry_id, data);
               };
-              sub.gone = [weak] {
-                auto s = weak.lock();
-                return !s || s->closed();
-              };
+              sub.gone = [sink] { return sink->closed(); };
               caf::anon_send(reader, watch_atom::value, std::move(sub));
             };
             stream->on_close = [slots, who] { slots->give_back(who); };

@@ -2,12 +2,13 @@
 
 #include "net/event_stream.hpp"
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -49,91 +50,89 @@ int64_t now_ms() {
     .count();
 }
 
+class session;
+
 struct shared_counters {
   std::atomic<int64_t> connections{0};
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> in_flight{0};  // read, not yet answered
-  std::atomic<int64_t> streams{0};    // open event streams
+  std::atomic<int64_t> open_streams{0};  // event streams whose on_close has not run
+  // Open event streams, so that stop() can end them; once `stopping`, a new
+  // stream ends as soon as its header went out.
+  std::mutex streams_mtx;
+  bool stopping = false;
+  std::unordered_map<const session*, std::weak_ptr<session>> streams;
 };
 
-/// What producers write into (event_sink) and the session drains: bytes
-/// queued under a lock, so send() works from any thread.
-class stream_buffer : public event_sink {
-public:
-  static constexpr size_t max_pending = 1 << 20;
+/// Pending bytes an event stream may hold for a slow client before it is
+/// closed.
+constexpr size_t stream_queue_limit = 1u << 20;
+/// How long an ending stream may take to write out what it still holds
+/// (`event: stream-end` included) before the connection is closed anyway.
+constexpr auto stream_flush_limit = std::chrono::milliseconds(500);
+/// After the last byte: how long the client gets to close its side.
+constexpr auto stream_linger_limit = std::chrono::seconds(2);
 
-  explicit stream_buffer(std::function<void()> wake) : wake_(std::move(wake)) {
+/// One Server-Sent Event: `event:`, `id:` (if any), one `data:` per line.
+std::string format_event(const std::string& event, const std::string& id,
+                         const std::string& data) {
+  std::string out;
+  out.reserve(event.size() + id.size() + data.size() + 32);
+  out += "event: ";
+  out += event;
+  out += '\n';
+  if (!id.empty()) {
+    out += "id: ";
+    out += id;
+    out += '\n';
   }
-
-  bool send(const std::string& event, const std::string& id, const std::string& data) override {
-    std::string frame;
-    frame.reserve(event.size() + id.size() + data.size() + 32);
-    frame += "event: " + event + "\n";
-    if (!id.empty())
-      frame += "id: " + id + "\n";
-    for (size_t i = 0;;) {
-      auto j = data.find('\n', i);
-      frame += "data: ";
-      if (j == std::string::npos) {
-        frame.append(data, i, std::string::npos);
-        frame += "\n";
-        break;
-      }
-      frame.append(data, i, j - i);
-      frame += "\n";
-      i = j + 1;
-    }
-    frame += "\n";
-    return push(std::move(frame));
+  size_t start = 0;
+  while (true) {
+    auto nl = data.find('\n', start);
+    auto line = data.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    out += "data: ";
+    out += line;
+    out += '\n';
+    if (nl == std::string::npos)
+      break;
+    start = nl + 1;
   }
+  out += '\n';
+  return out;
+}
 
-  bool closed() const override { return closed_.load(); }
+/// Header field values go out verbatim: no line breaks in them.
+bool header_safe(const std::string& s) {
+  return s.find_first_of("\r\n") == std::string::npos;
+}
 
-  /// Queues raw bytes; false (and the stream marked over) past the bound.
-  bool push(std::string bytes) {
-    bool wake = false;
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      if (closed_.load())
-        return false;
-      if (pending_.size() + bytes.size() > max_pending) {
-        overflowed_ = true;
-        closed_ = true;
-        wake = true;
-      } else {
-        pending_ += bytes;
-        wake = !wake_posted_;
-        wake_posted_ = true;
-      }
-    }
-    if (wake)
-      wake_();
-    return !overflowed_;
+/// Calls a stream's on_close unless the stream was taken: a stream reply that
+/// never reaches its session (the io_context stopped first) still closes.
+struct stream_handoff {
+  explicit stream_handoff(std::shared_ptr<event_stream> s) : stream(std::move(s)) {}
+  stream_handoff(stream_handoff&& o) noexcept : stream(std::move(o.stream)) {}
+  stream_handoff(const stream_handoff&) = delete;
+  stream_handoff& operator=(const stream_handoff&) = delete;
+  stream_handoff& operator=(stream_handoff&&) = delete;
+  ~stream_handoff() {
+    if (stream && stream->on_close)
+      stream->on_close();
   }
+  std::shared_ptr<event_stream> take() { return std::move(stream); }
+  std::shared_ptr<event_stream> stream;
+};
 
-  /// Takes what is queued (the session writes it).
-  std::string take() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    wake_posted_ = false;
-    std::string out;
-    out.swap(pending_);
-    return out;
-  }
-
-  bool overflowed() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return overflowed_;
-  }
-
-  void close() { closed_ = true; }
-
-private:
-  std::function<void()> wake_;
-  mutable std::mutex mtx_;
-  std::string pending_;
-  bool wake_posted_ = false;
-  bool overflowed_ = false;
-  std::atomic<bool> closed_{false};
+/// What producers and the session share for one event stream: the bytes
+/// queued and whether the stream ended. Producers append from any thread;
+/// the session takes the bytes on its strand.
+struct stream_queue {
+  std::mutex mtx;
+  std::string pending;      // queued, not yet handed to a write
+  size_t in_write = 0;      // bytes of the write under way
+  bool closed = false;      // no more events accepted
+  bool flush_posted = false;
 };
 
 http_request to_request(const http::request<http::string_body>& req, const std::string& client) {
@@ -153,6 +152,27 @@ http_request to_request(const http::request<http::string_body>& req, const std::
   out.body = req.body();
   out.client_address = client;
   return out;
+}
+
+/// The event_sink a producer gets: queues onto the session's stream.
+class session_sink final : public event_sink {
+public:
+  session_sink(std::shared_ptr<stream_queue> queue, std::weak_ptr<session> owner)
+    : queue_(std::move(queue)), owner_(std::move(owner)) {}
+  bool send(const std::string& event, const std::string& id, const std::string& data) override;
+  bool closed() const override {
+    std::lock_guard<std::mutex> guard{queue_->mtx};
+    return queue_->closed;
+  }
+
+private:
+  std::shared_ptr<stream_queue> queue_;
+  std::weak_ptr<session> owner_;
+};
+
+/// The stream of a reply that will not be opened: its on_close runs now.
+void close_unopened(std::shared_ptr<event_stream> stream) {
+  stream_handoff{std::move(stream)};
 }
 
 class session : public std::enable_shared_from_this<session> {
@@ -175,13 +195,46 @@ public:
   ~session() {
     if (awaiting_)
       --counters_.in_flight;
-    if (events_)
-      end_stream();  // server stopped with the stream open
+    if (streaming_)
+      finish_stream();  // the io_context went away with the stream open
     --counters_.connections;
   }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+  /// From any thread (server stop): ends the event stream, `event:
+  /// stream-end` first if the client takes it soon enough.
+  void stop_stream() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(true); });
+  }
+
+  /// From any thread (the sink): queues bytes of the event stream. False if
+  /// the stream ended or the queue would pass its bound (the stream closes).
+  bool enqueue(std::string text) {
+    bool post_flush = false;
+    bool overflow = false;
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      if (sq_->closed)
+        return false;
+      if (sq_->pending.size() + sq_->in_write + text.size() > stream_queue_limit) {
+        sq_->closed = true;
+        overflow = true;
+      } else {
+        sq_->pending += text;
+        if (!sq_->flush_posted)
+          post_flush = sq_->flush_posted = true;
+      }
+    }
+    if (overflow) {
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(false); });
+      return false;
+    }
+    if (post_flush)
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_flush(); });
+    return true;
   }
 
 private:
@@ -238,144 +291,32 @@ private:
         self->on_deadline(seq, budget);
     });
     routes_.dispatch(request, [self, seq](http_reply reply) {
-      asio::post(self->stream_.get_executor(), [self, seq, reply = std::move(reply)]() mutable {
-        self->complete(seq, std::move(reply));
-      });
+      stream_handoff handoff{std::move(reply.stream)};
+      asio::post(self->stream_.get_executor(),
+                 [self, seq, reply = std::move(reply), handoff = std::move(handoff)]() mutable {
+                   reply.stream = handoff.take();
+                   self->complete(seq, std::move(reply));
+                 });
     });
   }
 
   void complete(uint64_t seq, http_reply reply) {
     if (seq != seq_ || !awaiting_) {
-      // Answered already (deadline): this late reply is dropped; a stream
-      // that was opened for it ends at once.
-      if (reply.stream && reply.stream->on_close)
-        reply.stream->on_close();
+      // Answered already (deadline): this late reply is dropped.
+      close_unopened(std::move(reply.stream));
       return;
     }
     awaiting_ = false;
     --counters_.in_flight;
     deadline_timer_.cancel();
-    if (reply.stream && reply.status == 200) {
-      open_stream(std::move(reply));
-      return;
-    }
-    if (reply.stream && reply.stream->on_close)
-      reply.stream->on_close();
-    write(std::move(reply));
-  }
-
-  // -- Server-Sent Events (net/event_stream.hpp) ---------------------------------
-  void open_stream(http_reply reply) {
-    events_ = std::move(reply.stream);
-    ++counters_.streams;
-    keep_alive_ = false;
-    stream_.expires_never();
-    std::string head = "HTTP/1.1 200 OK\r\nServer: adserver\r\n"
-                       "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                       "Connection: close\r\nX-Accel-Buffering: no\r\n";
-    for (auto& [k, v] : reply.headers)
-      head += k + ": " + v + "\r\n";
-    head += "\r\n";
-    if (reply.head_only) {
-      end_stream();
-      auto buf = std::make_shared<std::string>(std::move(head));
-      asio::async_write(stream_, asio::buffer(*buf),
-                        [self = shared_from_this(), buf](beast::error_code, size_t) {
-                          self->close();
-                        });
-      return;
-    }
-    std::weak_ptr<session> weak = shared_from_this();
-    auto executor = stream_.get_executor();
-    sink_ = std::make_shared<stream_buffer>([weak, executor] {
-      asio::post(executor, [weak] {
-        if (auto self = weak.lock())
-          self->drain_stream();
-      });
-    });
-    // The client is told to reconnect after 2 s (EventSource's retry).
-    sink_->push(std::move(head) + "retry: 2000\n\n");
-    watch_client();
-    arm_heartbeat();
-    duration_timer_.expires_after(events_->duration);
-    duration_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec && self->events_) {
-        self->sink_->push("event: stream-end\ndata: Stream ended\n\n");
-        self->closing_ = true;
-      }
-    });
-    if (events_->on_open)
-      events_->on_open(sink_);
-  }
-
-  /// Writes what producers queued, one write at a time.
-  void drain_stream() {
-    if (!events_ || writing_)
-      return;
-    auto bytes = sink_->take();
-    if (bytes.empty()) {
-      if (closing_ || sink_->overflowed()) {
-        end_stream();
-        close();
-      }
-      return;
-    }
-    writing_ = true;
-    last_write_ = std::chrono::steady_clock::now();
-    auto buf = std::make_shared<std::string>(std::move(bytes));
-    asio::async_write(stream_, asio::buffer(*buf),
-                      [self = shared_from_this(), buf](beast::error_code ec, size_t) {
-                        self->writing_ = false;
-                        if (ec) {
-                          self->end_stream();
-                          self->close();
-                          return;
-                        }
-                        self->drain_stream();
-                      });
-  }
-
-  /// A read that completes only when the client goes away.
-  void watch_client() {
-    drain_.resize(4096);
-    stream_.async_read_some(asio::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (!self->events_)
-                                return;
-                              if (ec) {
-                                self->end_stream();
-                                self->close();
-                                return;
-                              }
-                              self->watch_client();  // bytes after the request: ignored
-                            });
-  }
-
-  void arm_heartbeat() {
-    heartbeat_timer_.expires_after(events_->heartbeat);
-    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || !self->events_)
+    if (reply.stream) {
+      if (reply.status == 200) {
+        start_stream(std::move(reply));
         return;
-      if (std::chrono::steady_clock::now() - self->last_write_ >= self->events_->heartbeat / 2)
-        self->sink_->push(": heartbeat\n\n");
-      self->arm_heartbeat();
-    });
-  }
-
-  /// Ends the stream once: producers see closed(), on_close runs.
-  void end_stream() {
-    if (!events_)
-      return;
-    auto stream = std::move(events_);
-    events_.reset();
-    if (sink_)
-      sink_->close();
-    --counters_.streams;
-    beast::error_code ec;
-    duration_timer_.cancel(ec);
-    heartbeat_timer_.cancel(ec);
-    if (stream->on_close)
-      stream->on_close();
+      }
+      close_unopened(std::move(reply.stream));
+    }
+    write(std::move(reply));
   }
 
   void on_deadline(uint64_t seq, int64_t budget) {
@@ -478,16 +419,245 @@ private:
     stream_.socket().close(ec);
   }
 
+  // Event streams (Server-Sent Events). The connection serves nothing else
+  // afterwards and ends by closing. Everything below runs on the strand but
+  // enqueue(). Phases: header queued -> open (on_open ran; events,
+  // heartbeats) -> ending (no more events; what is queued, then
+  // `event: stream-end`, goes out within stream_flush_limit) -> lingering
+  // (send side shut, on_close ran; waiting for the client to close) ->
+  // closed. A client that leaves or a failed write closes at once.
+
+  void start_stream(http_reply reply) {
+    streaming_ = true;
+    es_ = std::move(reply.stream);
+    stream_head_ = reply.head_only;
+    sq_ = std::make_shared<stream_queue>();
+    stream_.expires_never();
+    auto ex = stream_.get_executor();
+    heartbeat_timer_.emplace(ex);
+    duration_timer_.emplace(ex);
+    end_timer_.emplace(ex);
+    static const char* const fixed[] = {"content-type",      "cache-control",  "connection",
+                                        "x-accel-buffering", "content-length", "transfer-encoding",
+                                        "server"};
+    std::string head =
+      "HTTP/1.1 200 OK\r\n"
+      "Server: adserver\r\n"
+      "Content-Type: text/event-stream\r\n"
+      "Cache-Control: no-cache\r\n"
+      "Connection: close\r\n"
+      "X-Accel-Buffering: no\r\n";
+    for (auto& [name, value] : reply.headers) {
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (name.empty() || !header_safe(name) || !header_safe(value)
+          || std::find(std::begin(fixed), std::end(fixed), lower) != std::end(fixed))
+        continue;
+      head += name + ": " + value + "\r\n";
+    }
+    head += "\r\n";
+    bool stopping = false;
+    if (!stream_head_) {
+      head += "retry: 2000\n\n";
+      ++counters_.open_streams;
+      stream_counted_ = true;
+      std::lock_guard<std::mutex> guard{counters_.streams_mtx};
+      stopping = counters_.stopping;
+      if (!stopping) {
+        counters_.streams[this] = weak_from_this();
+        stream_registered_ = true;
+      }
+    }
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->pending = std::move(head);
+    }
+    read_client();
+    stream_flush();
+    if (stream_head_ || stopping)
+      end_stream(true);  // HEAD: the header only; stopping: header and stream-end
+  }
+
+  // Keeps a read pending: the client sends nothing more, so EOF or an error
+  // means it left. Bytes it does send are dropped.
+  void read_client() {
+    drain_.resize(4096);
+    stream_.socket().async_read_some(
+      asio::buffer(drain_),
+      asio::bind_executor(stream_.get_executor(),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            self->on_client_read(ec);
+                          }));
+  }
+
+  void on_client_read(beast::error_code ec) {
+    if (socket_closed_)
+      return;
+    if (ec) {
+      close_stream_socket();
+      return;
+    }
+    read_client();
+  }
+
+  // One write at a time: takes everything queued.
+  void stream_flush() {
+    if (socket_closed_ || writing_ || lingering_)
+      return;
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->flush_posted = false;
+      write_buf_.swap(sq_->pending);
+      sq_->in_write = write_buf_.size();
+    }
+    if (write_buf_.empty()) {
+      if (ending_)
+        after_last_write();
+      return;
+    }
+    writing_ = true;
+    last_write_ = std::chrono::steady_clock::now();
+    asio::async_write(stream_.socket(), asio::buffer(write_buf_),
+                      asio::bind_executor(stream_.get_executor(),
+                                          [self = shared_from_this()](beast::error_code ec,
+                                                                      size_t) {
+                                            self->on_stream_write(ec);
+                                          }));
+  }
+
+  void on_stream_write(beast::error_code ec) {
+    writing_ = false;
+    write_buf_.clear();
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->in_write = 0;
+    }
+    if (socket_closed_)
+      return;
+    if (ec) {
+      close_stream_socket();
+      return;
+    }
+    if (!opened_) {
+      opened_ = true;
+      if (!ending_)
+        open_stream();
+    }
+    stream_flush();
+  }
+
+  void open_stream() {
+    if (es_->heartbeat.count() > 0) {
+      heartbeat_timer_->expires_after(es_->heartbeat);
+      heartbeat_timer_->async_wait(
+        [self = shared_from_this()](beast::error_code ec) { self->on_heartbeat(ec); });
+    }
+    duration_timer_->expires_after(es_->duration);
+    duration_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->end_stream(true);
+    });
+    if (es_->on_open)
+      es_->on_open(std::make_shared<session_sink>(sq_, weak_from_this()));
+  }
+
+  void on_heartbeat(beast::error_code ec) {
+    if (ec || ending_ || socket_closed_)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    auto due = last_write_ + es_->heartbeat;
+    if (now >= due) {
+      enqueue(": heartbeat\n\n");
+      due = now + es_->heartbeat;
+    }
+    heartbeat_timer_->expires_at(due);
+    heartbeat_timer_->async_wait(
+      [self = shared_from_this()](beast::error_code ec) { self->on_heartbeat(ec); });
+  }
+
+  // graceful: what is queued and `event: stream-end` go out first (bounded
+  // by stream_flush_limit); otherwise the connection closes now.
+  void end_stream(bool graceful) {
+    if (!streaming_ || socket_closed_)
+      return;
+    if (!graceful) {
+      close_stream_socket();
+      return;
+    }
+    if (ending_)
+      return;
+    ending_ = true;
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->closed = true;
+      if (!stream_head_)
+        sq_->pending += "event: stream-end\ndata: Stream ended\n\n";
+    }
+    heartbeat_timer_->cancel();
+    duration_timer_->cancel();
+    end_timer_->expires_after(stream_flush_limit);
+    end_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->close_stream_socket();
+    });
+    stream_flush();
+  }
+
+  // Everything went out: no more sending; the client closes its side (our
+  // pending read sees it) or the connection closes after a while.
+  void after_last_write() {
+    if (lingering_)
+      return;
+    lingering_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    finish_stream();
+    end_timer_->expires_after(stream_linger_limit);
+    end_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->close_stream_socket();
+    });
+  }
+
+  void close_stream_socket() {
+    if (socket_closed_)
+      return;
+    socket_closed_ = true;
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->closed = true;
+      sq_->pending.clear();
+    }
+    heartbeat_timer_->cancel();
+    duration_timer_->cancel();
+    end_timer_->cancel();
+    close();
+    finish_stream();
+  }
+
+  // The stream is over: producers are refused, on_close runs (once).
+  void finish_stream() {
+    if (stream_finished_)
+      return;
+    stream_finished_ = true;
+    {
+      std::lock_guard<std::mutex> guard{sq_->mtx};
+      sq_->closed = true;
+    }
+    if (stream_registered_) {
+      std::lock_guard<std::mutex> guard{counters_.streams_mtx};
+      counters_.streams.erase(this);
+    }
+    auto es = std::move(es_);
+    if (es && es->on_close)
+      es->on_close();
+    if (stream_counted_)
+      --counters_.open_streams;
+  }
+
   std::shared_ptr<void> address_slot_;  // gives its place back when the session ends
   beast::tcp_stream stream_;
-  // An open event stream (null otherwise) and what feeds it.
-  std::shared_ptr<event_stream> events_;
-  std::shared_ptr<stream_buffer> sink_;
-  asio::steady_timer duration_timer_{stream_.get_executor()};
-  asio::steady_timer heartbeat_timer_{stream_.get_executor()};
-  bool writing_ = false;
-  bool closing_ = false;
-  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   asio::steady_timer deadline_timer_;
   uint64_t seq_ = 0;
   bool awaiting_ = false;
@@ -500,7 +670,33 @@ private:
   bool keep_alive_ = true;
   unsigned version_ = 11;
   std::vector<char> drain_;
+  // Event stream (start_stream).
+  std::shared_ptr<event_stream> es_;
+  std::shared_ptr<stream_queue> sq_;
+  std::optional<asio::steady_timer> heartbeat_timer_;
+  std::optional<asio::steady_timer> duration_timer_;
+  std::optional<asio::steady_timer> end_timer_;  // flush, then linger limit
+  std::string write_buf_;
+  std::chrono::steady_clock::time_point last_write_{};
+  bool streaming_ = false;
+  bool stream_head_ = false;
+  bool stream_counted_ = false;
+  bool stream_registered_ = false;
+  bool opened_ = false;
+  bool writing_ = false;
+  bool ending_ = false;
+  bool lingering_ = false;
+  bool socket_closed_ = false;
+  bool stream_finished_ = false;
 };
+
+bool session_sink::send(const std::string& event, const std::string& id,
+                        const std::string& data) {
+  auto owner = owner_.lock();
+  if (!owner)
+    return false;
+  return owner->enqueue(format_event(event, id, data));
+}
 
 }  // namespace
 
@@ -641,10 +837,31 @@ void http_server::stop(std::chrono::milliseconds grace) {
   if (impl_->threads.empty())
     return;
   stop_accepting();
+  // Event streams end now (stream-end, if the client takes it soon); one
+  // opened from here on ends as soon as its header went out.
+  std::vector<std::shared_ptr<session>> streams;
+  {
+    auto& c = impl_->counters;
+    std::lock_guard<std::mutex> guard{c.streams_mtx};
+    c.stopping = true;
+    for (auto& [key, weak] : c.streams)
+      if (auto s = weak.lock())
+        streams.push_back(std::move(s));
+  }
+  for (auto& s : streams)
+    s->stop_stream();
+  streams.clear();
   // What was read is answered (or answered 503 at its deadline) first.
-  auto until = std::chrono::steady_clock::now() + grace;
+  auto now = std::chrono::steady_clock::now();
+  auto until = now + grace;
   while (impl_->counters.in_flight.load() > 0 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Streams take at most stream_flush_limit to end; a stream left over ends
+  // (on_close) when the io_context destroys its session.
+  auto streams_until = std::max(until, now + stream_flush_limit + std::chrono::milliseconds(200));
+  while (impl_->counters.open_streams.load() > 0
+         && std::chrono::steady_clock::now() < streams_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     t.join();
@@ -673,6 +890,10 @@ int64_t http_server::in_flight() const {
 
 int64_t http_server::open_connections() const {
   return impl_->counters.connections.load();
+}
+
+int64_t http_server::open_streams() const {
+  return impl_->counters.open_streams.load();
 }
 
 int64_t http_server::requests_served() const {

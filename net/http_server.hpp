@@ -50,14 +50,17 @@ public:
   void wait_for_shutdown_signal();
   /// Closes the listening socket; open connections are served on.
   void stop_accepting();
-  /// Stops accepting, waits up to `grace` until every request read has its
-  /// answer (each has one within its deadline), then closes connections and
+  /// Stops accepting, ends open event streams (`event: stream-end`, then
+  /// close), waits up to `grace` until every request read has its answer
+  /// (each has one within its deadline), then closes connections and
   /// joins the threads. Destroy the server only after the actors that may
   /// still hold a request's callback are gone (sessions point into it).
   void stop(std::chrono::milliseconds grace);
   /// Requests read and not yet answered.
   int64_t in_flight() const;
   int64_t open_connections() const;
+  /// Server-Sent Events streams open (http_reply::stream); not in in_flight.
+  int64_t open_streams() const;
   int64_t requests_served() const;
 
 private:
