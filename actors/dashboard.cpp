@@ -1,6 +1,7 @@
 #include "actors/dashboard.hpp"
 
 #include "actors/business_time.hpp"
+#include "actors/errors.hpp"
 #include "actors/validation.hpp"
 #include "storage/dashboard_statements.hpp"
 
@@ -15,6 +16,10 @@ namespace adserver {
 namespace {
 
 using window_ptr = dashboard_window_actor::stateful_pointer<dashboard_window_state>;
+
+/// A check whose reads never answer must not switch the campaign's alerts
+/// off for good (checking_alerts would stay set).
+constexpr auto alert_read_timeout = std::chrono::seconds(30);
 using placement_ptr = dashboards_actor::stateful_pointer<dashboards_state>;
 
 std::chrono::milliseconds poll_interval(const dashboard_settings& s) {
@@ -60,7 +65,7 @@ std::string alert_json(int64_t campaign_id, const fired_alert& a, const std::str
 /// Records each alert once; a new one is also streamed (campaign-alert).
 void fire(window_ptr self, std::vector<fired_alert> alerts) {
   for (auto& a : alerts) {
-    self->request(self->state.io.writer, caf::infinite, write_atom::value,
+    self->request(self->state.io.writer, alert_read_timeout, write_atom::value,
                   std::vector<pg_statement>{storage::alert_insert(self->state.campaign_id, a)})
       .then(
         [=](const pg_results& results) {
@@ -78,7 +83,9 @@ void fire(window_ptr self, std::vector<fired_alert> alerts) {
   }
 }
 
-/// Reads this hour's figures (and the click history) and judges the rules.
+/// Reads the campaign's state, this hour's figures (and the click history)
+/// and judges the rules. Only an ACTIVE campaign is judged; a deleted one
+/// gives its rules up (its window may then be passivated).
 void check_alerts(window_ptr self) {
   auto& st = self->state;
   if (!st.rules.any() || st.checking_alerts)
@@ -88,45 +95,76 @@ void check_alerts(window_ptr self) {
   auto inputs = std::make_shared<alert_inputs>();
   inputs->now = now;
   inputs->hour_start = window_of(now, window_unit::hour).start;
-  auto last_ms = st.book.last_impression_ms();
-  inputs->last_impression = last_ms > 0 ? last_ms / 1000 : st.watching_since;
   auto done = [=] {
     self->state.checking_alerts = false;
     fire(self, evaluate_alerts(self->state.rules, *inputs));
   };
   auto failed = [=](caf::error&) { self->state.checking_alerts = false; };
-  self->request(st.io.reader, caf::infinite, query_atom::value,
-                storage::alert_hour_figures(st.campaign_id, inputs->hour_start))
+  auto read_history = [=] {
+    self->request(self->state.io.reader, alert_read_timeout, query_atom::value,
+                  storage::alert_click_history(self->state.campaign_id, inputs->hour_start,
+                                               business_time_zone()))
+      .then(
+        [=](const pg_rows& rows) {
+          for (auto& r : rows) {
+            auto k = std::stoll(r.at(0));
+            auto n = std::stoll(r.at(1));
+            auto v = std::stoll(r.at(2));
+            if (n == 0)
+              inputs->previous_hour_clicks = v;
+            else
+              (k == 0 ? inputs->history_current : inputs->history_previous).push_back(v);
+          }
+          done();
+        },
+        failed);
+  };
+  auto read_hour = [=] {
+    self->request(self->state.io.reader, alert_read_timeout, query_atom::value,
+                  storage::alert_hour_figures(self->state.campaign_id, inputs->hour_start))
+      .then(
+        [=](const pg_rows& rows) {
+          for (auto& r : rows) {
+            auto v = std::stoll(r.at(1));
+            if (r.at(0) == "SPEND")
+              inputs->spend = v;
+            else if (r.at(0) == "CLICKS")
+              inputs->clicks = v;
+            else if (r.at(0) == "IMPRESSIONS")
+              inputs->impressions = v;
+          }
+          if (self->state.rules.anomaly_detection)
+            read_history();
+          else
+            done();
+        },
+        failed);
+  };
+  self->request(st.io.reader, alert_read_timeout, query_atom::value,
+                storage::alert_campaign_state(st.campaign_id))
     .then(
       [=](const pg_rows& rows) {
-        for (auto& r : rows) {
-          auto v = std::stoll(r.at(1));
-          if (r.at(0) == "SPEND")
-            inputs->spend = v;
-          else if (r.at(0) == "CLICKS")
-            inputs->clicks = v;
-          else if (r.at(0) == "IMPRESSIONS")
-            inputs->impressions = v;
+        auto& st = self->state;
+        bool deleted = rows.empty() || rows[0].at(1) != "1";
+        if (deleted) {
+          st.checking_alerts = false;
+          alert_rules off;
+          off.campaign_id = st.campaign_id;
+          self->send(st.placement, alert_atom::value, off);
+          return;
         }
-        if (!self->state.rules.anomaly_detection)
-          return done();
-        self->request(self->state.io.reader, caf::infinite, query_atom::value,
-                      storage::alert_click_history(self->state.campaign_id, inputs->hour_start,
-                                                   business_time_zone()))
-          .then(
-            [=](const pg_rows& rows) {
-              for (auto& r : rows) {
-                auto k = std::stoll(r.at(0));
-                auto n = std::stoll(r.at(1));
-                auto v = std::stoll(r.at(2));
-                if (n == 0)
-                  inputs->previous_hour_clicks = v;
-                else
-                  (k == 0 ? inputs->history_current : inputs->history_previous).push_back(v);
-              }
-              done();
-            },
-            failed);
+        if (rows[0].at(0) != "ACTIVE") {
+          st.checking_alerts = false;  // paused or ended: nothing to judge
+          return;
+        }
+        // The last impression this node saw, or the database's (a restart
+        // does not begin a new quiet spell), or when watching began.
+        auto stored = std::stoll(rows[0].at(2));
+        auto seen = st.book.last_impression_ms() / 1000;
+        inputs->last_impression = std::max<int64_t>({seen, stored, int64_t{0}});
+        if (inputs->last_impression == 0)
+          inputs->last_impression = st.watching_since;
+        read_hour();
       },
       failed);
 }
@@ -140,7 +178,7 @@ void flush(window_ptr self) {
     return;
   }
   if (!st.book.has_pending()) {
-    if (st.retiring)
+    if (st.retiring || st.stopping)
       self->quit();
     return;
   }
@@ -157,20 +195,24 @@ void flush(window_ptr self) {
         auto& st = self->state;
         st.flush_in_flight = false;
         ++st.flushes;
-        if (st.book.has_pending() || st.retiring)
+        if (st.book.has_pending() || st.retiring || st.stopping)
           schedule_flush(self);
       },
-      [=](caf::error&) {
-        // Not written (the statement failed as a whole): add it to what
-        // came since and try again.
+      [=](caf::error& err) {
         auto& st = self->state;
         st.flush_in_flight = false;
         ++st.flush_failures;
-        if (st.retiring) {
+        // The connection broke during the commit: it may have been written.
+        // Adding the counts again could count them twice; dashboards
+        // prefer losing one flush interval (docs/dashboards.md).
+        if (view(err).details_json.find("\"unknown\"") != std::string::npos)
+          ++st.flushes_lost;
+        else
+          st.book.restore(pending.first, pending.second);  // not written: retry
+        if (st.stopping) {
           self->quit();  // shutting down with the database away: counts lost
           return;
         }
-        st.book.restore(pending.first, pending.second);
         schedule_flush(self);
       });
 }
@@ -226,6 +268,10 @@ dashboard_window(window_ptr self, int64_t campaign_id, io_handles io, dashboards
       self->state.retiring = true;
       flush(self);
     },
+    [=](stop_atom) {
+      self->state.stopping = true;
+      flush(self);
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
@@ -236,6 +282,8 @@ dashboard_window(window_ptr self, int64_t campaign_id, io_handles io, dashboards
                    {"flush_failures", st.flush_failures},
                    {"windows_held", static_cast<int64_t>(st.book.windows_held())},
                    {"alerts_fired", st.alerts_fired},
+                   {"flushes_lost", st.flushes_lost},
+                   {"variants_refused", st.book.variants_refused()},
                    {"pending", st.book.has_pending() ? 1 : 0}};
       return r;
     },
@@ -249,6 +297,8 @@ dashboard_window_actor window_for(placement_ptr self, int64_t campaign_id) {
   if (auto it = st.windows.find(campaign_id); it != st.windows.end())
     return it->second;
   auto w = self->spawn(dashboard_window, campaign_id, st.io, dashboards_actor{self}, st.settings);
+  self->monitor(w);
+  ++st.live_windows;
   st.windows.emplace(campaign_id, w);
   ++st.activations;
   if (auto it = st.rules.find(campaign_id); it != st.rules.end())
@@ -259,8 +309,9 @@ dashboard_window_actor window_for(placement_ptr self, int64_t campaign_id) {
 }  // namespace
 
 dashboards_state::~dashboards_state() {
+  // Stopped without the drain (exit message): still ask them to write.
   for (auto& [id, w] : windows)
-    caf::anon_send(w, retire_atom::value);
+    caf::anon_send(w, stop_atom::value);
 }
 
 dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
@@ -268,6 +319,18 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
   self->state.io = io;
   self->state.settings = settings;
   self->send(self, reload_atom::value);
+  self->delayed_send(self, std::chrono::minutes(1), flush_atom::value);
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    --st.live_windows;
+    st.retiring.erase(std::remove_if(st.retiring.begin(), st.retiring.end(),
+                                     [&](const dashboard_window_actor& w) {
+                                       return w.address() == down.source;
+                                     }),
+                      st.retiring.end());
+    if (st.live_windows == 0 && st.drained.pending())
+      st.drained.deliver(true);
+  });
   return {
     [=](track_atom, dashboard_event& e) {
       if (e.campaign_id <= 0)
@@ -286,10 +349,13 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
     [=](idle_atom, int64_t campaign_id, const dashboard_window_actor& w) {
       auto& st = self->state;
       auto it = st.windows.find(campaign_id);
-      if (it == st.windows.end() || it->second != w)
+      // Rules may have arrived after the window judged itself idle: a
+      // campaign with rules keeps its window (its alerts are judged there).
+      if (it == st.windows.end() || it->second != w || st.rules.count(campaign_id))
         return;
       // Events sent to it before this point are handled before the retire.
       st.windows.erase(it);
+      st.retiring.push_back(w);
       ++st.passivations;
       self->send(w, retire_atom::value);
     },
@@ -310,6 +376,43 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
             self->delayed_send(self, std::chrono::seconds(5), reload_atom::value);
           });
     },
+    [=](flush_atom) {
+      constexpr int64_t batch = 10000;
+      auto& st = self->state;
+      self->request(st.io.writer, std::chrono::seconds(60), write_atom::value,
+                    std::vector<pg_statement>{storage::dashboard_minutes_prune(
+                      st.settings.minute_retention_days, batch)})
+        .then(
+          [=](const pg_results& results) {
+            int64_t gone = 0;
+            if (!results.empty() && !results[0].empty())
+              gone = std::stoll(results[0][0].at(0));
+            self->state.minute_rows_pruned += gone;
+            // A full batch: more to go, after the messages queued meanwhile.
+            if (gone >= batch)
+              self->send(self, flush_atom::value);
+            else
+              self->delayed_send(self, std::chrono::hours(1), flush_atom::value);
+          },
+          [=](caf::error&) {
+            self->delayed_send(self, std::chrono::minutes(5), flush_atom::value);
+          });
+    },
+    [=](stop_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      // Every window writes what it holds and stops; the answer comes when
+      // the last one has (main waits for it before stopping pg-writer).
+      for (auto& [id, w] : st.windows)
+        self->send(w, stop_atom::value);
+      for (auto& w : st.retiring)
+        self->send(w, stop_atom::value);
+      st.windows.clear();
+      st.rules.clear();
+      if (st.live_windows == 0)
+        return true;
+      st.drained = self->make_response_promise<bool>();
+      return st.drained;
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
@@ -317,6 +420,7 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
       r.figures = {{"windows", static_cast<int64_t>(st.windows.size())},
                    {"campaigns_with_alerts", static_cast<int64_t>(st.rules.size())},
                    {"activations", st.activations},
+                   {"minute_rows_pruned", st.minute_rows_pruned},
                    {"passivations", st.passivations},
                    {"events", st.events}};
       return r;

@@ -5,8 +5,10 @@
 #include "actors/io_handles.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <set>
+#include <vector>
 #include <unordered_map>
 
 namespace adserver {
@@ -23,6 +25,8 @@ struct dashboard_settings {
   int64_t idle_seconds = 600;
   /// How often alert rules are judged.
   int64_t alert_check_seconds = 30;
+  /// MINUTE rows are kept this many days (HOUR and DAY rows are kept).
+  int64_t minute_retention_days = 7;
 };
 
 /// The Redis Stream of a campaign's dashboard events.
@@ -37,7 +41,8 @@ struct dashboard_window_state {
   alert_rules rules;
   bool flush_scheduled = false;
   bool flush_in_flight = false;
-  bool retiring = false;
+  bool retiring = false;   // passivated: write what it holds (retrying), then stop
+  bool stopping = false;   // node stopping: one last write, then stop regardless
   bool checking_alerts = false;
   int64_t last_used = 0;      // epoch seconds
   int64_t watching_since = 0;  // epoch seconds
@@ -45,6 +50,7 @@ struct dashboard_window_state {
   int64_t flushes = 0;
   int64_t flush_failures = 0;
   int64_t alerts_fired = 0;
+  int64_t flushes_lost = 0;  // outcome unknown: not retried (never counted twice)
   static inline const char* name = "dashboard-window";
 };
 
@@ -61,7 +67,11 @@ struct dashboards_state {
   int64_t activations = 0;
   int64_t passivations = 0;
   int64_t events = 0;
-  /// Stopping: every window writes what it counted, then stops.
+  int64_t live_windows = 0;  // spawned and not yet down (retiring ones too)
+  int64_t minute_rows_pruned = 0;
+  std::vector<dashboard_window_actor> retiring;  // passivated, still writing
+  caf::typed_response_promise<bool> drained;
+  /// Stopped without the drain: every window is still asked to write.
   ~dashboards_state();
   static inline const char* name = "dashboards";
 };

@@ -177,7 +177,8 @@ derived_metrics derive(const std::array<int64_t, metric_count>& v) {
   return d;
 }
 
-window_book::window_book(size_t max_users_per_window) : max_users_(max_users_per_window) {
+window_book::window_book(size_t max_users_per_window, size_t max_variants)
+  : max_users_(max_users_per_window), max_variants_(max_variants) {
 }
 
 void window_book::add(const dashboard_event& e) {
@@ -197,14 +198,20 @@ void window_book::add(const dashboard_event& e) {
         pending_[{w, metric::unique_user_count}] += 1;
     }
   }
-  auto hour = window_of(t, window_unit::hour).start;
-  auto& counts = hours_[hour];
-  for (size_t m = 0; m < metric_count; ++m)
-    counts[m] += inc[m];
   if (e.kind == "IMPRESSION")
     last_impression_ms_ = std::max(last_impression_ms_, e.at_ms);
   if (!e.exp_key.empty()) {
     auto day = window_of(t, window_unit::day);
+    // Experiment names come from clients: a bounded number of variants per
+    // campaign and day are counted, so made-up names cannot grow the table.
+    auto& seen = variants_seen_[day.start];
+    if (!seen.count({e.exp_key, e.exp_var})) {
+      if (seen.size() >= max_variants_) {
+        ++variants_refused_;
+        return;
+      }
+      seen.insert({e.exp_key, e.exp_var});
+    }
     for (auto m : {metric::impressions, metric::clicks, metric::charged_clicks, metric::spend,
                    metric::conversions, metric::revenue})
       if (inc[static_cast<size_t>(m)] != 0)
@@ -242,19 +249,16 @@ bool window_book::has_pending() const {
 void window_book::drop_closed(int64_t now) {
   for (auto it = users_.begin(); it != users_.end();)
     it = it->first.end <= now ? users_.erase(it) : std::next(it);
-  // Alert rules look at the current and the previous hour only.
-  for (auto it = hours_.begin(); it != hours_.end();)
-    it = it->first + 2 * 3600 <= now ? hours_.erase(it) : std::next(it);
+  // Variant names of days that ended.
+  for (auto it = variants_seen_.begin(); it != variants_seen_.end();)
+    it = window_of(it->first, window_unit::day).end <= now ? variants_seen_.erase(it)
+                                                           : std::next(it);
 }
 
 size_t window_book::windows_held() const {
   return users_.size();
 }
 
-std::array<int64_t, metric_count> window_book::hour_counts(int64_t hour_start) const {
-  auto it = hours_.find(hour_start);
-  return it == hours_.end() ? std::array<int64_t, metric_count>{} : it->second;
-}
 
 }  // namespace adserver
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_set>
@@ -121,7 +122,7 @@ std::vector<fired_alert> evaluate_alerts(const alert_rules& rules, const alert_i
 /// users seen per window (exact, up to a bound per window).
 class window_book {
 public:
-  explicit window_book(size_t max_users_per_window = 100000);
+  explicit window_book(size_t max_users_per_window = 100000, size_t max_variants = 100);
   /// Adds an event to its MINUTE, HOUR and DAY windows (and its variant's day).
   void add(const dashboard_event& e);
   /// Takes what has not been flushed; the book forgets it.
@@ -134,18 +135,19 @@ public:
   void drop_closed(int64_t now_seconds);
   /// Open windows holding a user set.
   size_t windows_held() const;
-  /// The counts of the current hour seen by this book since it started
-  /// (alert rules read these; a restarted actor starts again from 0).
-  std::array<int64_t, metric_count> hour_counts(int64_t hour_start) const;
+  /// Events whose variant was not counted (beyond max_variants a day).
+  int64_t variants_refused() const { return variants_refused_; }
   /// Unix ms of the last impression (0: none seen).
   int64_t last_impression_ms() const { return last_impression_ms_; }
 
 private:
   size_t max_users_;
+  size_t max_variants_;  // distinct exp_key/exp_var pairs counted per day
+  std::map<int64_t, std::set<std::pair<std::string, std::string>>> variants_seen_;
+  int64_t variants_refused_ = 0;
   std::map<std::pair<time_window, metric>, int64_t> pending_;
   std::map<std::tuple<std::string, std::string, int64_t, metric>, int64_t> pending_variants_;
   std::map<time_window, std::unordered_set<uint64_t>> users_;
-  std::map<int64_t, std::array<int64_t, metric_count>> hours_;  // hour start -> counts
   int64_t last_impression_ms_ = 0;
 };
 

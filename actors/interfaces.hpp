@@ -42,6 +42,7 @@ using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using impression_atom = caf::atom_constant<caf::atom("impression")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 using alert_atom = caf::atom_constant<caf::atom("alert")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -226,8 +227,11 @@ using dashboard_window_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   // Internal: check alert rules; tell the dashboards actor when idle.
   caf::reacts_to<poll_atom>,
-  // The dashboards actor forgot this idle window: flush and stop.
+  // The dashboards actor forgot this idle window: write what it holds
+  // (retrying while PostgreSQL is away), then stop.
   caf::reacts_to<retire_atom>,
+  // The node stops: one last write of what it holds, then stop.
+  caf::reacts_to<stop_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// dashboards: places dashboard-window actors, one per campaign, activated on
@@ -241,6 +245,12 @@ using dashboards_actor = caf::typed_actor<
   caf::reacts_to<idle_atom, int64_t, dashboard_window_actor>,
   // Internal: load the campaigns with alert rules (their windows stay active).
   caf::reacts_to<reload_atom>,
+  // Internal: delete MINUTE rows past dashboards.minute_retention_days
+  // (hourly, in bounded batches).
+  caf::reacts_to<flush_atom>,
+  // The node stops: every window writes what it holds and stops; true once
+  // all have (before pg-writer may stop).
+  caf::replies_to<stop_atom>::with<bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.

@@ -418,7 +418,6 @@ typename Inspector::result_type inspect(Inspector& f, session_mapping& x) {
            x.codes, x.expires_at);
 }
 
-/// The answer every actor kind gives to `status`: small and JSON-able.
 /// What a dashboard window hears of: an impression, a click (charged or not,
 /// with its reason) or an attributed conversion line.
 struct dashboard_event {
@@ -474,6 +473,7 @@ struct stream_subscriber {
   std::function<bool()> gone;
 };
 
+/// The answer every actor kind gives to `status`: small and JSON-able.
 struct status_record {
   std::string kind;
   std::string key;

@@ -113,6 +113,7 @@ int run(const settings& cfg) {
     ds.max_users_per_window = static_cast<size_t>(cfg.dashboards_max_users_per_window);
     ds.idle_seconds = cfg.entities_idle_seconds;
     ds.alert_check_seconds = cfg.dashboards_alert_check_seconds;
+    ds.minute_retention_days = cfg.dashboards_minute_retention_days;
     dashboard_placement = sys.spawn(dashboards, io, ds);
     io.dashboards = dashboard_placement;  // the state owners below report to it
   }
@@ -210,9 +211,17 @@ int run(const settings& cfg) {
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   for (auto& shard : session_shards)
     caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
-  // After the state owners that report to it; its windows write their counts.
+  // After the state owners that report to it: every window writes its
+  // counts, and only then may pg-writer stop (bounded wait).
   if (dashboard_placement) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    caf::scoped_actor waiter{sys};
+    waiter->request(dashboard_placement, std::chrono::seconds(5), stop_atom::value)
+      .receive([](bool) {},
+               [](caf::error&) {
+                 std::cerr << "adserver: dashboard windows did not finish writing within 5 s"
+                           << std::endl;
+               });
     caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
   }
   // The I/O actors go last: what the state owners sent them on the way out

@@ -205,6 +205,9 @@ const std::vector<option>& options() {
      "concurrent dashboard streams (SSE) per admin token or advertiser key; more get 429 "
      "(default 5)",
      integer(&settings::dashboards_max_streams_per_key, 1, 100000)},
+    {"dashboards.minute_retention_days",
+     "MINUTE dashboard rows are kept this many days; HOUR and DAY rows are kept (default 7)",
+     integer(&settings::dashboards_minute_retention_days, 1, 3650)},
     {"dashboards.readers",
      "PostgreSQL connections for dashboard queries, apart from the serving path's (default 2)",
      integer(&settings::dashboards_readers, 1, 32)},

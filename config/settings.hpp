@@ -54,6 +54,7 @@ struct settings {
   int64_t dashboards_alert_check_seconds = 30;
   int64_t dashboards_max_streams_per_key = 5;
   int64_t dashboards_readers = 2;
+  int64_t dashboards_minute_retention_days = 7;
   int64_t experiments_session_shards = 4;
   int64_t experiments_refresh_seconds = 60;
   int64_t experiments_max_sessions = 1000000;

@@ -14,6 +14,7 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
     self->send(self, poll_atom::value);
     return {
       [=](poll_atom) {
+        auto read_at = keys->generation();
         self->request(reader, std::chrono::seconds(10), query_atom::value,
                       storage::api_keys_active())
           .then(
@@ -22,7 +23,7 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
               all.reserve(rows.size());
               for (auto& r : rows)
                 all.push_back({r.at(0), {std::stoll(r.at(1)), std::stoll(r.at(2))}});
-              keys->replace(std::move(all));
+              keys->replace(std::move(all), read_at);
               self->delayed_send(self, interval, poll_atom::value);
             },
             [=](caf::error&) {

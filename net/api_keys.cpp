@@ -55,29 +55,38 @@ std::optional<api_key_owner> api_key_registry::find(const std::string& presented
   auto it = by_hash_.find(h);
   if (it == by_hash_.end())
     return std::nullopt;
-  return it->second;
+  return it->second.owner;
 }
 
 void api_key_registry::add(const std::string& key_hash, api_key_owner owner) {
   std::unique_lock lock{mutex_};
-  by_hash_[key_hash] = owner;
+  by_hash_[key_hash] = {owner, ++generation_};
+}
+
+uint64_t api_key_registry::generation() const {
+  std::shared_lock lock{mutex_};
+  return generation_;
 }
 
 void api_key_registry::revoke(int64_t key_id) {
   std::unique_lock lock{mutex_};
   revoked_.insert(key_id);
   for (auto it = by_hash_.begin(); it != by_hash_.end();)
-    it = it->second.key_id == key_id ? by_hash_.erase(it) : std::next(it);
+    it = it->second.owner.key_id == key_id ? by_hash_.erase(it) : std::next(it);
 }
 
-void api_key_registry::replace(std::vector<std::pair<std::string, api_key_owner>> all) {
-  std::unordered_map<std::string, api_key_owner> fresh;
+void api_key_registry::replace(std::vector<std::pair<std::string, api_key_owner>> all,
+                               uint64_t read_at) {
+  std::unordered_map<std::string, entry> fresh;
   std::unique_lock lock{mutex_};
   // A reload that read the table before a revoke committed must not bring
-  // the key back.
+  // the key back; one that read it before an issue committed must not drop it.
   for (auto& [h, owner] : all)
     if (!revoked_.count(owner.key_id))
-      fresh[h] = owner;
+      fresh[h] = {owner, 0};
+  for (auto& [h, e] : by_hash_)
+    if (e.added_at > read_at)
+      fresh[h] = e;
   by_hash_.swap(fresh);
 }
 

@@ -33,13 +33,22 @@ public:
   std::optional<api_key_owner> find(const std::string& presented) const;
   void add(const std::string& key_hash, api_key_owner owner);
   void revoke(int64_t key_id);
-  /// Replaces everything (hash, owner) at once.
-  void replace(std::vector<std::pair<std::string, api_key_owner>> all);
+  /// Changes so far (add() counts): taken before reading the table.
+  uint64_t generation() const;
+  /// Replaces everything with what the table held when generation() was
+  /// `read_at`; keys added since stay (their insert may postdate the read),
+  /// keys revoked since stay out.
+  void replace(std::vector<std::pair<std::string, api_key_owner>> all, uint64_t read_at);
   size_t size() const;
 
 private:
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, api_key_owner> by_hash_;
+  struct entry {
+    api_key_owner owner;
+    uint64_t added_at = 0;  // generation of add(); 0: from a table read
+  };
+  std::unordered_map<std::string, entry> by_hash_;
+  uint64_t generation_ = 0;
   std::unordered_set<int64_t> revoked_;
 };
 

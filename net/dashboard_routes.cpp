@@ -69,6 +69,16 @@ void with_readable_campaign(const app_context& app, const route_context& ctx,
                             respond_fn respond, int64_t id, campaign_read_fn then) {
   auto directory = app.directory;
   auto advertiser = ctx.advertiser_id;
+  // An advertiser key learns nothing about campaigns that are not its own:
+  // missing, deleted and foreign all answer the same 403.
+  auto not_yours = [respond] {
+    respond(error_reply(403, "FORBIDDEN", "this key reads its own advertiser's campaigns only"));
+  };
+  auto failed = [respond, advertiser, not_yours](caf::error& err) {
+    if (advertiser != 0 && view(err).code != ec::unavailable)
+      return not_yours();
+    respond(error_reply(err));
+  };
   app.bridge->run([=](caf::event_based_actor* self) {
     self->request(directory, actor_timeout, campaign_atom::value, id)
       .then(
@@ -76,17 +86,16 @@ void with_readable_campaign(const app_context& app, const route_context& ctx,
           self->request(c, actor_timeout, get_atom::value)
             .then(
               [=](campaign_record& rec) {
+                if (advertiser != 0 && rec.advertiser_id != advertiser)
+                  return not_yours();
                 if (!rec.audit.activated)
                   return respond(error_reply(404, "NOT_FOUND",
                                              "campaign " + std::to_string(id) + " is deleted"));
-                if (advertiser != 0 && rec.advertiser_id != advertiser)
-                  return respond(error_reply(403, "FORBIDDEN",
-                                             "this key reads its own advertiser's campaigns only"));
                 then(self, rec);
               },
-              fail_with(respond));
+              failed);
         },
-        fail_with(respond));
+        failed);
   });
 }
 
@@ -203,10 +212,16 @@ const std::array<std::string, metric_count>& camel_names() {
   return names;
 }
 
+/// A ratio or amount with up to 6 decimals, never in exponent form.
 std::string number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", x);
-  return buf;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", x);
+  std::string out = buf;
+  while (out.back() == '0')
+    out.pop_back();
+  if (out.back() == '.')
+    out.pop_back();
+  return out;
 }
 
 /// The metrics rows (seed 004's shape) and one object per window, written

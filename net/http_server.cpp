@@ -13,7 +13,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -433,6 +436,7 @@ private:
     stream_head_ = reply.head_only;
     sq_ = std::make_shared<stream_queue>();
     stream_.expires_never();
+    detect_vanished_client();
     auto ex = stream_.get_executor();
     heartbeat_timer_.emplace(ex);
     duration_timer_.emplace(ex);
@@ -477,6 +481,21 @@ private:
     stream_flush();
     if (stream_head_ || stopping)
       end_stream(true);  // HEAD: the header only; stopping: header and stream-end
+  }
+
+  // A client that vanishes without closing (sleep, network gone) sends no
+  // FIN: keepalive probes and a user timeout end its stream within about a
+  // minute instead of the kernel's ~15 minutes of retransmissions (its
+  // stream slot comes back with it).
+  void detect_vanished_client() {
+    int fd = stream_.socket().native_handle();
+    int on = 1, idle = 30, interval = 10, count = 3;
+    unsigned int user_timeout_ms = 60000;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
   }
 
   // Keeps a read pending: the client sends nothing more, so EOF or an error

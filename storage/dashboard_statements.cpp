@@ -65,15 +65,15 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "    AND time_window_unit = 'DAY' AND activated = 1),"
    "  (SELECT coalesce(sum(metric_value), 0) FROM campaign_dashboard_metrics"
    "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
-   "    AND time_window_start >= to_timestamp($2::bigint - 86400)"
+   "    AND time_window_start > to_timestamp($2::bigint - 86400 - 3600)"
    "    AND time_window_unit = 'HOUR' AND activated = 1),"
    "  (SELECT coalesce(sum(metric_value), 0) FROM campaign_dashboard_metrics"
    "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
-   "    AND time_window_start >= to_timestamp($2::bigint - 7 * 86400)"
+   "    AND time_window_start > to_timestamp($2::bigint - 7 * 86400 - 3600)"
    "    AND time_window_unit = 'HOUR' AND activated = 1),"
    "  coalesce((SELECT " EPOCH_MS("max(updated_at)") " FROM campaign_dashboard_metrics"
    "   WHERE campaign_id = $1::bigint AND metric_type = 'EVENT_COUNT'"
-   "    AND time_window_unit = 'DAY'), 0),"
+   "    AND time_window_unit = 'DAY' AND activated = 1), 0),"
    "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'IMPRESSIONS'), 0),"
    "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'CLICKS'), 0),"
    "  coalesce(sum(metric_value) FILTER (WHERE metric_type = 'CHARGED_CLICKS'), 0),"
@@ -100,6 +100,15 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "SELECT id, campaign_name, status, daily_budget, total_budget, start_date::text,"
    "  end_date::text FROM ad_campaigns"
    " WHERE advertiser_id = $1::bigint AND activated = 1 ORDER BY id LIMIT 1000"},
+  // MINUTE rows older than the retention, a bounded batch at a time (these
+  // are operational aggregates, like expired idempotency keys: removed).
+  {"dashboard_minutes_prune",
+   "WITH gone AS (DELETE FROM campaign_dashboard_metrics WHERE id IN ("
+   "  SELECT id FROM campaign_dashboard_metrics"
+   "  WHERE time_window_unit = 'MINUTE'"
+   "   AND time_window_start < now() - make_interval(days => $1::int)"
+   "  LIMIT $2::int) RETURNING 1)"
+   " SELECT count(*) FROM gone"},
   {"alert_rules_put",
    "INSERT INTO campaign_alert_rules (campaign_id, spend_per_hour_above, ctr_below,"
    "  ctr_min_impressions, no_impressions_minutes, anomaly_detection, created_user_id,"
@@ -121,13 +130,22 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"alert_rules_all",
    "SELECT campaign_id, coalesce(spend_per_hour_above, -1), coalesce(ctr_below, -1),"
    "  ctr_min_impressions, coalesce(no_impressions_minutes, 0), anomaly_detection"
-   " FROM campaign_alert_rules WHERE activated = 1 ORDER BY campaign_id LIMIT 100000"},
+   " FROM campaign_alert_rules r WHERE activated = 1"
+   "  AND EXISTS (SELECT 1 FROM ad_campaigns c WHERE c.id = r.campaign_id AND c.activated = 1)"
+   " ORDER BY campaign_id LIMIT 100000"},
   {"alert_insert",
    "INSERT INTO campaign_alerts (campaign_id, alert_type, message, observed_value,"
    "  threshold_value, time_window_start)"
    " VALUES ($1::bigint, $2, $3, $4::float8, $5::float8, to_timestamp($6::bigint))"
    " ON CONFLICT (campaign_id, alert_type, time_window_start) DO NOTHING"
    " RETURNING id, " EPOCH_MS("fired_at")},
+  {"alert_campaign_state",
+   "SELECT c.status, c.activated,"
+   "  coalesce((SELECT " EPOCH_S("time_window_end") " FROM campaign_dashboard_metrics"
+   "   WHERE campaign_id = $1::bigint AND metric_type = 'IMPRESSIONS'"
+   "    AND time_window_unit = 'MINUTE' AND activated = 1"
+   "   ORDER BY time_window_start DESC LIMIT 1), 0)"
+   " FROM ad_campaigns c WHERE c.id = $1::bigint"},
   {"alert_hour_figures",
    "SELECT metric_type, metric_value FROM campaign_dashboard_metrics"
    " WHERE campaign_id = $1::bigint AND time_window_unit = 'HOUR'"
@@ -143,7 +161,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " UNION ALL"
    " SELECT 1, 0, coalesce((SELECT metric_value FROM campaign_dashboard_metrics"
    "   WHERE campaign_id = $1::bigint AND metric_type = 'CLICKS' AND time_window_unit = 'HOUR'"
-   "   AND time_window_start = to_timestamp($2::bigint - 3600)), 0)"},
+   "   AND time_window_start = to_timestamp($2::bigint - 3600)), -1)"},
   {"alerts_recent",
    "SELECT id, alert_type, message, observed_value, threshold_value,"
    "  " EPOCH_S("time_window_start") ", " EPOCH_MS("fired_at")
@@ -163,6 +181,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " FROM advertiser_api_keys WHERE advertiser_id = $1::bigint ORDER BY id LIMIT 1000"},
   {"api_keys_active",
    "SELECT k.key_hash, k.advertiser_id, k.id FROM advertiser_api_keys k"
+   " JOIN ad_advertisers a ON a.id = k.advertiser_id AND a.activated = 1"
    " WHERE k.revoked_at IS NULL AND k.activated = 1"},
 };
 
@@ -236,6 +255,10 @@ pg_statement advertiser_campaigns(int64_t advertiser_id) {
   return {"advertiser_campaigns", {str(advertiser_id)}};
 }
 
+pg_statement dashboard_minutes_prune(int64_t retention_days, int64_t batch) {
+  return {"dashboard_minutes_prune", {str(retention_days), str(batch)}};
+}
+
 pg_statement alert_rules_put(const alert_rules& r, const principal& who) {
   return {"alert_rules_put",
           {str(r.campaign_id), str(r.spend_per_hour_above > 0 ? r.spend_per_hour_above : -1),
@@ -267,6 +290,10 @@ pg_statement alert_insert(int64_t campaign_id, const fired_alert& a) {
   return {"alert_insert",
           {str(campaign_id), a.type, a.message, number(a.observed), number(a.threshold),
            str(a.window_start)}};
+}
+
+pg_statement alert_campaign_state(int64_t campaign_id) {
+  return {"alert_campaign_state", {str(campaign_id)}};
 }
 
 pg_statement alert_hour_figures(int64_t campaign_id, int64_t hour_start) {

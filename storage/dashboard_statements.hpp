@@ -43,6 +43,10 @@ pg_statement advertiser_day_sums(int64_t advertiser_id, int64_t from, int64_t to
 /// total_budget, start_date, end_date.
 pg_statement advertiser_campaigns(int64_t advertiser_id);
 
+/// Deletes up to `batch` MINUTE rows older than `retention_days`; one row:
+/// how many went.
+pg_statement dashboard_minutes_prune(int64_t retention_days, int64_t batch);
+
 // -- alerts ----------------------------------------------------------------------
 pg_statement alert_rules_put(const alert_rules& r, const principal& who);
 pg_statement alert_rules_get(int64_t campaign_id);
@@ -51,6 +55,9 @@ alert_rules parse_alert_rules(const pg_row& row);
 /// Records a fired alert once per (campaign, type, window); returns
 /// id, fired_at when it is new, no row when it had fired already.
 pg_statement alert_insert(int64_t campaign_id, const fired_alert& a);
+/// The campaign's status, activated, and the end (Unix s) of its last
+/// MINUTE window with impressions (0: none).
+pg_statement alert_campaign_state(int64_t campaign_id);
 /// Current-hour SPEND, CLICKS, IMPRESSIONS of a campaign: metric_type, value.
 pg_statement alert_hour_figures(int64_t campaign_id, int64_t hour_start);
 /// CLICKS of the same local hour (hour k = 0: `hour_start`, 1: the hour

@@ -19,6 +19,7 @@ void mark_down(redis_state& st, bool down) {
 
 
 constexpr size_t max_pipeline = 1024;
+constexpr size_t max_streamed_per_flush = 4096;
 
 /// Errors Redis gives while it cannot serve yet (still loading its AOF after
 /// a restart, busy script, failover): retry later rather than drop the value.
@@ -60,35 +61,6 @@ bool write_pending(redis_state& st) {
     ++st.writes;
     st.pending_zsets.erase(it);
   }
-  while (!st.pending_streams.empty()) {
-    std::vector<redis_connection::command> cmds;
-    for (size_t i = 0; i < st.pending_streams.size() && cmds.size() < max_pipeline; ++i) {
-      auto& e = st.pending_streams[i];
-      redis_connection::command cmd{"XADD", e.key};
-      if (e.maxlen > 0) {
-        cmd.push_back("MAXLEN");
-        cmd.push_back("~");
-        cmd.push_back(std::to_string(e.maxlen));
-      }
-      cmd.push_back("*");
-      cmd.insert(cmd.end(), e.fields.begin(), e.fields.end());
-      cmds.push_back(std::move(cmd));
-    }
-    std::vector<redis_connection::reply> replies;
-    std::string err;
-    if (!st.conn->pipeline(cmds, replies, err))
-      return false;
-    // Written in order: stop at the first transient refusal, keep the rest.
-    for (size_t i = 0; i < cmds.size(); ++i) {
-      if (transient(replies[i]))
-        return false;
-      if (replies[i].ok)
-        ++st.writes;
-      else
-        ++st.failures;
-      st.pending_streams.pop_front();
-    }
-  }
   while (!st.pending.empty()) {
     std::vector<redis_connection::command> cmds;
     std::vector<std::string> keys;
@@ -115,6 +87,39 @@ bool write_pending(redis_state& st) {
       else
         ++st.failures;  // a rejected value will not get better by retrying
       st.pending.erase(keys[i]);
+    }
+  }
+  // Dashboard stream entries after the money mirror, and a bounded number
+  // per flush: a backlog after an outage never delays balances.
+  size_t streamed = 0;
+  while (!st.pending_streams.empty() && streamed < max_streamed_per_flush) {
+    std::vector<redis_connection::command> cmds;
+    for (size_t i = 0; i < st.pending_streams.size() && cmds.size() < max_pipeline; ++i) {
+      auto& e = st.pending_streams[i];
+      redis_connection::command cmd{"XADD", e.key};
+      if (e.maxlen > 0) {
+        cmd.push_back("MAXLEN");
+        cmd.push_back("~");
+        cmd.push_back(std::to_string(e.maxlen));
+      }
+      cmd.push_back("*");
+      cmd.insert(cmd.end(), e.fields.begin(), e.fields.end());
+      cmds.push_back(std::move(cmd));
+    }
+    std::vector<redis_connection::reply> replies;
+    std::string err;
+    if (!st.conn->pipeline(cmds, replies, err))
+      return false;
+    // Written in order: stop at the first transient refusal, keep the rest.
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      if (transient(replies[i]))
+        return false;
+      if (replies[i].ok)
+        ++st.writes;
+      else
+        ++st.failures;
+      st.pending_streams.pop_front();
+      ++streamed;
     }
   }
   return true;
@@ -194,6 +199,9 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         mark_down(st, true);
         ++st.failures;
         self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
+      } else if (!st.pending_streams.empty() && !st.flush_scheduled) {
+        st.flush_scheduled = true;  // the rest of a backlog, after other messages
+        self->send(self, flush_atom::value);
       }
     },
     [=](poll_atom) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 
 namespace adserver::storage {
@@ -19,18 +20,18 @@ std::pair<uint64_t, uint64_t> split_id(const std::string& id) {
   return {ms, seq};
 }
 
-/// A valid stream id "ms-seq" (or "ms").
+/// A stream id Redis accepts: "ms-seq" (or "ms"), each part a 64-bit number.
 bool valid_id(const std::string& id) {
-  if (id.empty() || id.size() > 41)
-    return false;
-  int dashes = 0;
-  for (char c : id) {
-    if (c == '-')
-      ++dashes;
-    else if (c < '0' || c > '9')
+  auto dash = id.find('-');
+  auto part_ok = [](const std::string& p) {
+    if (p.empty() || p.size() > 20 || p.find_first_not_of("0123456789") != std::string::npos)
       return false;
-  }
-  return dashes <= 1 && id.front() != '-' && id.back() != '-';
+    // 20 digits may still exceed 2^64 - 1.
+    return p.size() < 20 || p <= "18446744073709551615";
+  };
+  if (dash == std::string::npos)
+    return part_ok(id);
+  return part_ok(id.substr(0, dash)) && part_ok(id.substr(dash + 1));
 }
 
 /// Reads what arrived after each followed key's oldest subscriber id and
@@ -38,36 +39,60 @@ bool valid_id(const std::string& id) {
 bool read_once(self_ptr self) {
   auto& st = self->state;
   // Forget subscribers whose client left.
-  std::vector<stream_subscriber> live;
-  for (auto& s : st.subscribers)
-    if (!s.gone())
-      live.push_back(std::move(s));
-  st.subscribers.swap(live);
+  for (auto it = st.subscribers.begin(); it != st.subscribers.end();) {
+    auto& subs = it->second;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [](const stream_subscriber& s) { return s.gone(); }),
+               subs.end());
+    it = subs.empty() ? st.subscribers.erase(it) : std::next(it);
+  }
   if (st.subscribers.empty())
     return true;
   if (!st.conn->connected() && !st.conn->connect().empty())
     return false;
-  std::map<std::string, std::string> from;  // key -> oldest id among its subscribers
-  for (auto& s : st.subscribers) {
-    auto it = from.find(s.key);
-    if (it == from.end() || stream_id_less(s.after_id, it->second))
-      from[s.key] = s.after_id;
-  }
   redis_connection::command cmd{"XREAD", "COUNT", "500", "BLOCK", "250", "STREAMS"};
-  for (auto& [key, id] : from)
+  std::vector<std::string> ids;
+  for (auto& [key, subs] : st.subscribers) {
     cmd.push_back(key);
-  for (auto& [key, id] : from)
-    cmd.push_back(id);
+    auto oldest = subs.front().after_id;
+    for (auto& s : subs)
+      if (stream_id_less(s.after_id, oldest))
+        oldest = s.after_id;
+    ids.push_back(oldest);
+  }
+  cmd.insert(cmd.end(), ids.begin(), ids.end());
   redis_connection::reply rep;
   std::string err;
-  if (!st.conn->run(cmd, rep, err) || !rep.ok)
+  if (!st.conn->run(cmd, rep, err))
     return false;
+  if (!rep.ok) {
+    // Redis answered but refused (a key holding another type, say): that
+    // is not an outage. Find the keys it refuses and end their streams,
+    // so one bad key never stalls the others.
+    ++st.refused;
+    for (auto it = st.subscribers.begin(); it != st.subscribers.end();) {
+      redis_connection::reply probe;
+      std::string probe_err;
+      if (!st.conn->run({"XREAD", "COUNT", "1", "STREAMS", it->first, "0-0"}, probe, probe_err))
+        return false;
+      if (!probe.ok) {
+        for (auto& s : it->second)
+          s.deliver("", "stream-error", "{\"error\":\"this stream cannot be read\"}");
+        it = st.subscribers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return true;
+  }
   ++st.reads;
   // [[key, [[id, [field, value, ...]], ...]], ...]; nil when nothing came.
   for (auto& stream : rep.children) {
     if (stream.children.size() != 2)
       continue;
-    auto& key = stream.children[0].text;
+    auto found = st.subscribers.find(stream.children[0].text);
+    if (found == st.subscribers.end())
+      continue;
     for (auto& entry : stream.children[1].children) {
       if (entry.children.size() != 2)
         continue;
@@ -80,14 +105,12 @@ bool read_once(self_ptr self) {
         else if (fields[i] == "data")
           data = fields[i + 1];
       }
-      for (auto& s : st.subscribers) {
-        if (s.key != key || !stream_id_less(s.after_id, id))
+      for (auto& s : found->second) {
+        if (!stream_id_less(s.after_id, id))
           continue;
         s.after_id = id;
         if (s.deliver(id, type, data))
           ++st.delivered;
-        else
-          s.gone = [] { return true; };
       }
     }
   }
@@ -118,31 +141,32 @@ stream_reader_actor::behavior_type stream_reader(self_ptr self, stream_reader_se
   return {
     [=](watch_atom, stream_subscriber& sub) {
       auto& st = self->state;
-      if (st.subscribers.size() >= st.settings.max_subscribers) {
+      if (st.count >= st.settings.max_subscribers) {
         ++st.refused;
         sub.deliver("", "stream-error", "{\"error\":\"too many streams on this node\"}");
         return;
       }
       if (!sub.after_id.empty() && !valid_id(sub.after_id))
-        sub.after_id.clear();
+        sub.after_id.clear();  // unreadable: from now on, like a first visit
       if (sub.after_id.empty()) {
-        // From now on: after the newest entry there is (0-0 when none).
-        sub.after_id = "0-0";
+        // From now on: after the newest entry there is. While Redis is
+        // away (no connect attempt here: it would stall every watch behind
+        // it), from this moment: entry ids are Redis's clock in ms.
+        sub.after_id = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count())
+                       + "-0";
         redis_connection::reply rep;
         std::string err;
-        if ((st.conn->connected() || st.conn->connect().empty())
-            && st.conn->run({"XREVRANGE", sub.key, "+", "-", "COUNT", "1"}, rep, err) && rep.ok
-            && !rep.children.empty() && !rep.children[0].children.empty())
-          sub.after_id = rep.children[0].children[0].text;
-        else if (!err.empty())
-          // Redis away: start at this moment's ids (entries are stamped
-          // with Redis's clock in ms).
-          sub.after_id = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count())
-                         + "-0";
+        if (!st.down && (st.conn->connected() || st.conn->connect().empty())
+            && st.conn->run({"XREVRANGE", sub.key, "+", "-", "COUNT", "1"}, rep, err) && rep.ok) {
+          sub.after_id = "0-0";
+          if (!rep.children.empty() && !rep.children[0].children.empty())
+            sub.after_id = rep.children[0].children[0].text;
+        }
       }
-      st.subscribers.push_back(std::move(sub));
+      st.subscribers[sub.key].push_back(std::move(sub));
+      ++st.count;
       schedule(self);
     },
     [=](poll_atom) {
@@ -155,6 +179,9 @@ stream_reader_actor::behavior_type stream_reader(self_ptr self, stream_reader_se
         ++st.failures;
         st.conn->close();
       }
+      st.count = 0;
+      for (auto& [key, subs] : st.subscribers)
+        st.count += subs.size();
       if (!st.subscribers.empty())
         schedule(self);
     },
@@ -162,7 +189,8 @@ stream_reader_actor::behavior_type stream_reader(self_ptr self, stream_reader_se
       auto& st = self->state;
       status_record r;
       r.kind = "stream-reader";
-      r.figures = {{"subscribers", static_cast<int64_t>(st.subscribers.size())},
+      r.figures = {{"subscribers", static_cast<int64_t>(st.count)},
+                   {"streams_followed", static_cast<int64_t>(st.subscribers.size())},
                    {"delivered", st.delivered},
                    {"reads", st.reads},
                    {"failures", st.failures},

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace adserver::storage {
@@ -25,7 +26,9 @@ bool stream_id_less(const std::string& a, const std::string& b);
 struct stream_reader_state {
   stream_reader_settings settings;
   std::shared_ptr<redis_connection> conn;
-  std::vector<stream_subscriber> subscribers;
+  /// Subscribers by stream key.
+  std::unordered_map<std::string, std::vector<stream_subscriber>> subscribers;
+  size_t count = 0;  // subscribers over all keys (as of the last read)
   bool polling = false;
   bool down = false;
   int64_t delivered = 0;

@@ -206,6 +206,10 @@ TEST(Dashboards, AdvertiserKeysReadTheirOwnDataOnly) {
     EXPECT_EQ(r.status, 403) << path << " " << r.body;
     EXPECT_EQ(r.json["error"]["code"], "FORBIDDEN") << path;
   }
+  // Campaigns that do not exist answer like foreign ones: a key learns
+  // nothing about campaigns that are not its own.
+  auto missing = as_key("GET", target(999999999), key);
+  EXPECT_EQ(missing.status, 403) << missing.body;
   // Admin-only routes: writes and other listings.
   auto write = http_call(s.port(), "PUT", "/admin/v1/advertisers/" + own + "/balance",
                          R"({"action":"charge","amount":1000})", key);
@@ -459,4 +463,28 @@ TEST(Dashboards, StreamsResumeAfterLastEventIdAcrossARestartWithoutLossOrRepeats
     EXPECT_TRUE(all.insert(id).second) << id << " delivered twice";
   EXPECT_EQ(after, (std::vector<std::string>{after[0], after[1], after[2]}));
   EXPECT_LT(last_id, after[0]);
+}
+
+TEST(Dashboards, AnUnreadableLastEventIdDoesNotStallOtherStreams) {
+  server_process s(fast_flags());
+  ASSERT_TRUE(s.start()) << s.output();
+  auto term = "dashbadid" + unique_suffix();
+  auto c = active_search_campaign(s, term);
+  auto auth = std::vector<std::pair<std::string, std::string>>{
+    {"Authorization", "Bearer " + s.admin_token()}};
+  // Beyond 64 bits: Redis would refuse it; the stream starts from now.
+  auto bad_headers = auth;
+  bad_headers.push_back({"Last-Event-ID", "99999999999999999999999-0"});
+  sse_client bad(s.port(), target(c.campaign, "/stream?durationSeconds=20"), bad_headers);
+  sse_client good(s.port(), target(c.campaign, "/stream?durationSeconds=20"), auth);
+  ASSERT_EQ(bad.status(), 200);
+  ASSERT_EQ(good.status(), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(impression(s, serve(s, 6000, term, c.campaign)).status, 200);
+  auto got = good.next(5000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->event, "campaign-event");
+  auto also = bad.next(5000);
+  ASSERT_TRUE(also.has_value());
+  EXPECT_EQ(also->id, got->id);
 }

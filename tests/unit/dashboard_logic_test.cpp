@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace adserver;
 
 namespace {
@@ -201,4 +203,20 @@ TEST(DashboardMetrics, DerivedRatiosGuardAgainstZero) {
   EXPECT_EQ(parse_unit("WEEK"), window_unit::week);
   EXPECT_FALSE(parse_unit("week").has_value());
   EXPECT_EQ(std::string(metric_name(metric::unique_user_count)), "UNIQUE_USER_COUNT");
+}
+
+TEST_F(DashboardWindows, MadeUpVariantsAreBoundedPerDay) {
+  window_book book{100, 3};
+  for (int i = 0; i < 10; ++i) {
+    auto e = event("IMPRESSION", "dev", nov30_235930_kst);
+    e.exp_key = "k";
+    e.exp_var = std::to_string(i);
+    book.add(e);
+  }
+  auto variants = book.take_pending().second;
+  std::set<std::string> vars;
+  for (auto& v : variants)
+    vars.insert(v.exp_var);
+  EXPECT_EQ(vars.size(), 3u);
+  EXPECT_EQ(book.variants_refused(), 7);
 }

@@ -4,6 +4,7 @@
 #include "actors/validation.hpp"
 #include "net/json_codec.hpp"
 #include "net/rate_limiter.hpp"
+#include "net/api_keys.hpp"
 #include "net/router.hpp"
 
 #include <gtest/gtest.h>
@@ -114,4 +115,21 @@ TEST(RateLimiter, MemoryIsBoundedWhateverTheKeys) {
     limiter.allow("key-" + std::to_string(i), retry);
   EXPECT_LE(limiter.size(), 16 * rate_limiter::max_keys_per_shard);
   EXPECT_FALSE(limiter.allow(std::string(65, 'k'), retry));  // never stored
+}
+
+TEST(ApiKeys, ARefreshNeverDropsANewerKeyNorRevivesARevokedOne) {
+  api_key_registry keys;
+  auto old_key = new_api_key(), fresh_key = new_api_key();
+  ASSERT_TRUE(looks_like_api_key(old_key));
+  keys.add(sha256_hex(old_key), {1, 10});
+  auto read_at = keys.generation();  // a refresh reads the table now...
+  keys.add(sha256_hex(fresh_key), {1, 11});  // ...a key is issued meanwhile...
+  keys.revoke(10);                           // ...and one revoked
+  // ...and the refresh, whose rows predate both, lands.
+  keys.replace({{sha256_hex(old_key), {1, 10}}}, read_at);
+  EXPECT_FALSE(keys.find(old_key).has_value());
+  ASSERT_TRUE(keys.find(fresh_key).has_value());
+  EXPECT_EQ(keys.find(fresh_key)->key_id, 11);
+  EXPECT_FALSE(keys.find("ak_" + std::string(48, 'g')).has_value());
+  EXPECT_FALSE(keys.find(fresh_key + "0").has_value());
 }
