@@ -11,6 +11,7 @@
 #include "net/api_key_refresh.hpp"
 #include "net/app_context.hpp"
 #include "net/http_server.hpp"
+#include "net/metrics.hpp"
 #include "net/router.hpp"
 #include "net/web_routes.hpp"
 #include "storage/io_health.hpp"
@@ -162,9 +163,12 @@ int run(const settings& cfg) {
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
       storage::stream_reader, storage::stream_reader_settings{cfg.redis_host, cfg.redis_port});
+  auto metrics = std::make_shared<net::metrics_registry>();
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   routes.set_api_keys(api_keys);
+  routes.set_metrics(metrics);
+  net::add_metrics_route(routes, metrics);
   net::add_health_routes(routes, app);
   net::add_admin_routes(routes, app);
   net::add_ads_routes(routes, app);
@@ -182,6 +186,26 @@ int run(const settings& cfg) {
       !warning.empty())
     std::cerr << "adserver: warning: " << warning << std::endl;
   net::http_server server{routes, http};
+  metrics->add_gauge("adserver_http_connections", "Open HTTP connections.",
+                     [&server] { return static_cast<double>(server.open_connections()); });
+  metrics->add_gauge("adserver_http_requests_in_flight", "Requests read and not yet answered.",
+                     [&server] { return static_cast<double>(server.in_flight()); });
+  metrics->add_gauge("adserver_http_streams", "Open Server-Sent Events streams.",
+                     [&server] { return static_cast<double>(server.open_streams()); });
+  metrics->add_gauge("adserver_postgres_up", "1 when the PostgreSQL writer and reader are connected.",
+                     [health] {
+                       return health->postgres_writer.load() && health->postgres_reader.load()
+                                ? 1.0 : 0.0;
+                     });
+  metrics->add_gauge("adserver_redis_up", "1 when Redis is reachable.",
+                     [health] { return health->redis.load() ? 1.0 : 0.0; });
+  metrics->add_gauge("adserver_event_spool_bytes", "Undelivered Kafka events waiting in the spool.",
+                     [event_log] { return static_cast<double>(event_log->spool_bytes.load()); });
+  metrics->add_counter("adserver_event_dead_letters_total",
+                       "Events Kafka refused for good, written to the dead-letter file.",
+                       [event_log] { return static_cast<double>(event_log->dead_letters.load()); });
+  metrics->add_gauge("adserver_api_keys", "Advertiser API keys this node accepts.",
+                     [api_keys] { return static_cast<double>(api_keys->size()); });
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;
     caf::anon_send_exit(io.kafka, caf::exit_reason::user_shutdown);

@@ -44,8 +44,11 @@ struct app_context {
 
 class router;
 class api_key_registry;
+class metrics_registry;
 
 void add_health_routes(router& r, const app_context& app);
+/// GET /metrics: the registry's Prometheus exposition.
+void add_metrics_route(router& r, std::shared_ptr<const metrics_registry> metrics);
 /// Campaign and advertiser dashboards, alerts, advertiser API keys.
 void add_dashboard_routes(router& r, const app_context& app,
                           std::shared_ptr<api_key_registry> keys);

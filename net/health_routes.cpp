@@ -1,9 +1,20 @@
 // Liveness and readiness.
 #include "net/ask.hpp"
+#include "net/metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace adserver::net {
+
+void add_metrics_route(router& r, std::shared_ptr<const metrics_registry> metrics) {
+  // Prometheus text; no query and no actor round trip per scrape.
+  r.add("GET", "/metrics", false, [metrics](route_context&, respond_fn respond) {
+    http_reply reply;
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.body = metrics->render();
+    respond(std::move(reply));
+  });
+}
 
 void add_health_routes(router& r, const app_context& app) {
   r.add("GET", "/healthz", false, [](route_context&, respond_fn respond) {

@@ -2,6 +2,9 @@
 
 #include "actors/validation.hpp"
 #include "net/api_keys.hpp"
+#include "net/metrics.hpp"
+
+#include <chrono>
 
 #include <openssl/crypto.h>
 
@@ -64,6 +67,20 @@ const std::string* find_principal(const std::map<std::string, std::string>& toke
 
 constexpr size_t max_echoed_path = 200;
 
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+/// Whether a path's segments fit a route's pattern ({name} matches any one).
+bool fits(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
+  if (pattern.size() != path.size())
+    return false;
+  for (size_t i = 0; i < path.size(); ++i)
+    if (!is_param(pattern[i]) && pattern[i] != path[i])
+      return false;
+  return true;
+}
+
 /// The methods a path answers to, as an Allow header value.
 std::string allow_header(std::vector<std::string> methods) {
   bool get = false;
@@ -118,7 +135,11 @@ void router::add(const std::string& method, const std::string& pattern, bool adm
 
 void router::add(const std::string& method, const std::string& pattern, access who,
                  handler_fn h) {
-  routes_.push_back({method, split_path(pattern), who, std::move(h)});
+  routes_.push_back({method, pattern, split_path(pattern), who, std::move(h)});
+}
+
+void router::set_metrics(std::shared_ptr<metrics_registry> metrics) {
+  metrics_ = std::move(metrics);
 }
 
 void router::set_api_keys(std::shared_ptr<const api_key_registry> keys) {
@@ -168,6 +189,25 @@ void router::set_admin_tokens(std::map<std::string, std::string> tokens) {
 }
 
 void router::dispatch(const http_request& req, respond_fn respond) const {
+  if (metrics_ && req.method != "HEAD") {
+    // Counted by route pattern (bounded label values), not by path.
+    auto started = std::chrono::steady_clock::now();
+    std::string route = "unmatched";
+    auto segments = split_path(req.path);
+    for (auto& r : routes_)
+      if (fits(r.segments, segments)) {
+        route = r.pattern;
+        break;
+      }
+    auto metrics = metrics_;
+    auto method = req.method;
+    respond = [metrics, route, method, started, respond](http_reply reply) {
+      auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                       .count();
+      metrics->observe_request(route, method, reply.status, seconds);
+      respond(std::move(reply));
+    };
+  }
   // HEAD is GET without the body (the length stays in the headers).
   if (req.method == "HEAD") {
     auto as_get = req;
@@ -182,19 +222,12 @@ void router::dispatch(const http_request& req, respond_fn respond) const {
   bool path_matched = false;
   std::vector<std::string> allowed;
   for (auto& r : routes_) {
-    if (r.segments.size() != segments.size())
+    if (!fits(r.segments, segments))
       continue;
     std::map<std::string, std::string> params;
-    bool ok = true;
-    for (size_t i = 0; i < segments.size() && ok; ++i) {
-      auto& s = r.segments[i];
-      if (s.size() > 2 && s.front() == '{' && s.back() == '}')
-        params[s.substr(1, s.size() - 2)] = decode(segments[i]);
-      else
-        ok = s == segments[i];
-    }
-    if (!ok)
-      continue;
+    for (size_t i = 0; i < segments.size(); ++i)
+      if (is_param(r.segments[i]))
+        params[r.segments[i].substr(1, r.segments[i].size() - 2)] = decode(segments[i]);
     path_matched = true;
     if (r.method != req.method) {
       allowed.push_back(r.method);

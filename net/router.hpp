@@ -58,6 +58,7 @@ enum class access {
 };
 
 class api_key_registry;
+class metrics_registry;
 
 using handler_fn = std::function<void(route_context&, respond_fn)>;
 
@@ -70,11 +71,15 @@ public:
   void set_admin_tokens(std::map<std::string, std::string> tokens);
   /// Advertiser API keys (reader routes); none: only admin tokens read.
   void set_api_keys(std::shared_ptr<const api_key_registry> keys);
+  /// Where each answered request is counted (route pattern, method, status,
+  /// latency); none: not counted.
+  void set_metrics(std::shared_ptr<metrics_registry> metrics);
   void dispatch(const http_request& req, respond_fn respond) const;
 
 private:
   struct route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     access who;
     handler_fn handler;
@@ -85,6 +90,7 @@ private:
   std::vector<route> routes_;
   std::map<std::string, std::string> admin_tokens_;
   std::shared_ptr<const api_key_registry> api_keys_;
+  std::shared_ptr<metrics_registry> metrics_;
 };
 
 /// The JSON error body of SPEC.md with the status of its code.
