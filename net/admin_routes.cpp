@@ -58,15 +58,6 @@ replay_fn replay_first_row(int status, Parse parse) {
   };
 }
 
-/// An advertiser key reads its own advertiser only.
-bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id) {
-  if (ctx.advertiser_id != 0 && ctx.advertiser_id != id) {
-    respond(error_reply(403, "FORBIDDEN", "this key reads its own advertiser only"));
-    return false;
-  }
-  return true;
-}
-
 bool path_id(const route_context& ctx, const respond_fn& respond, int64_t& id) {
   if (auto err = read_id(ctx, "id", id)) {
     respond(error_reply(err));
@@ -76,6 +67,14 @@ bool path_id(const route_context& ctx, const respond_fn& respond, int64_t& id) {
 }
 
 }  // namespace
+
+bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id) {
+  if (ctx.advertiser_id != 0 && ctx.advertiser_id != id) {
+    respond(error_reply(403, "FORBIDDEN", "this key reads its own advertiser only"));
+    return false;
+  }
+  return true;
+}
 
 void add_admin_routes(router& r, const app_context& app) {
   // -- advertisers ------------------------------------------------------------------

@@ -53,6 +53,11 @@ void ask_entity(const app_context& app, Atom kind, int64_t id, respond_fn respon
   });
 }
 
+/// An advertiser key reads its own advertiser only: false (403 answered)
+/// when the caller holds another advertiser's key. Defined in
+/// net/admin_routes.cpp.
+bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id);
+
 /// Checks that campaign `id` exists and the caller may read it (admin tokens:
 /// any; an advertiser key: its own, else 403), then runs `then` on a bridge
 /// actor. Defined in net/dashboard_routes.cpp.

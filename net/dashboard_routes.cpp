@@ -101,6 +101,22 @@ void with_readable_campaign(const app_context& app, const route_context& ctx,
 
 namespace {
 
+/// Runs one write statement within the request's deadline; `then` gets its
+/// first result row, `missing` answers when there is none.
+template <class F>
+void write_one(caf::event_based_actor* self, const app_context& app, respond_fn respond,
+               pg_statement stmt, deadline due, http_reply missing, F then) {
+  self->request(app.io.writer, actor_timeout, write_atom::value,
+                std::vector<pg_statement>{std::move(stmt)}, due, idempotency_ticket{})
+    .then(
+      [=](pg_results& results) {
+        if (results.empty() || results[0].empty())
+          return respond(missing);
+        then(results[0][0]);
+      },
+      fail_with(respond));
+}
+
 /// Runs one read statement.
 template <class F>
 void read(caf::event_based_actor* self, const app_context& app, respond_fn respond,
@@ -274,14 +290,6 @@ void write_metrics(std::string& out, int64_t campaign_id, const pg_rows& rows) {
            + number(d.cpc) + ",\"roas\":" + number(d.roas) + "}";
   }
   out += "]";
-}
-
-bool own_advertiser(const route_context& ctx, const respond_fn& respond, int64_t id) {
-  if (ctx.advertiser_id != 0 && ctx.advertiser_id != id) {
-    respond(error_reply(403, "FORBIDDEN", "this key reads its own advertiser only"));
-    return false;
-  }
-  return true;
 }
 
 caf::error decode_alert_rules(const std::string& body, alert_rules& r) {
@@ -560,19 +568,14 @@ void add_dashboard_routes(router& r, const app_context& app,
           auto due = deadline{ctx.request.deadline_ms};
           with_readable_campaign(app, ctx, respond, id, [=](caf::event_based_actor* self,
                                                             const campaign_record&) {
-            self->request(app.io.writer, actor_timeout, write_atom::value,
-                          std::vector<pg_statement>{storage::alert_rules_put(rules, who)}, due,
-                          idempotency_ticket{})
-              .then(
-                [=](pg_results& results) {
-                  if (results.empty() || results[0].empty())
-                    return respond(error_reply(500, "INTERNAL", "alert rules not stored"));
-                  auto stored = storage::parse_alert_rules(results[0][0]);
-                  if (app.io.dashboards)
-                    self->send(app.io.dashboards, alert_atom::value, stored);
-                  respond(json_reply(200, rules_json(stored)));
-                },
-                fail_with(respond));
+            write_one(self, app, respond, storage::alert_rules_put(rules, who), due,
+                      error_reply(500, "INTERNAL", "alert rules not stored"),
+                      [=](const pg_row& row) {
+                        auto stored = storage::parse_alert_rules(row);
+                        if (app.io.dashboards)
+                          self->send(app.io.dashboards, alert_atom::value, stored);
+                        respond(json_reply(200, rules_json(stored)));
+                      });
           });
         });
   r.add("GET", "/admin/v1/campaigns/{id}/alerts", access::reader,
@@ -716,21 +719,16 @@ void add_dashboard_routes(router& r, const app_context& app,
                         if (key.empty())
                           return respond(error_reply(500, "INTERNAL", "no randomness for a key"));
                         auto hash = sha256_hex(key);
-                        self->request(app.io.writer, actor_timeout, write_atom::value,
-                                      std::vector<pg_statement>{storage::api_key_create(
-                                        id, hash, key.substr(0, 11), who)},
-                                      due, idempotency_ticket{})
-                          .then(
-                            [=](pg_results& results) {
-                              if (results.empty() || results[0].empty())
-                                return respond(error_reply(500, "INTERNAL", "key not stored"));
-                              auto body = key_json(results[0][0]);
-                              keys->add(hash, {id, body["key_id"].get<int64_t>()});
-                              // Shown once: only its hash is kept.
-                              body["api_key"] = key;
-                              respond(json_reply(201, body));
-                            },
-                            fail_with(respond));
+                        write_one(self, app, respond,
+                                  storage::api_key_create(id, hash, key.substr(0, 11), who), due,
+                                  error_reply(500, "INTERNAL", "key not stored"),
+                                  [=](const pg_row& row) {
+                                    auto body = key_json(row);
+                                    keys->add(hash, {id, body["key_id"].get<int64_t>()});
+                                    // Shown once: only its hash is kept.
+                                    body["api_key"] = key;
+                                    respond(json_reply(201, body));
+                                  });
                       },
                       fail_with(respond));
                 },
@@ -761,21 +759,16 @@ void add_dashboard_routes(router& r, const app_context& app,
           auto who = ctx.principal;
           auto due = deadline{ctx.request.deadline_ms};
           app.bridge->run([=](caf::event_based_actor* self) {
-            self->request(app.io.writer, actor_timeout, write_atom::value,
-                          std::vector<pg_statement>{storage::api_key_revoke(id, key_id, who)},
-                          due, idempotency_ticket{})
-              .then(
-                [=](pg_results& results) {
-                  if (results.empty() || results[0].empty())
-                    return respond(error_reply(404, "NOT_FOUND",
-                                               "no live key " + std::to_string(key_id)
-                                                 + " of advertiser " + std::to_string(id)));
-                  keys->revoke(key_id);
-                  auto body = key_json(results[0][0]);
-                  body["revoked"] = true;
-                  respond(json_reply(200, body));
-                },
-                fail_with(respond));
+            write_one(self, app, respond, storage::api_key_revoke(id, key_id, who), due,
+                      error_reply(404, "NOT_FOUND",
+                                  "no live key " + std::to_string(key_id) + " of advertiser "
+                                    + std::to_string(id)),
+                      [=](const pg_row& row) {
+                        keys->revoke(key_id);
+                        auto body = key_json(row);
+                        body["revoked"] = true;
+                        respond(json_reply(200, body));
+                      });
           });
         });
   r.add("GET", "/api/v1/me", access::reader, [](route_context& ctx, respond_fn respond) {
