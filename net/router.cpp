@@ -138,6 +138,13 @@ void router::add(const std::string& method, const std::string& pattern, access w
   routes_.push_back({method, pattern, split_path(pattern), who, std::move(h)});
 }
 
+std::vector<std::pair<std::string, std::string>> router::table() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& r : routes_)
+    out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 void router::set_metrics(std::shared_ptr<metrics_registry> metrics) {
   metrics_ = std::move(metrics);
 }

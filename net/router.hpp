@@ -75,6 +75,9 @@ public:
   /// latency); none: not counted.
   void set_metrics(std::shared_ptr<metrics_registry> metrics);
   void dispatch(const http_request& req, respond_fn respond) const;
+  /// (method, pattern) of every route, in the order added (the API's table,
+  /// compared with docs/openapi.yaml by a test).
+  std::vector<std::pair<std::string, std::string>> table() const;
 
 private:
   struct route {
