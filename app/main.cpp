@@ -13,7 +13,6 @@
 #include "net/http_server.hpp"
 #include "net/metrics.hpp"
 #include "net/router.hpp"
-#include "net/web_routes.hpp"
 #include "storage/io_health.hpp"
 #include "storage/kafka_actor.hpp"
 #include "storage/loaders.hpp"
@@ -168,12 +167,7 @@ int run(const settings& cfg) {
   routes.set_admin_tokens(cfg.admin_tokens);
   routes.set_api_keys(api_keys);
   routes.set_metrics(metrics);
-  net::add_metrics_route(routes, metrics);
-  net::add_health_routes(routes, app);
-  net::add_admin_routes(routes, app);
-  net::add_ads_routes(routes, app);
-  net::add_dashboard_routes(routes, app, api_keys);
-  net::add_web_routes(routes);
+  net::add_all_routes(routes, app, api_keys, metrics);
 
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
