@@ -54,6 +54,8 @@ void add_dashboard_routes(router& r, const app_context& app,
                           std::shared_ptr<api_key_registry> keys);
 void add_admin_routes(router& r, const app_context& app);
 void add_ads_routes(router& r, const app_context& app);
+/// GET /admin/v1/advertisers and /admin/v1/campaigns: keyset-paginated listings.
+void add_list_routes(router& r, const app_context& app);
 /// Every route above (and the web page), as the server serves them.
 void add_all_routes(router& r, const app_context& app, std::shared_ptr<api_key_registry> keys,
                     std::shared_ptr<const metrics_registry> metrics);
