@@ -11,6 +11,7 @@ void add_all_routes(router& r, const app_context& app, std::shared_ptr<api_key_r
   add_metrics_route(r, std::move(metrics));
   add_health_routes(r, app);
   add_admin_routes(r, app);
+  add_list_routes(r, app);
   add_ads_routes(r, app);
   add_dashboard_routes(r, app, std::move(keys));
   add_monitoring_routes(r, app);

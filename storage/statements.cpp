@@ -207,6 +207,22 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"campaign_deactivate",
    "UPDATE ad_campaigns c SET activated = 0, updated_user_id = $2 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
+  // Keyset pages for the admin listings: the primary key's order, a bounded
+  // LIMIT, the same columns as the single loads (so parse_* reads them).
+  {"advertiser_page",
+   "SELECT " ADVERTISER_COLS("a.", "b.") " FROM ad_advertisers a"
+   " LEFT JOIN ad_balances b ON b.advertiser_id = a.id"
+   " WHERE a.id > $1::bigint"
+   "   AND ($2::text = '' OR a.activated = CASE $2::text WHEN 'ACTIVE' THEN 1 ELSE 0 END)"
+   " ORDER BY a.id LIMIT $3::bigint"},
+  {"campaign_page",
+   "SELECT " CAMPAIGN_COLS("c.") ","
+   " (SELECT coalesce(jsonb_object_agg(placement, bid_price), '{}')::text"
+   "  FROM ad_placement_bids WHERE campaign_id = c.id AND activated = 1)"
+   " FROM ad_campaigns c WHERE c.id > $1::bigint"
+   "   AND ($2::bigint = 0 OR c.advertiser_id = $2::bigint)"
+   "   AND ($3::text = '' OR (c.status = $3::text AND c.activated = 1))"
+   " ORDER BY c.id LIMIT $4::bigint"},
 };
 
 #undef TS
@@ -448,6 +464,15 @@ experiment_mapping parse_experiment(const pg_row& row) {
 
 pg_statement campaign_deactivate(int64_t id, const principal& who) {
   return {"campaign_deactivate", {str(id), who}};
+}
+
+pg_statement advertiser_page(int64_t after_id, const std::string& activation, int64_t limit) {
+  return {"advertiser_page", {str(after_id), activation, str(limit)}};
+}
+
+pg_statement campaign_page(int64_t after_id, int64_t advertiser_id, const std::string& status,
+                           int64_t limit) {
+  return {"campaign_page", {str(after_id), str(advertiser_id), status, str(limit)}};
 }
 
 advertiser_record parse_advertiser(const pg_row& row) {

@@ -44,6 +44,16 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
                                                 const principal& who);
 pg_statement campaign_deactivate(int64_t id, const principal& who);
 
+// -- admin listings (keyset pages, id order) -----------------------------------
+/// Up to `limit` advertisers with id > after_id (rows as advertiser_load);
+/// `activation` "" (all, soft-deleted too), "ACTIVE" or "INACTIVE".
+pg_statement advertiser_page(int64_t after_id, const std::string& activation, int64_t limit);
+/// Up to `limit` campaigns with id > after_id (rows as campaign_load);
+/// advertiser_id 0: any; `status` "": any, soft-deleted too, otherwise that
+/// status among campaigns not deleted.
+pg_statement campaign_page(int64_t after_id, int64_t advertiser_id, const std::string& status,
+                           int64_t limit);
+
 // -- clicks ------------------------------------------------------------------------
 struct click_write {
   int64_t advertiser_id = 0;
