@@ -299,14 +299,12 @@ json to_json(const budget_view& x) {
 }
 
 json to_json(const status_record& x) {
-  json j = {{"kind", x.kind}};
-  if (!x.key.empty())
-    j["key"] = x.key;
-  for (auto& [k, v] : x.figures)
-    j[k] = v;
-  for (auto& [k, v] : x.info)
-    j[k] = v;
-  return j;
+  // The common status protocol's shape: every kind alike, so tools read
+  // any actor without knowing its insides.
+  return {{"kind", x.kind},
+          {"key", x.key},
+          {"figures", x.figures.empty() ? json::object() : json(x.figures)},
+          {"info", x.info.empty() ? json::object() : json(x.info)}};
 }
 
 http_reply json_reply(int status, const json& body) {

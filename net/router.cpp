@@ -226,7 +226,7 @@ std::string request_id_for(const http_request& req) {
 
 void router::dispatch(const http_request& req, respond_fn respond) const {
   auto started = std::chrono::steady_clock::now();
-  auto id = request_id_for(req);
+  auto id = req.request_id.empty() ? request_id_for(req) : req.request_id;
   bool counted = metrics_ && req.method != "HEAD";
   bool logged = log_enabled(log_level::info);
   if (counted || logged) {

@@ -22,6 +22,8 @@ struct http_request {
   /// Unix ms after which actors drop this request's work (the HTTP answer,
   /// 503 if nothing else came, goes out a margin later); 0 = none.
   int64_t deadline_ms = 0;
+  /// X-Request-Id of the answer (request_id_for(); empty: the router picks).
+  std::string request_id;
 };
 
 struct http_reply {
