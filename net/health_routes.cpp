@@ -7,8 +7,10 @@
 namespace adserver::net {
 
 void add_metrics_route(router& r, std::shared_ptr<const metrics_registry> metrics) {
-  // Prometheus text; no query and no actor round trip per scrape.
-  r.add("GET", "/metrics", false, [metrics](route_context&, respond_fn respond) {
+  // Prometheus text; no query and no actor round trip per scrape. It tells
+  // money charged and business rates, so it takes the admin token (SPEC.md);
+  // Prometheus sends it with `authorization: {credentials_file: ...}`.
+  r.add("GET", "/metrics", true, [metrics](route_context&, respond_fn respond) {
     http_reply reply;
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     reply.body = metrics->render();

@@ -52,6 +52,17 @@ double percentile(const std::vector<uint64_t>& hist, uint64_t total, double q) {
   return bounds.back();
 }
 
+/// The method as a label: the standard ones, else OTHER (a client inventing
+/// methods cannot grow the series).
+const std::string& method_label(const std::string& method) {
+  static const std::vector<std::string> known = {"GET",   "HEAD",   "POST",   "PUT",
+                                                 "PATCH", "DELETE", "OPTIONS", "OTHER"};
+  for (auto& m : known)
+    if (m == method)
+      return m;
+  return known.back();
+}
+
 }  // namespace
 
 std::string escape_label(const std::string& value) {
@@ -76,8 +87,9 @@ const std::vector<double>& metrics_registry::latency_buckets() {
   return bounds;
 }
 
-void metrics_registry::observe_request(const std::string& route, const std::string& method,
+void metrics_registry::observe_request(const std::string& route, const std::string& raw_method,
                                        int status, double seconds) {
+  auto& method = method_label(raw_method);
   auto& bounds = latency_buckets();
   size_t bucket = bounds.size();  // +Inf only
   for (size_t i = 0; i < bounds.size(); ++i)

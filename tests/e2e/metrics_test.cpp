@@ -35,7 +35,9 @@ TEST(Metrics, PromtoolAcceptsTheExpositionOfALiveServer) {
   EXPECT_EQ(s.call("GET", "/healthz").status, 200);
   EXPECT_EQ(s.admin("GET", "/admin/v1/advertisers/123456789").status, 404);
   EXPECT_EQ(s.call("GET", "/no/such/path/" + unique_suffix()).status, 404);
-  auto r = s.call("GET", "/metrics");
+  // Money figures: the admin token is required.
+  EXPECT_EQ(s.call("GET", "/metrics").status, 401);
+  auto r = s.admin("GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("Content-Type").find("text/plain"), std::string::npos);
   auto [status, out] = promtool(r.body);

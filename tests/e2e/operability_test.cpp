@@ -99,7 +99,7 @@ TEST(Operability, RealtimeFiguresFollowTrafficWithinTheMinute) {
   EXPECT_EQ(j["io"]["postgres_up"], true);
   EXPECT_GE(j["io"]["pg_commits"].get<int64_t>(), 5);
   // The same in /metrics.
-  auto m = s.call("GET", "/metrics");
+  auto m = s.admin("GET", "/metrics");
   EXPECT_NE(m.body.find("adserver_clicks_charged_total 5\n"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("adserver_money_charged_won_total 50\n"), std::string::npos);
   EXPECT_NE(m.body.find("adserver_actors{kind=\"advertiser-ledger\"} 1\n"), std::string::npos);
@@ -225,7 +225,7 @@ TEST(Operability, IntegrityCheckFindsACampaignOfASoftDeletedAdvertiser) {
   auto last = s.admin("GET", "/admin/v1/integrity");
   ASSERT_EQ(last.status, 200);
   EXPECT_EQ(last.json["findings_total"], after.json["findings_total"]);
-  auto m = s.call("GET", "/metrics");
+  auto m = s.admin("GET", "/metrics");
   EXPECT_NE(m.body.find("adserver_integrity_findings{check=\"campaigns_of_inactive_advertiser\"} "
                         + std::to_string(check["count"].get<int64_t>())),
             std::string::npos);

@@ -143,6 +143,15 @@ TEST(Metrics, LastMinutePercentilesFollowTheLatencies) {
   EXPECT_LE(w[0].p99, 0.122);
 }
 
+TEST(Metrics, InventedMethodsShareOneLabel) {
+  metrics_registry m;
+  m.observe_request("/r", "BREW", 405, 0.001);
+  m.observe_request("/r", "COFFEE", 405, 0.001);
+  auto text = m.render();
+  EXPECT_EQ(text.find("BREW"), std::string::npos);
+  EXPECT_NE(text.find("method=\"OTHER\",status=\"405\"} 2"), std::string::npos) << text;
+}
+
 TEST(Metrics, FamiliesRenderWithTypeHelpAndLabels) {
   metrics_registry m;
   m.add_family("adserver_things", "Things.", "gauge", [] {
