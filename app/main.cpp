@@ -247,9 +247,43 @@ int run(const settings& cfg) {
                        [event_log] { return static_cast<double>(event_log->dead_letters.load()); });
   metrics->add_gauge("adserver_api_keys", "Advertiser API keys this node accepts.",
                      [api_keys] { return static_cast<double>(api_keys->size()); });
+  // Every actor, state owners first, the I/O actors last; waits for all.
+  auto stop_actors = [&] {
+    bridge.stop();
+    for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
+                   caf::actor_cast<caf::actor>(conversion_tracker),
+                   caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
+                   caf::actor_cast<caf::actor>(app.streams),
+                   caf::actor_cast<caf::actor>(app.integrity)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& r : app.dashboard_readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    for (auto& shard : session_shards)
+      caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
+    // After the state owners that report to it: every window writes its
+    // counts, and only then may pg-writer stop (bounded wait).
+    if (dashboard_placement) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      caf::scoped_actor waiter{sys};
+      waiter->request(dashboard_placement, std::chrono::seconds(5), stop_atom::value)
+        .receive([](bool) {},
+                 [](caf::error&) {
+                   std::cerr << "adserver: dashboard windows did not finish writing within 5 s"
+                             << std::endl;
+                 });
+      caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
+    }
+    // The I/O actors go last: what the state owners sent them on the way out
+    // (statistics, mirror writes, events) is still handled.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (auto a : {caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
+                   caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+  };
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;
-    caf::anon_send_exit(io.kafka, caf::exit_reason::user_shutdown);
+    stop_actors();  // else the actor system would wait for them forever
     return 1;
   }
   std::cout << "adserver ready: http://" << cfg.http_address << ":" << server.port()
@@ -266,37 +300,7 @@ int run(const settings& cfg) {
   std::cout << "adserver: shutting down" << std::endl;
   server.stop(std::chrono::milliseconds(
     std::max(cfg.http_api_deadline_ms, cfg.http_admin_deadline_ms) + 500));
-  bridge.stop();
-  for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
-                 caf::actor_cast<caf::actor>(conversion_tracker),
-                 caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
-                 caf::actor_cast<caf::actor>(app.streams),
-                 caf::actor_cast<caf::actor>(app.integrity)})
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& r : app.dashboard_readers)
-    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
-  for (auto& shard : session_shards)
-    caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
-  // After the state owners that report to it: every window writes its
-  // counts, and only then may pg-writer stop (bounded wait).
-  if (dashboard_placement) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    caf::scoped_actor waiter{sys};
-    waiter->request(dashboard_placement, std::chrono::seconds(5), stop_atom::value)
-      .receive([](bool) {},
-               [](caf::error&) {
-                 std::cerr << "adserver: dashboard windows did not finish writing within 5 s"
-                           << std::endl;
-               });
-    caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
-  }
-  // The I/O actors go last: what the state owners sent them on the way out
-  // (statistics, mirror writes, events) is still handled.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  for (auto a : {caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
-                 caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  sys.await_all_actors_done();
+  stop_actors();
   std::cout << "adserver: stopped" << std::endl;
   return 0;
 }

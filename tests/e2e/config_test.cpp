@@ -3,7 +3,11 @@
 
 #include <cstdio>
 #include <string>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -74,6 +78,33 @@ TEST(Config, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
   r = run(base + " --http.port=0 --time_zone=Nowhere/Land", "ADSERVER_HTTP_PORT=abc");
   EXPECT_NE(r.output.find("time_zone"), std::string::npos) << r.output;
   std::remove(file);
+}
+
+TEST(Config, ATakenPortEndsTheProcessAndTheLogMasksSecrets) {
+  // Hold a port, then ask the server for it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto port = std::to_string(ntohs(addr.sin_port));
+  // `timeout` turns a hang into exit status 124.
+  auto r = run(valid + " --http.port=" + port
+                 + " --kafka.spool_path=/tmp/adserver-config-test-spool.bin",
+               "timeout 60");
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("http.port"), std::string::npos) << r.output;
+  // The start-up configuration line names the options, never the secrets.
+  EXPECT_NE(r.output.find("\"event\":\"config\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"admin.tokens\":{\"value\":\"ops:****\""), std::string::npos)
+    << r.output;
+  EXPECT_EQ(r.output.find("0123456789abcdef"), std::string::npos) << r.output;
+  std::remove("/tmp/adserver-config-test-spool.bin");
 }
 
 }  // namespace

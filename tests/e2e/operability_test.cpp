@@ -229,6 +229,8 @@ TEST(Operability, IntegrityCheckFindsACampaignOfASoftDeletedAdvertiser) {
   EXPECT_NE(m.body.find("adserver_integrity_findings{check=\"campaigns_of_inactive_advertiser\"} "
                         + std::to_string(check["count"].get<int64_t>())),
             std::string::npos);
+  // Leave the shared database as consistent as it was.
+  sql_one("UPDATE ad_advertisers SET activated = 1 WHERE id = " + std::to_string(c.advertiser));
 }
 
 TEST(Operability, EveryAnswerCarriesARequestId) {
