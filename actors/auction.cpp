@@ -52,6 +52,22 @@ const session_experiment_actor* experiment_shard(const auction_state& st, const 
   return &shards[session_shard(req.session_id, shards.size())];
 }
 
+/// Counts the slate's ads, and those whose pCTR the category baseline still
+/// leads (fewer impressions than the prior weight), for /metrics.
+void count_served(const auction_state& st, const slate& s) {
+  int64_t baseline = 0;
+  for (auto& ad : s.ads)
+    for (auto& r : st.ranked)
+      if (r.ad.campaign_id == ad.campaign_id) {
+        if (static_cast<double>(r.ad.impressions) < st.settings.ranking.prior_impressions)
+          ++baseline;
+        break;
+      }
+  auto& t = telemetry();
+  t.ads_ranked_served.fetch_add(static_cast<int64_t>(s.ads.size()), std::memory_order_relaxed);
+  t.ads_baseline_served.fetch_add(baseline, std::memory_order_relaxed);
+}
+
 void serve_waiting(self_ptr self) {
   auto& st = self->state;
   auto waiting = std::move(st.waiting);
@@ -64,6 +80,7 @@ void serve_waiting(self_ptr self) {
     }
     ++st.served;
     auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
+    count_served(st, s);
     if (auto shard = experiment_shard(st, req))
       promise.delegate(*shard, experiment_atom::value, std::move(s));
     else
@@ -71,10 +88,48 @@ void serve_waiting(self_ptr self) {
   }
 }
 
+status_record auction_status(const auction_state& st) {
+  status_record r;
+  r.kind = "auction";
+  r.key = st.placement + ":" + st.category + st.search_term;
+  r.figures = {{"ranked", static_cast<int64_t>(st.ranked.size())},
+               {"candidates", static_cast<int64_t>(st.candidates.size())},
+               {"served", st.served},
+               {"loads", st.loads},
+               {"reranks", st.reranks}};
+  r.info["loaded_day"] = st.loaded_day;
+  return r;
+}
+
+auction_view make_view(const auction_state& st) {
+  auction_view v;
+  v.key = st.key;
+  v.loaded_day = st.loaded_day;
+  v.candidates = static_cast<int64_t>(st.candidates.size());
+  for (auto& r : st.ranked)
+    v.ranked.push_back({r.rank, r.ad.campaign_id, r.ad.advertiser_id, r.ad.product_id, r.ad.bid,
+                        r.pctr, r.score, r.price, r.ad.impressions, r.ad.clicks,
+                        r.ad.baseline_ctr});
+  v.status = auction_status(st);
+  return v;
+}
+
+/// Answers the inspections that waited for a load (or its failure).
+void answer_inspections(auction_state& st, const caf::error& err = caf::error{}) {
+  auto inspecting = std::move(st.inspecting);
+  st.inspecting.clear();
+  for (auto& p : inspecting) {
+    if (err)
+      p.deliver(err);
+    else
+      p.deliver(make_view(st));
+  }
+}
+
 /// A retired auction ends once it has answered everything it was given.
 void quit_if_retired(self_ptr self) {
   auto& st = self->state;
-  if (!st.retiring || st.loading || !st.waiting.empty())
+  if (!st.retiring || st.loading || !st.waiting.empty() || !st.inspecting.empty())
     return;
   // The mirror shows live auctions only: a retired one hears of no changes.
   self->send(st.io.redis, zset_atom::value, rtb_key(st), std::vector<std::string>{},
@@ -116,6 +171,7 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
   st.loading = false;
   ++st.loads;
   serve_waiting(self);
+  answer_inspections(st);
   quit_if_retired(self);
 }
 
@@ -197,6 +253,7 @@ void load(self_ptr self) {
         st.waiting.clear();
         for (auto& w : waiting)
           w.second.deliver(err);
+        answer_inspections(st, err);
         quit_if_retired(self);
       });
 }
@@ -244,12 +301,24 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
         auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
+        count_served(st, s);
         if (auto shard = experiment_shard(st, req))
           return self->delegate(*shard, experiment_atom::value, std::move(s));
         return sign_slate(s, st.settings.hmac_secret);
       }
       auto promise = self->make_response_promise<served_ads>();
       st.waiting.emplace_back(std::move(req), promise);
+      if (!st.loading)
+        load(self);
+      return promise;
+    },
+    [=](inspect_atom) -> caf::result<auction_view> {
+      auto& st = self->state;
+      st.last_used = epoch_seconds();
+      if (!st.loaded_day.empty() && st.loaded_day == business_today())
+        return make_view(st);
+      auto promise = self->make_response_promise<auction_view>();
+      st.inspecting.push_back(promise);
       if (!st.loading)
         load(self);
       return promise;
@@ -275,6 +344,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       }
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.retiring)
         return;
@@ -296,15 +366,8 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
       quit_if_retired(self);
     },
     [=](status_atom) {
-      auto& st = self->state;
-      status_record r;
-      r.kind = "auction";
-      r.key = st.placement + ":" + st.category + st.search_term;
-      r.figures = {{"ranked", static_cast<int64_t>(st.ranked.size())},
-                   {"served", st.served},
-                   {"loads", st.loads},
-                   {"reranks", st.reranks}};
-      return r;
+      self->state.census.sample(self->mailbox().size());
+      return auction_status(self->state);
     },
   };
 }

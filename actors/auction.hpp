@@ -5,6 +5,7 @@
 // a change of a campaign it holds or may hold makes it load again.
 #include "actors/io_handles.hpp"
 #include "actors/ranking.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -42,12 +43,15 @@ struct auction_state {
   bool loading = false;
   int64_t generation = 0;  // bumped by campaign changes; a load started before is stale
   std::vector<std::pair<ad_request, caf::typed_response_promise<served_ads>>> waiting;
+  /// Inspections waiting for a load.
+  std::vector<caf::typed_response_promise<auction_view>> inspecting;
   int64_t served = 0;
   int64_t loads = 0;
   int64_t reranks = 0;  // in memory, on money changes
   /// Money changes that arrived while loading: applied on top of what the
   /// load read (each is the ledger's newest state, so the last one wins).
   std::map<int64_t, advertiser_money> money_during_load;
+  census_entry census{actor_kind::auction};
   static inline const char* name = "auction";
 };
 

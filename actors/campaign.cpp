@@ -220,6 +220,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
                    impression_dashboard_event(ad, epoch_millis()));
     },
     [=](flush_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       st.flush_scheduled = false;
       if (st.unflushed_impressions == 0 && st.unflushed_clicks == 0) {
@@ -251,6 +252,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
               });
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.retiring)
         return;
@@ -264,6 +266,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       self->send(self, flush_atom::value);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& c = self->state.campaign;
       status_record r;
       r.kind = "campaign";

@@ -4,6 +4,7 @@
 // message is looked at), then published as CAMPAIGN_UPDATED.
 #include "actors/expiring_set.hpp"
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -32,6 +33,7 @@ struct campaign_state {
   int64_t last_used = 0;  // epoch seconds of the last message
   bool retiring = false;
   int64_t impressions_replayed = 0;
+  census_entry census{actor_kind::campaign};
   static inline const char* name = "campaign";
 };
 

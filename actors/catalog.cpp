@@ -61,6 +61,7 @@ catalog_actor::behavior_type catalog(catalog_actor::stateful_pointer<catalog_sta
       return promise;
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       status_record r;
       r.kind = "product-catalog";
       r.figures = {{"cached", static_cast<int64_t>(self->state.products.size())},

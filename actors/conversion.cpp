@@ -97,6 +97,7 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
       return promise;
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "conversions";

@@ -4,6 +4,7 @@
 // the original through the click), stores it once per (order, product) and
 // publishes conversion-events for what was new.
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -15,6 +16,7 @@ struct conversion_state {
   int64_t counted = 0;
   int64_t repeated = 0;
   int64_t attributed = 0;
+  census_entry census{actor_kind::conversions};
   static inline const char* name = "conversions";
 };
 

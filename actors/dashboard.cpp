@@ -251,8 +251,12 @@ dashboard_window(window_ptr self, int64_t campaign_id, io_handles io, dashboards
       st.rules.campaign_id = st.campaign_id;
       st.last_used = epoch_seconds();
     },
-    [=](flush_atom) { flush(self); },
+    [=](flush_atom) {
+      self->state.census.sample(self->mailbox().size());
+      flush(self);
+    },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.retiring)
         return;
@@ -273,6 +277,7 @@ dashboard_window(window_ptr self, int64_t campaign_id, io_handles io, dashboards
       flush(self);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "dashboard-window";
@@ -377,6 +382,7 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
           });
     },
     [=](flush_atom) {
+      self->state.census.sample(self->mailbox().size());
       constexpr int64_t batch = 10000;
       auto& st = self->state;
       self->request(st.io.writer, std::chrono::seconds(60), write_atom::value,
@@ -414,6 +420,7 @@ dashboards_actor::behavior_type dashboards(placement_ptr self, io_handles io,
       return st.drained;
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "dashboards";

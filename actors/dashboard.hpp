@@ -3,6 +3,7 @@
 // actors/interfaces.hpp and docs/dashboards.md.
 #include "actors/dashboard_logic.hpp"
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -51,6 +52,7 @@ struct dashboard_window_state {
   int64_t flush_failures = 0;
   int64_t alerts_fired = 0;
   int64_t flushes_lost = 0;  // outcome unknown: not retried (never counted twice)
+  census_entry census{actor_kind::dashboard_window};
   static inline const char* name = "dashboard-window";
 };
 
@@ -73,6 +75,7 @@ struct dashboards_state {
   caf::typed_response_promise<bool> drained;
   /// Stopped without the drain: every window is still asked to write.
   ~dashboards_state();
+  census_entry census{actor_kind::dashboards};
   static inline const char* name = "dashboards";
 };
 

@@ -252,6 +252,14 @@ void with_campaign(self_ptr self, int64_t id, std::function<void(const campaign_
 }
 
 /// The auction of `key`, spawned on first use.
+/// Auctions are keyed by what campaigns target, not by what was asked (the
+/// request keeps its own category for tokens and events).
+std::string serving_auction_key(const directory_state& st, const ad_request& req) {
+  return st.targeting_loaded && req.placement == "CATEGORY"
+           ? "CATEGORY:" + st.targeting.targeted_category(req.category)
+           : auction_key(req);
+}
+
 auction_actor auction_for(self_ptr self, const std::string& key) {
   auto& st = self->state;
   auto it = st.auctions.find(key);
@@ -370,13 +378,20 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         ++st.unmatched;
         return served_ads{};
       }
-      // Auctions are keyed by what campaigns target, not by what was asked
-      // (the request keeps its own category for tokens and events).
-      auto key = st.targeting_loaded && req.placement == "CATEGORY"
-                   ? "CATEGORY:" + st.targeting.targeted_category(req.category)
-                   : auction_key(req);
+      auto key = serving_auction_key(st, req);
       // One hop fewer than handing out the auction: it answers the caller.
       return self->delegate(auction_for(self, key), serve_atom::value, std::move(req));
+    },
+    [=](inspect_atom, ad_request& req) -> caf::result<auction_view> {
+      auto& st = self->state;
+      auto key = serving_auction_key(st, req);
+      return self->delegate(auction_for(self, key), inspect_atom::value);
+    },
+    [=](list_atom, ledger_atom) {
+      std::vector<int64_t> ids;
+      for (auto& [id, ledger] : self->state.ledgers)
+        ids.push_back(id);
+      return ids;
     },
     [=](idle_atom, const std::string& key, const auction_actor& idle) {
       auto& st = self->state;
@@ -408,7 +423,10 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       ++st.passivated;
       self->send(idle, retire_atom::value);
     },
-    [=](poll_atom) { load_targeting(self); },
+    [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
+      load_targeting(self);
+    },
     [=](watch_atom, const std::string& key, const std::vector<int64_t>& advertisers) {
       auto& st = self->state;
       if (!from_current_auction(self, key))
@@ -452,6 +470,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       });
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "directory";

@@ -8,6 +8,7 @@
 #include "actors/io_handles.hpp"
 #include "actors/ledger.hpp"
 #include "actors/targeting_index.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -39,6 +40,7 @@ struct directory_state {
   std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;
+  census_entry census{actor_kind::directory};
   static inline const char* name = "directory";
   /// The entity actors live as long as the directory that placed them: CAF
   /// destroys the state when the directory exits (at shutdown), so this

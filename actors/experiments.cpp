@@ -86,6 +86,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
       return promise;
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       status_record r;
       r.kind = "experiments";
       r.figures = {{"created", self->state.created}, {"deleted", self->state.deleted}};

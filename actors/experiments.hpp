@@ -2,6 +2,7 @@
 // Experiment mappings (seed 000 step 4): which experiment product code stands
 // for an original product under exp_key/exp_var between two dates.
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -13,6 +14,7 @@ struct experiments_state {
   std::vector<session_experiment_actor> session_shards;
   int64_t created = 0;
   int64_t deleted = 0;
+  census_entry census{actor_kind::experiments};
   static inline const char* name = "experiments";
 };
 

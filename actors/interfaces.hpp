@@ -1,6 +1,7 @@
 #pragma once
 // Every actor interface of adserver, one line of doc per message. Lean on
 // purpose (no actor_system, no behaviors): include it anywhere.
+#include "actors/integrity_logic.hpp"
 #include "actors/types.hpp"
 
 #include <caf/atom.hpp>
@@ -43,6 +44,8 @@ using impression_atom = caf::atom_constant<caf::atom("impression")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 using alert_atom = caf::atom_constant<caf::atom("alert")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using check_atom = caf::atom_constant<caf::atom("check")>;
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -174,6 +177,8 @@ using session_experiment_actor = caf::typed_actor<
   // Swap in the experiment codes in force for the request's exp_key/exp_var,
   // remember them for the session (Redis experiment:mapping:{session_id}), sign.
   caf::replies_to<experiment_atom, slate>::with<served_ads>,
+  // A session's experiment codes (found = false: none in memory).
+  caf::replies_to<inspect_atom, std::string>::with<session_view>,
   // Mappings were created or deleted: re-read them on next use.
   caf::reacts_to<reload_atom>,
   // Internal: forget sessions past their 24 h.
@@ -185,6 +190,8 @@ using session_experiment_actor = caf::typed_actor<
 using auction_actor = caf::typed_actor<
   // The best eligible ads for a request, ranked and priced, with tokens.
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
+  // The ranked list with scores, pCTR and prices (loads first when cold).
+  caf::replies_to<inspect_atom>::with<auction_view>,
   // An advertiser's money changed: update its candidates, re-rank in memory.
   caf::reacts_to<money_atom, advertiser_money>,
   // A campaign changed: if this auction holds or may hold it, rebuild from
@@ -253,6 +260,18 @@ using dashboards_actor = caf::typed_actor<
   caf::replies_to<stop_atom>::with<bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
+/// integrity: the data integrity check of seed 000 §12 (orphan and
+/// inconsistent rows; there are no foreign keys), every
+/// integrity.interval_seconds and on demand, on a reporting reader.
+using integrity_actor = caf::typed_actor<
+  // Run every check now (a run under way is joined); its report.
+  caf::replies_to<check_atom>::with<integrity_report>,
+  // The last report; NOT_FOUND before the first run.
+  caf::replies_to<get_atom>::with<integrity_report>,
+  // Internal: the scheduled run.
+  caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
 /// Finds, activates (from PostgreSQL) and creates entity actors.
 using directory_actor = caf::typed_actor<
   // The ledger of an advertiser, activated on first use.
@@ -270,6 +289,10 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<click_atom, click_request>::with<click_result>,
   // Serve an ad request: delegated to its auction, which answers the caller.
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
+  // The ranked list of the auction that would serve this request.
+  caf::replies_to<inspect_atom, ad_request>::with<auction_view>,
+  // The advertisers whose ledgers are in memory (reconciliation).
+  caf::replies_to<list_atom, ledger_atom>::with<std::vector<int64_t>>,
   // An advertiser's money changed (from its ledger): passed on to the auctions.
   caf::reacts_to<money_atom, advertiser_money>,
   // A campaign changed (from the campaign actor): passed on to the auctions.

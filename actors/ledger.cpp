@@ -25,6 +25,8 @@ namespace {
 
 using self_ptr = ledger_actor::stateful_pointer<ledger_state>;
 
+void share_budgets(ledger_state& st);
+
 void apply_init(ledger_state& st, ledger_init init) {
   st.advertiser = std::move(init.advertiser);
   st.version = init.version;
@@ -33,6 +35,7 @@ void apply_init(ledger_state& st, ledger_init init) {
     st.campaigns[c.campaign_id] = c;
   st.recent_clicks = std::move(init.recent_clicks);
   st.charged_tokens = std::move(init.charged_tokens);
+  share_budgets(st);
 }
 
 std::string token_key(const click_request& click) {
@@ -58,6 +61,23 @@ std::vector<campaign_spend> campaigns_today(ledger_state& st) {
     out.push_back(spend);
   }
   return out;
+}
+
+/// This ledger's share of the node's budget burn figures (today's spend
+/// and daily budgets of its serving campaigns).
+void share_budgets(ledger_state& st) {
+  int64_t spent = 0;
+  int64_t budget = 0;
+  auto today = business_today();
+  for (auto& [id, spend] : st.campaigns) {
+    spend = roll_to_day(spend, today);
+    if (!spend.serving)
+      continue;
+    spent += spend.spent_today;
+    budget += spend.daily_budget;
+  }
+  st.spent_share.set(spent);
+  st.budget_share.set(budget);
 }
 
 /// Tells the auctions (through the directory) what this advertiser can pay now.
@@ -266,6 +286,11 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
                      caf::typed_response_promise<click_result> promise) {
   auto& st = self->state;
   ++st.clicks_unbilled;
+  auto& t = telemetry();
+  t.clicks_unbilled[static_cast<size_t>(unbilled_reason_of(reason))].fetch_add(
+    1, std::memory_order_relaxed);
+  if (reason == "BUDGET_EXHAUSTED" || reason == "INSUFFICIENT_BALANCE")
+    t.deductions_refused.fetch_add(1, std::memory_order_relaxed);
   auto w = click_row(st, click);
   click_result result;
   result.charged = false;
@@ -352,6 +377,11 @@ void charge_click(self_ptr self, click_request click,
           promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
         } else {
           ++st.clicks_charged;
+          auto& t = telemetry();
+          t.clicks_charged.fetch_add(1, std::memory_order_relaxed);
+          t.money_charged.fetch_add(price, std::memory_order_relaxed);
+          t.deductions_ok.fetch_add(1, std::memory_order_relaxed);
+          share_budgets(st);
           click_result result{true, price, w.balance_after, ""};
           mirror_balance(self, w.balance_after);
           self->send(st.io.redis, set_atom::value, daily_spent_key(click.ad.campaign_id, today),
@@ -482,6 +512,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
         it->second.start_date = spend.start_date;
         it->second.end_date = spend.end_date;
       }
+      share_budgets(st);
     },
     [=](budget_atom, int64_t campaign_id) -> caf::result<campaign_spend> {
       auto& st = self->state;
@@ -495,9 +526,11 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
     },
     [=](reload_atom) { reload(self); },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.retiring)
         return;
+      share_budgets(st);  // a new day starts at zero
       if (st.inflight == 0 && !st.recovering && st.waiting.empty()
           && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
         self->send(st.directory, idle_atom::value, st.advertiser.id, ledger_actor{self});
@@ -510,6 +543,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
         self->quit();
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "advertiser-ledger";

@@ -6,6 +6,7 @@
 // them into shared commits), so one advertiser is not limited to one commit
 // round trip per change.
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -73,6 +74,9 @@ struct ledger_state {
   int64_t changes_committed = 0;
   int64_t changes_failed = 0;
   int64_t reloads = 0;
+  census_entry census{actor_kind::ledger};
+  gauge_share spent_share{telemetry().spent_today_held};
+  gauge_share budget_share{telemetry().daily_budget_held};
   static inline const char* name = "advertiser-ledger";
 };
 

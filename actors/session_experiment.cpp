@@ -59,6 +59,7 @@ served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappi
   }
   ++st.served;
   st.applied += static_cast<int64_t>(swapped.size());
+  st.sessions_share.set(static_cast<int64_t>(st.sessions.size()));
   return sign_slate(s, st.settings.hmac_secret);
 }
 
@@ -137,11 +138,24 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
       return promise;
     },
     [=](reload_atom) { ++self->state.generation; },
+    [=](inspect_atom, const std::string& session_id) {
+      auto& st = self->state;
+      session_view v;
+      if (auto it = st.sessions.find(session_id);
+          it != st.sessions.end() && it->second.expires_at > epoch_seconds()) {
+        v.found = true;
+        v.mapping = it->second;
+      }
+      return v;
+    },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       purge_expired(self->state, epoch_seconds());
+      self->state.sessions_share.set(static_cast<int64_t>(self->state.sessions.size()));
       self->delayed_send(self, purge_interval, poll_atom::value);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "session-experiment";

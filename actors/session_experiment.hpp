@@ -8,6 +8,7 @@
 // memory by exp_key/exp_var: the warm path has no database or Redis round
 // trip, and unknown exp_key/exp_var pairs cost neither a query nor memory.
 #include "actors/io_handles.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -45,6 +46,8 @@ struct session_experiment_state {
   int64_t applied = 0;  // ads served under an experiment code
   int64_t loads = 0;
   int64_t evicted = 0;  // sessions forgotten early to stay within max_sessions
+  census_entry census{actor_kind::session_shard};
+  gauge_share sessions_share{telemetry().sessions_held};
   static inline const char* name = "session-experiment";
 };
 

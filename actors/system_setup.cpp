@@ -54,6 +54,18 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<token_claims>>("std::vector<token_claims>");
   cfg.add_message_type<slate>("slate");
   cfg.add_message_type<session_experiment_actor>("session_experiment_actor");
+  cfg.add_message_type<auction_line>("auction_line");
+  cfg.add_message_type<std::vector<auction_line>>("std::vector<auction_line>");
+  cfg.add_message_type<auction_view>("auction_view");
+  cfg.add_message_type<session_mapping>("session_mapping");
+  cfg.add_message_type<session_view>("session_view");
+  cfg.add_message_type<integrity_finding>("integrity_finding");
+  cfg.add_message_type<std::vector<integrity_finding>>("std::vector<integrity_finding>");
+  cfg.add_message_type<integrity_check_result>("integrity_check_result");
+  cfg.add_message_type<std::vector<integrity_check_result>>(
+    "std::vector<integrity_check_result>");
+  cfg.add_message_type<integrity_report>("integrity_report");
+  cfg.add_message_type<integrity_actor>("integrity_actor");
 }
 
 }  // namespace adserver

@@ -486,6 +486,52 @@ typename Inspector::result_type inspect(Inspector& f, status_record& x) {
            x.info);
 }
 
+/// One ranked ad of an auction, as the inspection endpoint shows it.
+struct auction_line {
+  int64_t rank = 0;
+  int64_t campaign_id = 0;
+  int64_t advertiser_id = 0;
+  std::string product_id;
+  int64_t bid = 0;
+  double pctr = 0;
+  double score = 0;
+  int64_t price = 0;
+  int64_t impressions = 0;
+  int64_t clicks = 0;
+  double baseline_ctr = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auction_line& x) {
+  return f(caf::meta::type_name("auction_line"), x.rank, x.campaign_id, x.advertiser_id,
+           x.product_id, x.bid, x.pctr, x.score, x.price, x.impressions, x.clicks,
+           x.baseline_ctr);
+}
+
+/// An auction's ranked list (every eligible ad, in order) and its status.
+struct auction_view {
+  std::string key;
+  std::string loaded_day;
+  int64_t candidates = 0;  // targeted, eligible or not
+  std::vector<auction_line> ranked;
+  status_record status;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auction_view& x) {
+  return f(caf::meta::type_name("auction_view"), x.key, x.loaded_day, x.candidates, x.ranked,
+           x.status);
+}
+
+/// A session's experiment codes as its shard holds them.
+struct session_view {
+  int64_t shard = 0;
+  bool found = false;
+  session_mapping mapping;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_view& x) {
+  return f(caf::meta::type_name("session_view"), x.shard, x.found, x.mapping);
+}
+
 }  // namespace adserver
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(adserver::stream_subscriber)

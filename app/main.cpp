@@ -3,15 +3,20 @@
 #include "actors/catalog.hpp"
 #include "actors/conversion.hpp"
 #include "actors/dashboard.hpp"
-#include "actors/experiments.hpp"
 #include "actors/directory.hpp"
+#include "actors/experiments.hpp"
+#include "actors/integrity.hpp"
 #include "actors/session_experiment.hpp"
 #include "actors/system_setup.hpp"
+#include "actors/validation.hpp"
+#include "config/log.hpp"
 #include "config/settings.hpp"
 #include "net/api_key_refresh.hpp"
 #include "net/app_context.hpp"
 #include "net/http_server.hpp"
 #include "net/metrics.hpp"
+#include "net/node_metrics.hpp"
+#include "net/telemetry_window.hpp"
 #include "net/router.hpp"
 #include "storage/io_health.hpp"
 #include "storage/kafka_actor.hpp"
@@ -32,6 +37,8 @@
 #include <memory>
 #include <thread>
 
+#include <unistd.h>
+
 using namespace adserver;
 
 namespace {
@@ -49,7 +56,37 @@ struct system_config : caf::actor_system_config {
   }
 };
 
+/// node.name, or host name:HTTP port.
+std::string node_name_of(const settings& cfg) {
+  if (!cfg.node_name.empty())
+    return cfg.node_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0)
+    std::snprintf(host, sizeof host, "localhost");
+  return std::string{host} + ":" + std::to_string(cfg.http_port);
+}
+
+/// The options that were set, secrets masked (settings::applied).
+void log_configuration(const settings& cfg, const std::string& node) {
+  std::string options = "{";
+  for (auto& o : cfg.applied) {
+    options += (options.size() > 1 ? "," : "") + json_quote(o.key) + ":{\"value\":"
+               + json_quote(o.value) + ",\"source\":" + json_quote(o.source) + "}";
+  }
+  options += "}";
+  log_line(log_level::info, "config",
+           {{"node", node},
+            {"version", net::build_version()},
+            {"build", net::build_commit()},
+            {"options", options, true}});
+}
+
 int run(const settings& cfg) {
+  log_level level = log_level::info;
+  parse_log_level(cfg.log_level, level);
+  set_log_level(level);
+  auto node = node_name_of(cfg);
+  log_configuration(cfg, node);
   if (!set_business_time_zone(cfg.time_zone)) {
     std::cerr << "invalid option time_zone: unknown time zone " << cfg.time_zone << std::endl;
     return 2;
@@ -159,10 +196,20 @@ int run(const settings& cfg) {
     net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
   for (int64_t i = 0; i < cfg.dashboards_readers; ++i)
     app.dashboard_readers.push_back(sys.spawn<caf::detached>(storage::pg_reader, pg));
+  // The integrity check reads on a reporting connection, never the serving one.
+  app.integrity = sys.spawn(integrity, app.dashboard_reader(),
+                            integrity_settings{cfg.integrity_interval_seconds,
+                                               cfg.integrity_first_run_seconds});
+  app.session_shards = session_shards;
+  app.node_name = node;
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
       storage::stream_reader, storage::stream_reader_settings{cfg.redis_host, cfg.redis_port});
   auto metrics = std::make_shared<net::metrics_registry>();
+  net::add_node_metrics(*metrics);
+  app.metrics = metrics;
+  auto recent = std::make_shared<net::telemetry_window>();
+  app.recent = recent;
   net::router routes;
   routes.set_admin_tokens(cfg.admin_tokens);
   routes.set_api_keys(api_keys);
@@ -223,7 +270,8 @@ int run(const settings& cfg) {
   for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
                  caf::actor_cast<caf::actor>(conversion_tracker),
                  caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
-                 caf::actor_cast<caf::actor>(app.streams)})
+                 caf::actor_cast<caf::actor>(app.streams),
+                 caf::actor_cast<caf::actor>(app.integrity)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& r : app.dashboard_readers)
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);

@@ -233,6 +233,25 @@ const std::vector<option>& options() {
      integer(&settings::rate_limit_address_per_second, 0, 1000000)},
     {"time_zone", "business time zone: defines today for daily budgets (default Asia/Seoul)",
      text(&settings::time_zone, true)},
+    {"node.name",
+     "this node's name in logs, /metrics and the realtime view (default: host name:HTTP port)",
+     text(&settings::node_name, false)},
+    {"log.level",
+     "debug, info (one JSON line per request), warn or error (default info)",
+     [](settings& s, const std::string& v, std::string& why) {
+       if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+         why = "must be debug, info, warn or error";
+         return false;
+       }
+       s.log_level = v;
+       return true;
+     }},
+    {"integrity.interval_seconds",
+     "the data integrity check runs this often; 0: only on demand (default 86400)",
+     integer(&settings::integrity_interval_seconds, 0, 365 * 86400)},
+    {"integrity.first_run_seconds",
+     "the first scheduled integrity check runs this long after start (default 300)",
+     integer(&settings::integrity_first_run_seconds, 1, 7 * 86400)},
   };
   return all;
 }
@@ -313,6 +332,57 @@ bool load_file(const std::string& path, raw_values& s, std::string& err) {
 
 }  // namespace
 
+std::string masked_option(const std::string& key, const std::string& value) {
+  if (key == "security.hmac_secret")
+    return "****";
+  if (key == "admin.tokens") {
+    // Principals stay readable; tokens do not.
+    std::string out;
+    std::stringstream in(value);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      item = trim(item);
+      if (item.empty())
+        continue;
+      auto colon = item.find(':');
+      out += (out.empty() ? "" : ",")
+             + (colon == std::string::npos ? std::string{"admin"} : trim(item.substr(0, colon)))
+             + ":****";
+    }
+    return out;
+  }
+  if (key == "postgres.conninfo") {
+    // key=value pairs; a password (or a URI's user:password@) is masked.
+    std::string out = value;
+    for (auto at = out.find("password"); at != std::string::npos;
+         at = out.find("password", at + 1)) {
+      auto eq = out.find('=', at);
+      if (eq == std::string::npos)
+        break;
+      auto start = eq + 1;
+      while (start < out.size() && out[start] == ' ')
+        ++start;
+      auto end = start;
+      if (end < out.size() && out[end] == '\'') {
+        end = out.find('\'', end + 1);
+        end = end == std::string::npos ? out.size() : end + 1;
+      } else {
+        while (end < out.size() && out[end] != ' ')
+          ++end;
+      }
+      out.replace(start, end - start, "****");
+    }
+    if (auto scheme = out.find("://"); scheme != std::string::npos) {
+      auto at = out.find('@', scheme);
+      auto colon = out.find(':', scheme + 3);
+      if (at != std::string::npos && colon != std::string::npos && colon < at)
+        out.replace(colon + 1, at - colon - 1, "****");
+    }
+    return out;
+  }
+  return value;
+}
+
 std::string settings_help() {
   std::string out = "usage: adserver [--config FILE] [--migrate-only] [--key=value ...]\n\noptions "
                     "(file key, environment variable, flag):\n";
@@ -371,9 +441,11 @@ bool load_settings(int argc, char** argv, settings& out, std::string& err, bool&
   for (auto& [k, v] : flags)
     if (!collect(raw, k, v, "flag --" + k, err))
       return false;
-  for (auto& [k, v] : raw)
+  for (auto& [k, v] : raw) {
     if (!apply(s, k, v.value, v.source, err))
       return false;
+    s.applied.push_back({k, masked_option(k, v.value), v.source});
+  }
   if (s.migrate_only) {
     out = std::move(s);
     return true;

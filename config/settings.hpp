@@ -61,12 +61,33 @@ struct settings {
   int64_t rate_limit_device_per_second = 50;   // 0: off
   int64_t rate_limit_address_per_second = 0;   // 0: off (load balancers share addresses)
 
+  /// This node's name in logs, metrics and the realtime view; empty: the
+  /// host name and HTTP port.
+  std::string node_name;
+  /// debug, info (one line per request), warn or error.
+  std::string log_level = "info";
+  int64_t integrity_interval_seconds = 86400;  // 0: on demand only
+  int64_t integrity_first_run_seconds = 300;
+
   /// --migrate-only: apply migrations and exit.
   bool migrate_only = false;
 
   /// The raw admin.tokens option: "principal:token,principal:token" or "token".
   std::string admin_tokens_raw;
+
+  /// Every option set by the file, the environment or a flag: key, value
+  /// with secrets masked (safe to log), source.
+  struct applied_option {
+    std::string key;
+    std::string value;
+    std::string source;
+  };
+  std::vector<applied_option> applied;
 };
+
+/// `value` of option `key` as it may be logged: tokens and secrets masked,
+/// a connection string's password masked.
+std::string masked_option(const std::string& key, const std::string& value);
 
 /// Builds settings from file, environment and flags. On error returns false
 /// and sets `err` to a message naming the option. `--help` sets `help`.

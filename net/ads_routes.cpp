@@ -2,6 +2,7 @@
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
 #include "actors/events.hpp"
+#include "actors/telemetry.hpp"
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
@@ -48,6 +49,20 @@ caf::error decode(const json& j, ad_request& out) {
   return read_int(j, "max_ads", false, out.max_ads);
 }
 
+/// An answered ad request in the node's match and experiment figures.
+void count_request(const served_ads& ads) {
+  auto& t = telemetry();
+  t.ad_requests.fetch_add(1, std::memory_order_relaxed);
+  if (ads.empty())
+    return;
+  t.ad_requests_matched.fetch_add(1, std::memory_order_relaxed);
+  for (auto& ad : ads)
+    if (ad.experiment_applied) {
+      t.ad_requests_experiment.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+}
+
 /// The ad request's answer, built without a DOM (it is the hottest reply).
 http_reply ads_reply(const std::string& request_id, const served_ads& ads) {
   http_reply r;
@@ -81,9 +96,12 @@ http_reply ads_reply(const std::string& request_id, const served_ads& ads) {
 bool within_limits(const app_context& app, const route_context& ctx, const std::string& device,
                    const respond_fn& respond) {
   int retry = 1;
-  bool ok = app.address_limit->allow(ctx.request.client_address, retry)
-            && (device.empty() || app.device_limit->allow(device, retry));
-  if (ok)
+  auto& t = telemetry();
+  if (!app.address_limit->allow(ctx.request.client_address, retry))
+    t.rate_limited_address.fetch_add(1, std::memory_order_relaxed);
+  else if (!device.empty() && !app.device_limit->allow(device, retry))
+    t.rate_limited_device.fetch_add(1, std::memory_order_relaxed);
+  else
     return true;
   auto reply = error_reply(make_error(ec::rate_limited, "too many requests; slow down",
                                       "{\"retry_after_seconds\":" + std::to_string(retry) + "}"));
@@ -170,7 +188,10 @@ void add_ads_routes(router& r, const app_context& app) {
     // after its load.
     ask_within<served_ads>(
       caf::infinite, app, app.directory, respond,
-      [id = req.request_id](const served_ads& ads) { return ads_reply(id, ads); },
+      [id = req.request_id](const served_ads& ads) {
+        count_request(ads);
+        return ads_reply(id, ads);
+      },
       serve_atom::value, req);
   });
 

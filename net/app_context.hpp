@@ -9,10 +9,14 @@
 #include "storage/io_health.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
 namespace adserver::net {
+
+class metrics_registry;
+class telemetry_window;
 
 struct app_context {
   const actor_bridge* bridge = nullptr;
@@ -35,6 +39,18 @@ struct app_context {
   std::vector<pg_reader_actor> dashboard_readers;
   std::shared_ptr<std::atomic<size_t>> next_dashboard_reader =
     std::make_shared<std::atomic<size_t>>(0);
+  // -- operations (null/empty where a test does not need them) ------------
+  /// This node's name (node.name) and when it started.
+  std::string node_name;
+  std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+  /// Requests per route (the realtime view's percentiles).
+  std::shared_ptr<const metrics_registry> metrics;
+  /// The node's counters a minute ago (the realtime view's rates).
+  std::shared_ptr<const telemetry_window> recent;
+  integrity_actor integrity;
+  /// The session-experiment shards (session inspection).
+  std::vector<session_experiment_actor> session_shards;
+
   pg_reader_actor dashboard_reader() const {
     if (dashboard_readers.empty())
       return io.reader;
@@ -44,7 +60,6 @@ struct app_context {
 
 class router;
 class api_key_registry;
-class metrics_registry;
 
 void add_health_routes(router& r, const app_context& app);
 /// GET /metrics: the registry's Prometheus exposition.
@@ -54,6 +69,11 @@ void add_dashboard_routes(router& r, const app_context& app,
                           std::shared_ptr<api_key_registry> keys);
 void add_admin_routes(router& r, const app_context& app);
 void add_ads_routes(router& r, const app_context& app);
+/// GET /admin/v1/monitoring/realtime, the integrity check's endpoints.
+void add_monitoring_routes(router& r, const app_context& app);
+/// /admin/v1/inspect/...: actors, ledgers, campaigns, auctions, sessions,
+/// money reconciliation.
+void add_inspect_routes(router& r, const app_context& app);
 /// GET /admin/v1/advertisers and /admin/v1/campaigns: keyset-paginated listings.
 void add_list_routes(router& r, const app_context& app);
 /// Every route above (and the web page), as the server serves them.

@@ -5,6 +5,7 @@
 #include "actors/dashboard.hpp"
 #include "actors/dashboard_logic.hpp"
 #include "actors/errors.hpp"
+#include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 #include "net/api_keys.hpp"
 #include "net/ask.hpp"
@@ -486,10 +487,12 @@ void add_dashboard_routes(router& r, const app_context& app,
           auto who = ctx.principal;
           with_readable_campaign(app, ctx, respond, id, [=](caf::event_based_actor*,
                                                             const campaign_record&) {
-            if (!slots->take(who))
+            if (!slots->take(who)) {
+              telemetry().rate_limited_stream.fetch_add(1, std::memory_order_relaxed);
               return respond(error_reply(
                 429, "RATE_LIMITED",
                 "too many open dashboard streams for this credential (dashboards.max_streams_per_key)"));
+            }
             auto stream = std::make_shared<event_stream>();
             stream->duration = std::chrono::seconds(duration);
             auto reader = app.streams;

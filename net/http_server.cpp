@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "config/log.hpp"
 #include "net/event_stream.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -277,6 +278,8 @@ private:
     version_ = req.version();
     ++counters_.requests;
     auto request = to_request(req, client_);
+    request.request_id = request_id_for(request);
+    request_id_ = request.request_id;
     auto budget = deadline_budget_ms(opts_, request.path);
     request.deadline_ms = work_deadline_ms(opts_, request.path, now_ms());
     // While the handler works nothing is read, so a slow handler cannot be
@@ -334,12 +337,15 @@ private:
                              "{\"deadline_ms\":" + std::to_string(budget)
                                + ",\"retry_after_seconds\":1}");
     reply.headers.emplace_back("Retry-After", "1");
+    log_line(log_level::warn, "request_deadline",
+             {{"request_id", request_id_}, {"deadline_ms", std::to_string(budget), true}});
     write(std::move(reply));
   }
 
   void fail_and_close(int status, const std::string& code, const std::string& message) {
     keep_alive_ = false;
     version_ = 11;
+    request_id_.clear();  // refused before a request existed: a new id
     write(error_reply(status, code, message));
   }
 
@@ -373,8 +379,15 @@ private:
     res.set(http::field::server, "adserver");
     if (reply.status != 204)
       res.set(http::field::content_type, reply.content_type);
-    for (auto& [k, v] : reply.headers)
+    bool has_id = false;
+    for (auto& [k, v] : reply.headers) {
       res.set(k, v);
+      has_id = has_id || k == "X-Request-Id";
+    }
+    // Answers the router never saw (refused while reading, the deadline's
+    // 503) carry an id too.
+    if (!has_id)
+      res.set("X-Request-Id", request_id_.empty() ? request_id_for(http_request{}) : request_id_);
     res.keep_alive(keep_alive_);
   }
 
@@ -680,6 +693,7 @@ private:
   asio::steady_timer deadline_timer_;
   uint64_t seq_ = 0;
   bool awaiting_ = false;
+  std::string request_id_;  // of the request being answered
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const router& routes_;

@@ -1,6 +1,7 @@
 #include "net/json_codec.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 
 #include <nlohmann/json.hpp>
@@ -298,14 +299,12 @@ json to_json(const budget_view& x) {
 }
 
 json to_json(const status_record& x) {
-  json j = {{"kind", x.kind}};
-  if (!x.key.empty())
-    j["key"] = x.key;
-  for (auto& [k, v] : x.figures)
-    j[k] = v;
-  for (auto& [k, v] : x.info)
-    j[k] = v;
-  return j;
+  // The common status protocol's shape: every kind alike, so tools read
+  // any actor without knowing its insides.
+  return {{"kind", x.kind},
+          {"key", x.key},
+          {"figures", x.figures.empty() ? json::object() : json(x.figures)},
+          {"info", x.info.empty() ? json::object() : json(x.info)}};
 }
 
 http_reply json_reply(int status, const json& body) {
@@ -315,8 +314,31 @@ http_reply json_reply(int status, const json& body) {
   return r;
 }
 
+namespace {
+
+/// A failed logical join (no foreign keys: the application checks every
+/// reference), by the table its details name.
+void count_reference_failure(const std::string& details) {
+  auto table = reference_table::other;
+  if (details.find("\"advertiser_id\"") != std::string::npos)
+    table = reference_table::advertisers;
+  else if (details.find("\"campaign_id\"") != std::string::npos)
+    table = reference_table::campaigns;
+  else if (details.find("\"product_id\"") != std::string::npos)
+    table = reference_table::products;
+  else if (details.find("\"mapping_id\"") != std::string::npos
+           || details.find("\"exp_key\"") != std::string::npos)
+    table = reference_table::experiments;
+  telemetry().reference_failures[static_cast<size_t>(table)].fetch_add(
+    1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 http_reply error_reply(const caf::error& err) {
   auto v = view(err);
+  if (v.code == ec::reference_not_found || v.code == ec::reference_inactive)
+    count_reference_failure(v.details_json);
   auto reply = error_reply(http_status(v.code), to_code(v.code), v.message, v.details_json);
   // Every "try again later" says when.
   if (v.code == ec::unavailable)

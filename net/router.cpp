@@ -1,10 +1,14 @@
 #include "net/router.hpp"
 
 #include "actors/validation.hpp"
+#include "config/log.hpp"
 #include "net/api_keys.hpp"
 #include "net/metrics.hpp"
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include <openssl/crypto.h>
 
@@ -195,31 +199,75 @@ void router::set_admin_tokens(std::map<std::string, std::string> tokens) {
   admin_tokens_ = std::move(tokens);
 }
 
+std::string router::pattern_of(const std::string& path) const {
+  auto segments = split_path(path);
+  for (auto& r : routes_)
+    if (fits(r.segments, segments))
+      return r.pattern;
+  return "unmatched";
+}
+
+std::string request_id_for(const http_request& req) {
+  if (auto it = req.headers.find("x-request-id"); it != req.headers.end()) {
+    auto& id = it->second;
+    bool sane = !id.empty() && id.size() <= 128;
+    for (char c : id)
+      sane = sane && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_'
+                      || c == ':' || c == '-');
+    if (sane)
+      return id;
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
 void router::dispatch(const http_request& req, respond_fn respond) const {
-  if (metrics_ && req.method != "HEAD") {
+  auto started = std::chrono::steady_clock::now();
+  auto id = req.request_id.empty() ? request_id_for(req) : req.request_id;
+  bool counted = metrics_ && req.method != "HEAD";
+  bool logged = log_enabled(log_level::info);
+  if (counted || logged) {
     // Counted by route pattern (bounded label values), not by path.
-    auto started = std::chrono::steady_clock::now();
-    std::string route = "unmatched";
-    auto segments = split_path(req.path);
-    for (auto& r : routes_)
-      if (fits(r.segments, segments)) {
-        route = r.pattern;
-        break;
-      }
-    auto metrics = metrics_;
-    auto method = req.method;
-    respond = [metrics, route, method, started, respond](http_reply reply) {
+    auto route = pattern_of(req.path);
+    auto metrics = counted ? metrics_ : nullptr;
+    respond = [metrics, route, method = req.method, client = req.client_address, id, started,
+               logged, respond](http_reply reply) {
       auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                        .count();
-      metrics->observe_request(route, method, reply.status, seconds);
+      if (metrics)
+        metrics->observe_request(route, method, reply.status, seconds);
+      if (logged) {
+        char ms[32];
+        std::snprintf(ms, sizeof ms, "%.3f", seconds * 1e3);
+        log_line(log_level::info, "request",
+                 {{"method", method},
+                  {"route", route},
+                  {"status", std::to_string(reply.status), true},
+                  {"ms", ms, true},
+                  {"request_id", id},
+                  {"client", client}});
+      }
+      reply.headers.emplace_back("X-Request-Id", id);
+      respond(std::move(reply));
+    };
+  } else {
+    respond = [id, respond](http_reply reply) {
+      reply.headers.emplace_back("X-Request-Id", id);
       respond(std::move(reply));
     };
   }
+  route_request(req, std::move(respond));
+}
+
+void router::route_request(const http_request& req, respond_fn respond) const {
   // HEAD is GET without the body (the length stays in the headers).
   if (req.method == "HEAD") {
     auto as_get = req;
     as_get.method = "GET";
-    dispatch(as_get, [respond](http_reply reply) {
+    route_request(as_get, [respond](http_reply reply) {
       reply.head_only = true;
       respond(std::move(reply));
     });

@@ -22,6 +22,8 @@ struct http_request {
   /// Unix ms after which actors drop this request's work (the HTTP answer,
   /// 503 if nothing else came, goes out a margin later); 0 = none.
   int64_t deadline_ms = 0;
+  /// X-Request-Id of the answer (request_id_for(); empty: the router picks).
+  std::string request_id;
 };
 
 struct http_reply {
@@ -74,6 +76,9 @@ public:
   /// Where each answered request is counted (route pattern, method, status,
   /// latency); none: not counted.
   void set_metrics(std::shared_ptr<metrics_registry> metrics);
+  /// Answers `req` through `respond`, exactly once. Every answer carries
+  /// X-Request-Id (the client's when sane, else a new one), is counted in the
+  /// metrics and logged (info: one JSON line, no credentials).
   void dispatch(const http_request& req, respond_fn respond) const;
   /// (method, pattern) of every route, in the order added (the API's table,
   /// compared with docs/openapi.yaml by a test).
@@ -90,6 +95,9 @@ private:
   /// Fills ctx.principal / ctx.advertiser_id, or answers 401/403 and
   /// returns false.
   bool authenticate(const route& r, route_context& ctx, const respond_fn& respond) const;
+  /// The route pattern a path matches ("unmatched": none).
+  std::string pattern_of(const std::string& path) const;
+  void route_request(const http_request& req, respond_fn respond) const;
   std::vector<route> routes_;
   std::map<std::string, std::string> admin_tokens_;
   std::shared_ptr<const api_key_registry> api_keys_;
@@ -99,6 +107,10 @@ private:
 /// The JSON error body of SPEC.md with the status of its code.
 http_reply error_reply(int status, const std::string& code, const std::string& message,
                        const std::string& details_json = "{}");
+
+/// The client's X-Request-Id when it is 1..128 characters of [A-Za-z0-9._:-]
+/// (safe to echo and log), else a new random one (32 hex digits).
+std::string request_id_for(const http_request& req);
 
 /// Splits "a=1&b=x%20y" into a decoded map.
 std::map<std::string, std::string> parse_query(const std::string& q);

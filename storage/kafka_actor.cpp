@@ -1,5 +1,7 @@
 #include "storage/kafka_actor.hpp"
 
+#include "actors/telemetry.hpp"
+
 #include "storage/kafka_spool.hpp"
 
 #include <librdkafka/rdkafka.h>
@@ -180,6 +182,7 @@ struct kafka_state {
   int64_t producer_restarts = 0;
   std::string last_error;
   std::string last_dead_letter;
+  census_entry census{actor_kind::kafka_producer};
   static inline const char* name = "kafka-producer";
 
   ~kafka_state() {
@@ -385,6 +388,9 @@ struct kafka_state {
     gauge->spool_bytes.store(static_cast<int64_t>(spool->pending_bytes()),
                              std::memory_order_relaxed);
     gauge->dead_letters.store(dead_letters, std::memory_order_relaxed);
+    auto& t = telemetry();
+    t.kafka_queue.store(rk ? rd_kafka_outq_len(rk) : 0, std::memory_order_relaxed);
+    t.kafka_delivery_errors.store(failed_deliveries, std::memory_order_relaxed);
   }
 };
 
@@ -449,6 +455,7 @@ kafka_producer(kafka_actor::stateful_pointer<kafka_state> self, kafka_settings s
       st.update_gauge();
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       char why[512];
       if (st.rk && rd_kafka_fatal_error(st.rk, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -478,6 +485,7 @@ kafka_producer(kafka_actor::stateful_pointer<kafka_state> self, kafka_settings s
       self->delayed_send(self, delay, poll_atom::value);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "kafka-producer";

@@ -59,9 +59,12 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
     tickets.push_back(&p.ticket);
   }
   std::vector<pg_results> out;
+  auto started = steady_clock::now();
   auto outcome = conn.run_batch(units, tickets, out, err);
   if (outcome == batch_outcome::committed) {
     st.link.last_ok = steady_clock::now();
+    telemetry().record_commit(std::chrono::duration<double>(st.link.last_ok - started).count(),
+                              static_cast<int64_t>(batch.size()));
     ++st.commits;
     st.units_committed += static_cast<int64_t>(batch.size());
     st.largest_batch = std::max<int64_t>(st.largest_batch, static_cast<int64_t>(batch.size()));
@@ -69,6 +72,7 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
       batch[i].promise.deliver(std::move(out[i]));
     return;
   }
+  telemetry().pg_commit_failures.fetch_add(1, std::memory_order_relaxed);
   if (outcome == batch_outcome::connection_failed) {
     st.link.lost(err);
     st.units_failed += static_cast<int64_t>(batch.size());
@@ -222,6 +226,7 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
       return enqueue(self, unit, due, std::move(ticket));
     },
     [=](flush_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       st.flush_scheduled = false;
       std::vector<pg_writer_state::pending> batch;
@@ -246,6 +251,7 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
         schedule_flush(self);
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.queue.empty())
         st.link.tick();
@@ -257,6 +263,7 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
       self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "pg-writer";
@@ -310,10 +317,12 @@ pg_reader(pg_reader_actor::stateful_pointer<pg_reader_state> self, pg_settings s
       return make_error(ec::unavailable, "database unavailable");
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       self->state.link.tick();
       self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "pg-reader";

@@ -1,6 +1,7 @@
 #pragma once
 // The PostgreSQL I/O actors. Spawn them detached: they block in libpq.
 #include "actors/interfaces.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -70,6 +71,7 @@ struct pg_writer_state {
   int64_t units_refused = 0;   // queue full
   int64_t largest_batch = 0;
   int64_t ticks = 0;
+  census_entry census{actor_kind::pg_writer};
   static inline const char* name = "pg-writer";
 };
 
@@ -81,6 +83,7 @@ struct pg_reader_state {
   pg_link link;
   int64_t queries = 0;
   int64_t failures = 0;
+  census_entry census{actor_kind::pg_reader};
   static inline const char* name = "pg-reader";
 };
 

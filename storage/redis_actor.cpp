@@ -1,5 +1,6 @@
 #include "storage/redis_actor.hpp"
 
+#include "actors/business_time.hpp"
 #include "actors/errors.hpp"
 #include "storage/io_health.hpp"
 #include "storage/redis_connection.hpp"
@@ -10,6 +11,19 @@
 namespace adserver::storage {
 
 namespace {
+
+/// The mirror's backlog and its age, for /metrics.
+void publish_backlog(redis_state& st) {
+  auto n = static_cast<int64_t>(st.pending.size() + st.pending_zsets.size()
+                                + st.pending_streams.size());
+  if (n == 0)
+    st.pending_since_ms = 0;
+  else if (st.pending_since_ms == 0)
+    st.pending_since_ms = epoch_millis();
+  auto& t = telemetry();
+  t.redis_queue.store(n, std::memory_order_relaxed);
+  t.redis_oldest_pending_ms.store(st.pending_since_ms, std::memory_order_relaxed);
+}
 
 void mark_down(redis_state& st, bool down) {
   st.down = down;
@@ -168,6 +182,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         st.flush_scheduled = true;
         self->send(self, flush_atom::value);
       }
+      publish_backlog(st);
     },
     [=](zset_atom, std::string& key, std::vector<std::string>& members,
         std::vector<double>& scores) {
@@ -177,6 +192,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         st.flush_scheduled = true;
         self->send(self, flush_atom::value);
       }
+      publish_backlog(st);
     },
     [=](xadd_atom, std::string& key, std::vector<std::string>& fields, int64_t maxlen) {
       auto& st = self->state;
@@ -189,8 +205,10 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         st.flush_scheduled = true;
         self->send(self, flush_atom::value);
       }
+      publish_backlog(st);
     },
     [=](flush_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       st.flush_scheduled = false;
       if (st.down)
@@ -203,8 +221,10 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         st.flush_scheduled = true;  // the rest of a backlog, after other messages
         self->send(self, flush_atom::value);
       }
+      publish_backlog(st);
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (!st.down)
         return;
@@ -214,8 +234,10 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
       } else {
         self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
       }
+      publish_backlog(st);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "redis-writer";

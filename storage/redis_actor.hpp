@@ -3,6 +3,7 @@
 // never the source of truth: while it is down the server keeps working and
 // this actor keeps the newest value per key to write once it returns.
 #include "actors/interfaces.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -46,12 +47,15 @@ struct redis_state {
   std::deque<stream_entry> pending_streams;
   static constexpr size_t max_pending_streams = 100000;
   int64_t stream_entries_dropped = 0;
+  /// Unix ms since when something has been waiting to be written; 0: none.
+  int64_t pending_since_ms = 0;
   bool flush_scheduled = false;
   bool down = false;
   int64_t writes = 0;
   int64_t reads = 0;
   int64_t failures = 0;
   int64_t resyncs = 0;
+  census_entry census{actor_kind::redis_writer};
   static inline const char* name = "redis-writer";
 };
 

@@ -1,6 +1,7 @@
 #include "storage/statements.hpp"
 
 #include "storage/dashboard_statements.hpp"
+#include "storage/integrity_statements.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -269,6 +270,8 @@ const std::vector<std::pair<const char*, const char*>>& named_statements() {
     auto v = statements;
     auto& more = dashboard_named_statements();
     v.insert(v.end(), more.begin(), more.end());
+    auto& checks = integrity_named_statements();
+    v.insert(v.end(), checks.begin(), checks.end());
     return v;
   }();
   return all;

@@ -170,6 +170,7 @@ stream_reader_actor::behavior_type stream_reader(self_ptr self, stream_reader_se
       schedule(self);
     },
     [=](poll_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       st.polling = false;
       if (read_once(self)) {
@@ -186,6 +187,7 @@ stream_reader_actor::behavior_type stream_reader(self_ptr self, stream_reader_se
         schedule(self);
     },
     [=](status_atom) {
+      self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       status_record r;
       r.kind = "stream-reader";

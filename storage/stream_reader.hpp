@@ -2,6 +2,7 @@
 // The dashboard stream reader (actors/interfaces.hpp): detached, owns one
 // blocking Redis connection.
 #include "actors/interfaces.hpp"
+#include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -35,6 +36,7 @@ struct stream_reader_state {
   int64_t reads = 0;
   int64_t failures = 0;
   int64_t refused = 0;
+  census_entry census{actor_kind::stream_reader};
   static inline const char* name = "stream-reader";
 };
 

@@ -1,0 +1,102 @@
+#include "config/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace adserver {
+
+namespace {
+
+std::atomic<int> threshold{static_cast<int>(log_level::info)};
+std::mutex out_mtx;
+
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+/// UTC with milliseconds: log timestamps sort and compare across zones.
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms.count()));
+  return buf;
+}
+
+}  // namespace
+
+bool parse_log_level(std::string_view name, log_level& out) {
+  for (auto l : {log_level::debug, log_level::info, log_level::warn, log_level::error})
+    if (name == log_level_name(l)) {
+      out = l;
+      return true;
+    }
+  return false;
+}
+
+const char* log_level_name(log_level level) {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+  }
+  return "info";
+}
+
+void set_log_level(log_level level) {
+  threshold.store(static_cast<int>(level), std::memory_order_relaxed);
+}
+
+bool log_enabled(log_level level) {
+  return static_cast<int>(level) >= threshold.load(std::memory_order_relaxed);
+}
+
+void log_line(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
+  if (!log_enabled(level))
+    return;
+  std::string line;
+  line.reserve(160);
+  line += "{\"ts\":\"" + utc_now() + "\",\"level\":\"" + log_level_name(level) + "\",\"event\":";
+  append_quoted(line, event);
+  for (auto& f : fields) {
+    line += ',';
+    append_quoted(line, f.name);
+    line += ':';
+    if (f.raw)
+      line += f.value.empty() ? "null" : f.value;
+    else
+      append_quoted(line, f.value);
+  }
+  line += "}\n";
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace adserver

@@ -1,0 +1,392 @@
+// Inspection (/admin/v1/inspect/...): what the actors hold, through the
+// common status protocol and a few read-only messages; what adctl shows.
+#include "actors/business_time.hpp"
+#include "actors/errors.hpp"
+#include "actors/experiment_logic.hpp"
+#include "actors/reconcile_logic.hpp"
+#include "actors/telemetry.hpp"
+#include "actors/validation.hpp"
+#include "net/ask.hpp"
+#include "storage/integrity_statements.hpp"
+#include "storage/statements.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+namespace adserver::net {
+
+using nlohmann::json;
+
+namespace {
+
+bool path_id(const route_context& ctx, const respond_fn& respond, const char* name,
+             int64_t& id) {
+  if (auto err = read_id(ctx, name, id)) {
+    respond(error_reply(err));
+    return false;
+  }
+  return true;
+}
+
+json campaign_spend_json(const campaign_spend& c) {
+  return {{"campaign_id", c.campaign_id},     {"daily_budget", c.daily_budget},
+          {"total_budget", c.total_budget},   {"spent_today", c.spent_today},
+          {"spent_total", c.spent_total},     {"day", c.day},
+          {"max_bid", c.max_bid},             {"serving", c.serving}};
+}
+
+json auction_json(const auction_view& v) {
+  json ranked = json::array();
+  for (auto& l : v.ranked)
+    ranked.push_back({{"rank", l.rank},
+                      {"campaign_id", l.campaign_id},
+                      {"advertiser_id", l.advertiser_id},
+                      {"product_id", l.product_id},
+                      {"bid", l.bid},
+                      {"pctr", l.pctr},
+                      {"score", l.score},
+                      {"price", l.price},
+                      {"impressions", l.impressions},
+                      {"clicks", l.clicks},
+                      {"baseline_ctr", l.baseline_ctr}});
+  return {{"key", v.key},
+          {"loaded_day", v.loaded_day},
+          {"candidates_targeted", v.candidates},
+          {"candidates", ranked},
+          {"status", to_json(v.status)}};
+}
+
+json optional_int(const std::optional<int64_t>& x) {
+  return x ? json(*x) : json(nullptr);
+}
+
+json optional_text(const std::optional<std::string>& x) {
+  return x ? json(*x) : json(nullptr);
+}
+
+json difference_json(const money_difference& d) {
+  return {{"advertiser_id", d.advertiser_id},
+          {"what", d.what},
+          {"campaign_id", d.what == "daily_spent" ? json(d.campaign_id) : json(nullptr)},
+          {"key", d.key},
+          {"memory", optional_int(d.memory)},
+          {"postgres", d.postgres},
+          {"history", optional_int(d.history)},
+          {"redis", optional_text(d.redis)}};
+}
+
+/// What a reconciliation gathers; shared by its concurrent reads.
+struct reconciliation {
+  std::string today;
+  std::map<int64_t, advertiser_money_sources> advertisers;
+  std::map<int64_t, int64_t> owner_of_campaign;  // campaign -> advertiser
+  std::set<int64_t> in_memory;                   // ledgers to ask
+  respond_fn respond;
+  bool failed = false;
+};
+using reconciliation_ptr = std::shared_ptr<reconciliation>;
+
+void fail(const reconciliation_ptr& r, const caf::error& err) {
+  if (r->failed)
+    return;
+  r->failed = true;
+  r->respond(error_reply(err));
+}
+
+void answer(const reconciliation_ptr& r) {
+  json differences = json::array();
+  for (auto& [id, sources] : r->advertisers)
+    for (auto& d : reconcile_money(sources, r->today))
+      differences.push_back(difference_json(d));
+  bool consistent = differences.empty();
+  r->respond(json_reply(200, {{"checked", r->advertisers.size()},
+                              {"day", r->today},
+                              {"ledgers_in_memory", r->in_memory.size()},
+                              {"consistent", consistent},
+                              {"differences", std::move(differences)}}));
+}
+
+/// Step 3: the Redis mirror, in chunks of MGET.
+void read_mirror(caf::event_based_actor* self, const app_context& app, reconciliation_ptr r) {
+  std::vector<std::string> keys;
+  for (auto& [id, a] : r->advertisers) {
+    keys.push_back("balance:" + std::to_string(id));
+    for (auto& c : a.campaigns)
+      keys.push_back("daily_spent:" + std::to_string(c.campaign_id) + ":" + r->today);
+  }
+  constexpr size_t chunk = 1000;
+  auto chunks = std::make_shared<size_t>((keys.size() + chunk - 1) / chunk);
+  if (*chunks == 0)
+    return answer(r);
+  for (size_t at = 0; at < keys.size(); at += chunk) {
+    std::vector<std::string> part(keys.begin() + static_cast<std::ptrdiff_t>(at),
+                                  keys.begin()
+                                    + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + chunk)));
+    self->request(app.io.redis, actor_timeout, get_atom::value, part)
+      .then(
+        [=](const std::vector<std::string>& values) {
+          for (size_t i = 0; i < part.size() && i < values.size(); ++i) {
+            if (values[i].empty())
+              continue;  // no such key
+            auto& key = part[i];
+            auto colon = key.find(':');
+            auto id = std::stoll(key.substr(colon + 1));
+            if (key.rfind("balance:", 0) == 0) {
+              r->advertisers[id].redis_balance = values[i];
+            } else if (auto owner = r->owner_of_campaign.find(id);
+                       owner != r->owner_of_campaign.end()) {
+              for (auto& c : r->advertisers[owner->second].campaigns)
+                if (c.campaign_id == id)
+                  c.redis_spent = values[i];
+            }
+          }
+          if (--*chunks == 0 && !r->failed)
+            answer(r);
+        },
+        [=](caf::error& err) { fail(r, err); });
+  }
+}
+
+/// Step 2: PostgreSQL (balances with their history sums, today's spend).
+void read_database(caf::event_based_actor* self, const app_context& app, reconciliation_ptr r,
+                   int64_t advertiser_id,
+                   std::map<int64_t, balance_view> memory) {
+  auto reader = app.dashboard_reader();
+  self->request(reader, actor_timeout, query_atom::value,
+                storage::reconcile_balances(advertiser_id))
+    .then(
+      [=](const pg_rows& rows) {
+        if (advertiser_id != 0 && rows.empty())
+          return fail(r, make_error(ec::not_found, "advertiser "
+                                                     + std::to_string(advertiser_id)
+                                                     + " does not exist"));
+        for (auto& row : rows) {
+          auto& a = r->advertisers[storage::to_int(row.at(0))];
+          a.advertiser_id = storage::to_int(row.at(0));
+          a.postgres_balance = storage::to_int(row.at(1));
+          a.history_sum = storage::to_int(row.at(2));
+          if (auto m = memory.find(a.advertiser_id); m != memory.end())
+            a.memory_balance = m->second.balance;
+        }
+        self->request(reader, actor_timeout, query_atom::value,
+                      storage::reconcile_spend(advertiser_id, r->today))
+          .then(
+            [=](const pg_rows& rows) {
+              for (auto& row : rows) {
+                auto campaign = storage::to_int(row.at(0));
+                auto owner = storage::to_int(row.at(1));
+                auto it = r->advertisers.find(owner);
+                if (it == r->advertisers.end())
+                  continue;
+                campaign_money c;
+                c.campaign_id = campaign;
+                c.postgres_spent = storage::to_int(row.at(2));
+                if (auto m = memory.find(owner); m != memory.end())
+                  for (auto& held : m->second.campaigns)
+                    if (held.campaign_id == campaign && held.day == r->today)
+                      c.memory_spent = held.spent_today;
+                it->second.campaigns.push_back(std::move(c));
+                r->owner_of_campaign[campaign] = owner;
+              }
+              read_mirror(self, app, r);
+            },
+            [=](caf::error& err) { fail(r, err); });
+      },
+      [=](caf::error& err) { fail(r, err); });
+}
+
+/// Step 1: the ledgers' memory first (a charge reaches memory before
+/// PostgreSQL and Redis, so reading it first keeps races from looking like
+/// differences in the other direction).
+void read_memory(caf::event_based_actor* self, const app_context& app, reconciliation_ptr r,
+                 int64_t advertiser_id, std::vector<int64_t> ids) {
+  r->in_memory.insert(ids.begin(), ids.end());
+  if (ids.empty())
+    return read_database(self, app, r, advertiser_id, {});
+  auto memory = std::make_shared<std::map<int64_t, balance_view>>();
+  auto left = std::make_shared<size_t>(ids.size());
+  auto done = [=] {
+    if (--*left == 0 && !r->failed)
+      read_database(self, app, r, advertiser_id, *memory);
+  };
+  for (auto id : ids)
+    self->request(app.directory, actor_timeout, ledger_atom::value, id)
+      .then(
+        [=](ledger_actor& ledger) {
+          self->request(ledger, actor_timeout, balance_atom::value)
+            .then(
+              [=](const balance_view& v) {
+                (*memory)[id] = v;
+                done();
+              },
+              [=](caf::error&) { done(); });  // retired meanwhile: no memory to compare
+        },
+        [=](caf::error& err) {
+          if (advertiser_id != 0)
+            return fail(r, err);  // the one asked for does not exist
+          done();
+        });
+}
+
+void add_reconcile_route(router& r, const app_context& app) {
+  r.add("GET", "/admin/v1/inspect/reconcile", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t advertiser_id = 0;
+          if (auto q = ctx.request.query.find("advertiser_id"); q != ctx.request.query.end()) {
+            char* end = nullptr;
+            errno = 0;
+            auto v = std::strtoll(q->second.c_str(), &end, 10);
+            if (q->second.empty() || *end != '\0' || errno != 0 || v <= 0)
+              return respond(error_reply(
+                validation_error("advertiser_id", "advertiser_id must be a positive integer")));
+            advertiser_id = v;
+          }
+          auto rec = std::make_shared<reconciliation>();
+          rec->today = business_today();
+          rec->respond = respond;
+          app.bridge->run([=](caf::event_based_actor* self) {
+            if (advertiser_id != 0)
+              return read_memory(self, app, rec, advertiser_id, {advertiser_id});
+            self->request(app.directory, actor_timeout, list_atom::value, ledger_atom::value)
+              .then([=](std::vector<int64_t>& ids) { read_memory(self, app, rec, 0, ids); },
+                    [=](caf::error& err) { fail(rec, err); });
+          });
+        });
+}
+
+}  // namespace
+
+void add_inspect_routes(router& r, const app_context& app) {
+  r.add("GET", "/admin/v1/inspect/actors", true, [app](route_context&, respond_fn respond) {
+    auto& t = telemetry();
+    json actors = json::array();
+    for (size_t i = 0; i < actor_kind_count; ++i)
+      actors.push_back({{"kind", kind_name(static_cast<actor_kind>(i))},
+                        {"count", t.actors[i].load(std::memory_order_relaxed)},
+                        {"mailbox", std::max<int64_t>(0, t.mailbox[i].load(std::memory_order_relaxed))}});
+    respond(json_reply(200, {{"node", app.node_name}, {"actors", std::move(actors)}}));
+  });
+
+  r.add("GET", "/admin/v1/inspect/ledgers/{advertiser_id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (!path_id(ctx, respond, "advertiser_id", id))
+            return;
+          app.bridge->run([=](caf::event_based_actor* self) {
+            auto failed = [=](caf::error& err) { respond(error_reply(err)); };
+            self->request(app.directory, actor_timeout, ledger_atom::value, id)
+              .then(
+                [=](ledger_actor& ledger) {
+                  self->request(ledger, actor_timeout, status_atom::value)
+                    .then(
+                      [=](const status_record& status) {
+                        self->request(ledger, actor_timeout, get_atom::value)
+                          .then(
+                            [=](const advertiser_record& adv) {
+                              self->request(ledger, actor_timeout, balance_atom::value)
+                                .then(
+                                  [=](const balance_view& v) {
+                                    json campaigns = json::array();
+                                    for (auto& c : v.campaigns)
+                                      campaigns.push_back(campaign_spend_json(c));
+                                    respond(json_reply(200, {{"status", to_json(status)},
+                                                             {"advertiser", to_json(adv)},
+                                                             {"campaigns", campaigns}}));
+                                  },
+                                  failed);
+                            },
+                            failed);
+                      },
+                      failed);
+                },
+                failed);
+          });
+        });
+
+  r.add("GET", "/admin/v1/inspect/campaigns/{id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          if (!path_id(ctx, respond, "id", id))
+            return;
+          app.bridge->run([=](caf::event_based_actor* self) {
+            auto failed = [=](caf::error& err) { respond(error_reply(err)); };
+            self->request(app.directory, actor_timeout, campaign_atom::value, id)
+              .then(
+                [=](campaign_actor& campaign) {
+                  self->request(campaign, actor_timeout, status_atom::value)
+                    .then(
+                      [=](const status_record& status) {
+                        self->request(campaign, actor_timeout, get_atom::value)
+                          .then(
+                            [=](const campaign_record& c) {
+                              respond(json_reply(
+                                200, {{"status", to_json(status)}, {"campaign", to_json(c)}}));
+                            },
+                            failed);
+                      },
+                      failed);
+                },
+                failed);
+          });
+        });
+
+  r.add("GET", "/admin/v1/inspect/auctions/{placement}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          ad_request req;
+          req.placement = ctx.params["placement"];
+          req.device_id = "00000000-0000-4000-8000-000000000000";
+          req.session_id = "inspect";
+          auto& q = ctx.request.query;
+          if (auto it = q.find("category"); it != q.end())
+            req.category = it->second;
+          if (auto it = q.find("term"); it != q.end())
+            req.search_term = it->second;
+          else if (auto it = q.find("search_term"); it != q.end())
+            req.search_term = it->second;
+          if (auto err = check_ad_request(req))
+            return respond(error_reply(err));
+          ask<auction_view>(app, app.directory, respond,
+                            [](const auction_view& v) { return json_reply(200, auction_json(v)); },
+                            inspect_atom::value, req);
+        });
+
+  r.add("GET", "/admin/v1/inspect/sessions/{session_id}", true,
+        [app](route_context& ctx, respond_fn respond) {
+          auto session_id = ctx.params["session_id"];
+          if (auto err = check_session_id(session_id))
+            return respond(error_reply(err));
+          if (app.session_shards.empty())
+            return respond(error_reply(404, "NOT_FOUND", "this node keeps no sessions"));
+          auto shard = session_shard(session_id, app.session_shards.size());
+          ask<session_view>(
+            app, app.session_shards[shard], respond,
+            [session_id, shard](const session_view& v) {
+              if (!v.found)
+                return error_reply(404, "NOT_FOUND",
+                                   "session " + session_id
+                                     + " has no experiment codes in memory on this node",
+                                   "{\"session_id\":" + json_quote(session_id) + "}");
+              json codes = json::array();
+              for (auto& [experiment, original] : v.mapping.codes)
+                codes.push_back({{"exp_key", v.mapping.exp_key},
+                                 {"exp_var", v.mapping.exp_var},
+                                 {"original", original},
+                                 {"experiment", experiment}});
+              return json_reply(
+                200, {{"session_id", session_id},
+                      {"shard", shard},
+                      {"exp_key", v.mapping.exp_key},
+                      {"exp_var", v.mapping.exp_var},
+                      {"expires_at", iso8601(std::chrono::system_clock::time_point{
+                                       std::chrono::seconds{v.mapping.expires_at}})},
+                      {"codes", std::move(codes)}});
+            },
+            inspect_atom::value, session_id);
+        });
+
+  add_reconcile_route(r, app);
+}
+
+}  // namespace adserver::net
