@@ -216,7 +216,9 @@ int run_session(invocation& inv) {
     print_json(std::cout, j);
     return 0;
   }
-  print_fields(std::cout, {{"session", text(j, "session_id")}, {"shard", text(j, "shard")}});
+  print_fields(std::cout, {{"session", text(j, "session_id")},
+                           {"shard", text(j, "shard")},
+                           {"expires", text(j, "expires_at")}});
   std::cout << "\n";
   table t({"EXP_KEY", "EXP_VAR", "ORIGINAL", "EXPERIMENT"});
   for (auto& c : at(j, "codes"))
@@ -225,8 +227,10 @@ int run_session(invocation& inv) {
     std::cout << "no experiment codes\n";
   else
     t.print(std::cout);
-  std::cout << "\n";
-  print_status(std::cout, at(j, "status"));
+  if (at(j, "status").is_object()) {
+    std::cout << "\n";
+    print_status(std::cout, at(j, "status"));
+  }
   return 0;
 }
 
