@@ -151,10 +151,12 @@ int run_ledger(invocation& inv) {
   std::cout << "\n";
   print_status(std::cout, at(j, "status"));
   std::cout << "\n";
-  table t({"CAMPAIGN", "DAILY_BUDGET", "SPENT_TODAY", "TOTAL_BUDGET", "SPENT_TOTAL"});
+  table t({"CAMPAIGN", "DAILY_BUDGET", "SPENT_TODAY", "TOTAL_BUDGET", "SPENT_TOTAL", "MAX_BID",
+           "SERVING"});
   for (auto& c : at(j, "campaigns"))
     t.add({text(c, "campaign_id"), text(c, "daily_budget"), text(c, "spent_today"),
-           text(c, "total_budget"), text(c, "spent_total")});
+           text(c, "total_budget"), text(c, "spent_total"), text(c, "max_bid"),
+           text(c, "serving")});
   if (t.empty())
     std::cout << "no active campaigns\n";
   else
@@ -198,11 +200,13 @@ int run_auction(invocation& inv) {
   std::cout << "auction " << text(j, "key") << "\n";
   print_status(std::cout, at(j, "status"));
   std::cout << "\n";
-  table t({"RANK", "CAMPAIGN", "ADVERTISER", "PRODUCT", "BID", "PCTR", "SCORE", "PRICE"});
+  table t({"RANK", "CAMPAIGN", "ADVERTISER", "PRODUCT", "BID", "PCTR", "SCORE", "PRICE",
+           "IMPRESSIONS", "CLICKS"});
   for (auto& c : at(j, "candidates"))
     t.add({text(c, "rank"), text(c, "campaign_id"), text(c, "advertiser_id"),
            text(c, "product_id"), text(c, "bid"), decimal(at(c, "pctr"), 5),
-           decimal(at(c, "score"), 4), text(c, "price")});
+           decimal(at(c, "score"), 4), text(c, "price"), text(c, "impressions"),
+           text(c, "clicks")});
   if (t.empty())
     std::cout << "no candidates\n";
   else
