@@ -372,6 +372,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     },
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
+      st.census.sample(self->mailbox().size());  // the hot path's queue, fresh
       if (passed(req.due))
         return deadline_passed();
       if (st.targeting_loaded && !st.targeting.may_match(req)) {
