@@ -2,6 +2,7 @@
 
 #include "tools/adctl/admin_api.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -22,6 +23,11 @@ const flag* find_flag(const command& c, const std::string& name) {
     if (name == f.name)
       return &f;
   return nullptr;
+}
+
+bool looks_like_flag(const std::string& a) {
+  // "-5" is a (bad) argument, not a flag: it is refused by the argument's reader.
+  return a.size() >= 2 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]));
 }
 
 }  // namespace
@@ -54,7 +60,8 @@ std::string usage_of(const command& c) {
     out += "flags:\n";
     size_t width = 0;
     for (auto& f : c.flags)
-      width = std::max(width, std::string{f.name}.size() + (f.value ? std::string{f.value}.size() + 1 : 0));
+      width = std::max(width, std::string{f.name}.size()
+                                + (f.value ? std::string{f.value}.size() + 1 : 0));
     for (auto& f : c.flags) {
       std::string head = f.name;
       if (f.value)
@@ -65,11 +72,6 @@ std::string usage_of(const command& c) {
   out += "global: --url URL (or ADSERVER_URL, default " + std::string{default_url}
          + "), --token TOKEN (or ADSERVER_TOKEN), --json\n";
   return out;
-}
-
-static bool looks_like_flag(const std::string& a) {
-  // "-5" is a (bad) argument, not a flag: it is refused by the argument's reader.
-  return a.size() >= 2 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]));
 }
 
 invocation parse_command_line(const std::vector<std::string>& argv,

@@ -142,7 +142,8 @@ int run_status(invocation& inv) {
 }
 
 int run_ledger(invocation& inv) {
-  auto j = inv.api().get("/admin/v1/inspect/ledgers/" + id_argument(inv, "ADVERTISER_ID"));
+  auto target = "/admin/v1/inspect/ledgers/" + id_argument(inv, "ADVERTISER_ID");
+  auto j = inv.api().get(target);
   if (inv.json) {
     print_json(std::cout, j);
     return 0;
@@ -165,7 +166,8 @@ int run_ledger(invocation& inv) {
 }
 
 int run_campaign(invocation& inv) {
-  auto j = inv.api().get("/admin/v1/inspect/campaigns/" + id_argument(inv, "CAMPAIGN_ID"));
+  auto target = "/admin/v1/inspect/campaigns/" + id_argument(inv, "CAMPAIGN_ID");
+  auto j = inv.api().get(target);
   if (inv.json) {
     print_json(std::cout, j);
     return 0;
