@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace adserver::testing;
 using nlohmann::json;
@@ -198,9 +200,11 @@ TEST_F(Lists, WalkingEveryAdvertiserPageSeesEachRowOnceInIdOrder) {
   EXPECT_EQ(w.pages, std::max(1, static_cast<int>((w.items.size() + 6) / 7)))
     << w.items.size() << " items in " << w.pages << " pages";
   // Soft-deleted advertisers are listed, and say so.
-  for (auto& item : w.items)
-    if (item["id"] == rows->deleted_advertiser)
+  for (auto& item : w.items) {
+    if (item["id"] == rows->deleted_advertiser) {
       EXPECT_EQ(item["activated"], 0) << item;
+    }
+  }
 }
 
 TEST_F(Lists, AnItemIsWhatTheSingleGetReturns) {
@@ -345,6 +349,25 @@ TEST_F(Lists, OnlyTheAdminTokenLists) {
     EXPECT_EQ(anonymous.json["error"]["code"], "UNAUTHORIZED");
     auto wrong = http_call(server->port(), "GET", target, "", "not-the-token-0123456789");
     EXPECT_EQ(wrong.status, 401) << wrong.body;
+  }
+  // An advertiser API key reads its own advertiser only: no listings.
+  auto key = server->admin("POST", "/admin/v1/advertisers/" + std::to_string(rows->first)
+                                     + "/api-keys");
+  ASSERT_EQ(key.status, 201) << key.body;
+  std::string api_key = key.json.value("api_key", "");
+  ASSERT_FALSE(api_key.empty()) << key.body;
+  for (const std::string& target : std::vector<std::string>{
+         "/admin/v1/advertisers",
+         "/admin/v1/campaigns?advertiser_id=" + std::to_string(rows->first)}) {
+    http_result r;
+    // The key registry may take a moment to learn a new key.
+    for (int i = 0; i < 50; ++i) {
+      r = http_call(server->port(), "GET", target, "", api_key);
+      if (r.status != 401)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(r.status, 403) << target << " " << r.body;
   }
 }
 

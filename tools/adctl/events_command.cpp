@@ -1,0 +1,146 @@
+// adctl events tail TOPIC: follows one of the node's event topics with a
+// librdkafka consumer and prints each event as one JSON line. Partitions are
+// assigned directly (no consumer group, nothing committed): watching never
+// moves anyone's offsets and starts without a group rebalance.
+#include "tools/adctl/commands.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+namespace adctl {
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void on_interrupt(int) {
+  interrupted = 1;
+}
+
+constexpr int metadata_timeout_ms = 5000;
+constexpr int poll_ms = 200;  // how soon Ctrl-C is noticed
+
+const char* const topics[] = {"ad-events", "conversion-events", "campaign-events"};
+
+/// librdkafka logs connection trouble on stderr by itself; adctl says it once.
+void quiet_log(const rd_kafka_t*, int, const char*, const char*) {
+}
+
+struct consumer_deleter {
+  void operator()(rd_kafka_t* rk) const {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+};
+using consumer_ptr = std::unique_ptr<rd_kafka_t, consumer_deleter>;
+
+consumer_ptr make_consumer(const std::string& brokers) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto set = [&](const char* k, const std::string& v) {
+    if (rd_kafka_conf_set(conf, k, v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw failure(std::string{"Kafka setting "} + k + ": " + errstr);
+    }
+  };
+  set("bootstrap.servers", brokers);
+  // Required by the consumer API; never joined (partitions are assigned).
+  set("group.id", "adctl-tail");
+  set("enable.auto.commit", "false");
+  set("enable.auto.offset.store", "false");
+  set("enable.partition.eof", "false");
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk)
+    throw failure(std::string{"cannot create a Kafka consumer: "} + errstr);
+  rd_kafka_poll_set_consumer(rk);
+  return consumer_ptr{rk};
+}
+
+/// Assigns every partition of `topic`, at its start or its end.
+void assign_all(rd_kafka_t* rk, const std::string& topic, const std::string& brokers,
+                bool from_beginning) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, rkt, &md, metadata_timeout_ms);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw failure("cannot reach Kafka at " + brokers + ": " + rd_kafka_err2str(err));
+  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> hold(
+    md, rd_kafka_metadata_destroy);
+  if (md->topic_cnt < 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR
+      || md->topics[0].partition_cnt < 1)
+    throw failure("Kafka at " + brokers + " has no topic " + topic
+                  + (md->topic_cnt > 0 ? std::string{" ("} + rd_kafka_err2str(md->topics[0].err) + ")"
+                                       : std::string{}));
+  auto& t = md->topics[0];
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(t.partition_cnt);
+  for (int i = 0; i < t.partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), t.partitions[i].id)->offset =
+      from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+  err = rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw failure("cannot follow " + topic + ": " + rd_kafka_err2str(err));
+}
+
+/// The event as one line: compact JSON, or a JSON string when it is not JSON.
+std::string event_line(const rd_kafka_message_t* m) {
+  std::string payload(static_cast<const char*>(m->payload), m->len);
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (j.is_discarded())
+    j = payload;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+int run_events(invocation& inv) {
+  if (inv.args[0] != "tail")
+    throw usage_error("events knows only 'tail', not '" + inv.args[0]
+                      + "'; see 'adctl events --help'");
+  if (inv.args.size() < 2)
+    throw usage_error("events tail needs a TOPIC (ad-events, conversion-events or "
+                      "campaign-events)");
+  const std::string& topic = inv.args[1];
+  bool known = false;
+  for (auto* t : topics)
+    known = known || topic == t;
+  if (!known)
+    throw usage_error("TOPIC must be ad-events, conversion-events or campaign-events, not '"
+                      + topic + "'");
+  std::string brokers = inv.flag_or("--brokers", "");
+  if (brokers.empty())
+    if (const char* env = std::getenv("ADSERVER_BROKERS"))
+      brokers = env;
+  if (brokers.empty())
+    throw usage_error("no Kafka brokers: give --brokers HOST:PORT[,...] or set ADSERVER_BROKERS "
+                      "(the node prints them at start: 'kcat -b BROKERS ...')");
+  int64_t max = inv.has("--max") ? positive_integer(inv.flag_or("--max", ""), "--max") : 0;
+
+  auto consumer = make_consumer(brokers);
+  assign_all(consumer.get(), topic, brokers, inv.has("--from-beginning"));
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  int64_t printed = 0;
+  while (!interrupted && (max == 0 || printed < max)) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), poll_ms);
+    if (!m)
+      continue;
+    // Errors on the message are the client's (broker down, retrying by
+    // itself); only events are output.
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::cout << event_line(m) << std::endl;
+      ++printed;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return 0;
+}
+
+}  // namespace adctl
