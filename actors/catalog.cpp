@@ -39,6 +39,7 @@ catalog_actor::behavior_type catalog(catalog_actor::stateful_pointer<catalog_sta
       return promise;
     },
     [=](get_atom, const std::string& id) -> caf::result<product_record> {
+      self->state.census.sample(self->mailbox().size());
       auto it = self->state.products.find(id);
       if (it != self->state.products.end())
         return it->second;

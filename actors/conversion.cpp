@@ -18,6 +18,7 @@ conversions(conversion_actor::stateful_pointer<conversion_state> self, io_handle
   self->state.window_hours = window_hours;
   return {
     [=](convert_atom, conversion_request& req) -> caf::result<conversion_lines> {
+      self->state.census.sample(self->mailbox().size());
       if (passed(req.due))
         return deadline_passed();
       auto promise = self->make_response_promise<conversion_lines>();

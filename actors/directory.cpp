@@ -386,13 +386,24 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     [=](inspect_atom, ad_request& req) -> caf::result<auction_view> {
       auto& st = self->state;
       auto key = serving_auction_key(st, req);
+      // As serving: a request no campaign can match starts no auction.
+      if (st.targeting_loaded && !st.targeting.may_match(req)) {
+        auction_view none;
+        none.key = key;
+        none.status.kind = "auction";
+        none.status.key = key;
+        none.status.info["state"] = "no campaign targets this request; no auction runs";
+        return none;
+      }
       return self->delegate(auction_for(self, key), inspect_atom::value);
     },
     [=](list_atom, ledger_atom) {
-      std::vector<int64_t> ids;
-      for (auto& [id, ledger] : self->state.ledgers)
-        ids.push_back(id);
-      return ids;
+      held_ledgers out;
+      for (auto& [id, ledger] : self->state.ledgers) {
+        out.ids.push_back(id);
+        out.ledgers.push_back(ledger);
+      }
+      return out;
     },
     [=](idle_atom, const std::string& key, const auction_actor& idle) {
       auto& st = self->state;

@@ -49,6 +49,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
       return promise;
     },
     [=](list_atom, const std::string& exp_key) -> caf::result<experiment_mappings> {
+      self->state.census.sample(self->mailbox().size());
       auto promise = self->make_response_promise<experiment_mappings>();
       self->request(self->state.io.reader, caf::infinite, query_atom::value,
                     storage::experiment_list(exp_key))

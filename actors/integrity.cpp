@@ -11,10 +11,6 @@ namespace {
 
 using self_ptr = integrity_actor::stateful_pointer<integrity_state>;
 
-/// A check is a bounded read; a database that takes longer is reported as
-/// the check's error, not waited for.
-constexpr auto check_timeout = std::chrono::seconds(120);
-
 void finish(self_ptr self) {
   auto& st = self->state;
   st.running = false;
@@ -25,8 +21,11 @@ void finish(self_ptr self) {
   for (size_t i = 0; i < report.checks.size(); ++i) {
     auto& c = report.checks[i];
     report.findings_total += c.count;
-    t.integrity_findings[i].store(c.count, std::memory_order_relaxed);
-    if (!c.error.empty())
+    // A check that could not run says so; it does not report "0 found".
+    t.integrity_check_errors[i].store(c.error.empty() ? 0 : 1, std::memory_order_relaxed);
+    if (c.error.empty())
+      t.integrity_findings[i].store(c.count, std::memory_order_relaxed);
+    else
       log_line(log_level::error, "integrity_check_failed", {{"check", c.name}, {"error", c.error}});
     for (auto& f : c.samples)
       log_line(log_level::warn, "integrity_finding",
@@ -54,7 +53,8 @@ void run_check(self_ptr self, size_t i) {
     finish(self);
     return;
   }
-  self->request(self->state.reader, check_timeout, query_atom::value, storage::integrity_check(i))
+  self->request(self->state.reader, std::chrono::milliseconds(self->state.settings.check_timeout_ms),
+                query_atom::value, storage::integrity_check(i))
     .then(
       [=](const pg_rows& rows) {
         self->state.current.checks.push_back(read_check(i, rows));
@@ -101,8 +101,12 @@ integrity_actor::behavior_type integrity(integrity_actor::stateful_pointer<integ
     [=](get_atom) -> caf::result<integrity_report> {
       auto& st = self->state;
       if (!st.last)
-        return make_error(ec::not_found, "no integrity check has run on this node yet");
-      return *st.last;
+        return make_error(ec::not_found,
+                          st.running ? "the first integrity check is running; ask again shortly"
+                                     : "no integrity check has run on this node yet");
+      auto report = *st.last;
+      report.running = st.running;
+      return report;
     },
     [=](poll_atom) {
       auto& st = self->state;
@@ -122,6 +126,8 @@ integrity_actor::behavior_type integrity(integrity_actor::stateful_pointer<integ
                    {"findings", st.last ? st.last->findings_total : 0}};
       if (st.last)
         r.info["last_run"] = st.last->finished_at;
+      if (st.running)
+        r.info["running_since"] = st.current.started_at;
       return r;
     },
   };

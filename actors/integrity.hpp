@@ -18,6 +18,9 @@ struct integrity_settings {
   int64_t interval_seconds = 86400;
   /// The first scheduled run, after start (the node settles first).
   int64_t first_run_seconds = 60;
+  /// How long one check may take (the reporting connection's statement
+  /// timeout and a margin).
+  int64_t check_timeout_ms = 310000;
 };
 
 struct integrity_state {

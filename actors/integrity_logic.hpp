@@ -39,6 +39,7 @@ struct integrity_report {
   std::string finished_at;  // ISO 8601
   int64_t findings_total = 0;
   std::vector<integrity_check_result> checks;
+  bool running = false;  // a newer run is under way (GET)
 };
 
 template <class Inspector>
@@ -52,7 +53,7 @@ typename Inspector::result_type inspect(Inspector& f, integrity_check_result& x)
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, integrity_report& x) {
   return f(caf::meta::type_name("integrity_report"), x.started_at, x.finished_at,
-           x.findings_total, x.checks);
+           x.findings_total, x.checks, x.running);
 }
 
 /// One check's result from its statement's rows (id, detail, total).

@@ -120,6 +120,9 @@ using ledger_actor = caf::typed_actor<
   caf::replies_to<balance_atom, balance_change, request_meta>::with<balance_change_result>,
   // Balance and today's spend per campaign.
   caf::replies_to<balance_atom>::with<balance_view>,
+  // The same with version and uncommitted writes, for reconciliation; does
+  // not count as use (an inspected ledger still goes idle).
+  caf::replies_to<inspect_atom>::with<ledger_money_view>,
   // Soft delete the advertiser (activated = 0).
   caf::replies_to<delete_atom, request_meta>::with<advertiser_record>,
   // Charge a click at its auction price unless duplicate or over a limit;
@@ -137,6 +140,16 @@ using ledger_actor = caf::typed_actor<
   // (all its state is in PostgreSQL; the next use activates a new one).
   caf::reacts_to<retire_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
+
+/// The ledgers a directory holds in memory.
+struct held_ledgers {
+  std::vector<int64_t> ids;
+  std::vector<ledger_actor> ledgers;  // aligned with ids
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, held_ledgers& x) {
+  return f(caf::meta::type_name("held_ledgers"), x.ids, x.ledgers);
+}
 
 /// campaign, one per campaign: configuration, status, bids, budgets.
 using campaign_actor = caf::typed_actor<
@@ -291,8 +304,8 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<serve_atom, ad_request>::with<served_ads>,
   // The ranked list of the auction that would serve this request.
   caf::replies_to<inspect_atom, ad_request>::with<auction_view>,
-  // The advertisers whose ledgers are in memory (reconciliation).
-  caf::replies_to<list_atom, ledger_atom>::with<std::vector<int64_t>>,
+  // The ledgers in memory (reconciliation asks them directly).
+  caf::replies_to<list_atom, ledger_atom>::with<held_ledgers>,
   // An advertiser's money changed (from its ledger): passed on to the auctions.
   caf::reacts_to<money_atom, advertiser_money>,
   // A campaign changed (from the campaign actor): passed on to the auctions.

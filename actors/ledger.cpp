@@ -514,6 +514,14 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       }
       share_budgets(st);
     },
+    [=](inspect_atom) {
+      auto& st = self->state;
+      ledger_money_view v;
+      v.view = make_balance_view(st);
+      v.version = st.version;
+      v.inflight = st.inflight;
+      return v;
+    },
     [=](budget_atom, int64_t campaign_id) -> caf::result<campaign_spend> {
       auto& st = self->state;
       auto it = st.campaigns.find(campaign_id);

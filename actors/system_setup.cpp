@@ -54,6 +54,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<token_claims>>("std::vector<token_claims>");
   cfg.add_message_type<slate>("slate");
   cfg.add_message_type<session_experiment_actor>("session_experiment_actor");
+  cfg.add_message_type<ledger_money_view>("ledger_money_view");
+  cfg.add_message_type<std::vector<ledger_actor>>("std::vector<ledger_actor>");
+  cfg.add_message_type<held_ledgers>("held_ledgers");
   cfg.add_message_type<auction_line>("auction_line");
   cfg.add_message_type<std::vector<auction_line>>("std::vector<auction_line>");
   cfg.add_message_type<auction_view>("auction_view");

@@ -98,7 +98,8 @@ struct node_telemetry {
   counter kafka_queue{0};             // messages librdkafka has not delivered yet
   counter kafka_delivery_errors{0};
   // Integrity check (last run).
-  std::array<counter, integrity_check_count> integrity_findings{};
+  std::array<counter, integrity_check_count> integrity_findings{};  // last successful run
+  std::array<counter, integrity_check_count> integrity_check_errors{};  // 1: last run failed
   counter integrity_runs{0};
   counter integrity_last_run_ms{0};
 

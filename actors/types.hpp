@@ -486,6 +486,18 @@ typename Inspector::result_type inspect(Inspector& f, status_record& x) {
            x.info);
 }
 
+/// A ledger's money as it holds it, for reconciliation: the balance view,
+/// and writes not yet committed (memory is ahead of PostgreSQL by them).
+struct ledger_money_view {
+  balance_view view;
+  int64_t version = 0;
+  int64_t inflight = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ledger_money_view& x) {
+  return f(caf::meta::type_name("ledger_money_view"), x.view, x.version, x.inflight);
+}
+
 /// One ranked ad of an auction, as the inspection endpoint shows it.
 struct auction_line {
   int64_t rank = 0;

@@ -196,10 +196,16 @@ int run(const settings& cfg) {
     net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
   for (int64_t i = 0; i < cfg.dashboards_readers; ++i)
     app.dashboard_readers.push_back(sys.spawn<caf::detached>(storage::pg_reader, pg));
-  // The integrity check reads on a reporting connection, never the serving one.
-  app.integrity = sys.spawn(integrity, app.dashboard_reader(),
+  // Integrity checks and reconciliations read on a reporting connection of
+  // their own (long statements allowed), never the serving or dashboard ones.
+  storage::pg_settings reporting = pg;
+  reporting.statement_timeout_ms = cfg.integrity_statement_timeout_ms;
+  reporting.health = nullptr;  // readiness follows the serving connections
+  app.reporting_reader = sys.spawn<caf::detached>(storage::pg_reader, reporting);
+  app.integrity = sys.spawn(integrity, app.reporting_reader,
                             integrity_settings{cfg.integrity_interval_seconds,
-                                               cfg.integrity_first_run_seconds});
+                                               cfg.integrity_first_run_seconds,
+                                               cfg.integrity_statement_timeout_ms + 10000});
   app.session_shards = session_shards;
   app.node_name = node;
   if (cfg.dashboards_enabled)
@@ -254,7 +260,8 @@ int run(const settings& cfg) {
                    caf::actor_cast<caf::actor>(conversion_tracker),
                    caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
                    caf::actor_cast<caf::actor>(app.streams),
-                   caf::actor_cast<caf::actor>(app.integrity)})
+                   caf::actor_cast<caf::actor>(app.integrity),
+                   caf::actor_cast<caf::actor>(app.reporting_reader)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& r : app.dashboard_readers)
       caf::anon_send_exit(r, caf::exit_reason::user_shutdown);

@@ -2,16 +2,87 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 namespace adserver {
 
 namespace {
 
 std::atomic<int> threshold{static_cast<int>(log_level::info)};
-std::mutex out_mtx;
+
+/// Lines go to a bounded queue that one thread writes out, so a request
+/// never waits for stderr (a slow pipe or journald): when the queue is full
+/// lines are dropped and counted, never blocking the caller. Never
+/// destroyed (threads may log until the process ends); flushed at exit.
+class log_writer {
+public:
+  static constexpr size_t max_lines = 65536;
+
+  log_writer() {
+    std::thread([this] { run(); }).detach();
+    std::atexit([] { instance().flush(); });
+  }
+
+  static log_writer& instance() {
+    static auto* writer = new log_writer;
+    return *writer;
+  }
+
+  void push(std::string line) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (queue_.size() >= max_lines) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      queue_.push_back(std::move(line));
+    }
+    wake_.notify_one();
+  }
+
+  /// Waits (at most 2 s) until every queued line is written.
+  void flush() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    drained_.wait_for(lock, std::chrono::seconds(2),
+                      [this] { return queue_.empty() && !writing_; });
+  }
+
+  int64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    for (;;) {
+      wake_.wait(lock, [this] { return !queue_.empty(); });
+      std::string batch;
+      while (!queue_.empty() && batch.size() < (1 << 20)) {
+        batch += queue_.front();
+        queue_.pop_front();
+      }
+      writing_ = true;
+      lock.unlock();
+      std::fwrite(batch.data(), 1, batch.size(), stderr);
+      std::fflush(stderr);
+      lock.lock();
+      writing_ = false;
+      if (queue_.empty())
+        drained_.notify_all();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  std::atomic<int64_t> dropped_{0};
+};
 
 void append_quoted(std::string& out, std::string_view s) {
   out += '"';
@@ -95,8 +166,15 @@ void log_line(log_level level, std::string_view event, std::initializer_list<log
       append_quoted(line, f.value);
   }
   line += "}\n";
-  std::lock_guard<std::mutex> guard{out_mtx};
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  log_writer::instance().push(std::move(line));
+}
+
+void flush_log() {
+  log_writer::instance().flush();
+}
+
+int64_t log_lines_dropped() {
+  return log_writer::instance().dropped();
 }
 
 }  // namespace adserver

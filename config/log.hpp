@@ -2,6 +2,7 @@
 // One JSON object per line on stderr: {"ts":...,"level":...,"event":...,
 // fields...}. Lines under the configured level (log.level) cost one atomic
 // load. Never pass a secret as a field: tokens and keys stay out of logs.
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -26,8 +27,15 @@ struct log_field {
   bool raw = false;
 };
 
-/// Writes one line when `level` is enabled (whole lines; threads do not
-/// interleave).
+/// Queues one line when `level` is enabled (whole lines; threads do not
+/// interleave; a writer thread writes them, so the caller never waits for
+/// stderr; past 65,536 queued lines further ones are dropped and counted).
 void log_line(log_level level, std::string_view event, std::initializer_list<log_field> fields);
+
+/// Waits (at most 2 s) until the queued lines are written (also at exit).
+void flush_log();
+
+/// Lines dropped because the queue was full.
+int64_t log_lines_dropped();
 
 }  // namespace adserver

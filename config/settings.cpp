@@ -252,6 +252,10 @@ const std::vector<option>& options() {
     {"integrity.first_run_seconds",
      "the first scheduled integrity check runs this long after start (default 300)",
      integer(&settings::integrity_first_run_seconds, 1, 7 * 86400)},
+    {"integrity.statement_timeout_ms",
+     "statement timeout of the reporting connection that runs the integrity checks and "
+     "reconciliations (default 300000)",
+     integer(&settings::integrity_statement_timeout_ms, 1000, 86400000)},
   };
   return all;
 }
@@ -364,8 +368,11 @@ std::string masked_option(const std::string& key, const std::string& value) {
         ++start;
       auto end = start;
       if (end < out.size() && out[end] == '\'') {
-        end = out.find('\'', end + 1);
-        end = end == std::string::npos ? out.size() : end + 1;
+        // Quoted: up to the closing quote; \' and \\ are escapes inside.
+        ++end;
+        while (end < out.size() && out[end] != '\'')
+          end += out[end] == '\\' ? 2 : 1;
+        end = std::min(out.size(), end + 1);
       } else {
         while (end < out.size() && out[end] != ' ')
           ++end;

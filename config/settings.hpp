@@ -68,6 +68,9 @@ struct settings {
   std::string log_level = "info";
   int64_t integrity_interval_seconds = 86400;  // 0: on demand only
   int64_t integrity_first_run_seconds = 300;
+  /// The reporting connection's statement timeout (integrity checks,
+  /// reconciliation): long full-table reads, never on the serving path.
+  int64_t integrity_statement_timeout_ms = 300000;
 
   /// --migrate-only: apply migrations and exit.
   bool migrate_only = false;

@@ -48,6 +48,9 @@ struct app_context {
   /// The node's counters a minute ago (the realtime view's rates).
   std::shared_ptr<const telemetry_window> recent;
   integrity_actor integrity;
+  /// The reporting connection (integrity checks, reconciliation): long
+  /// reads with their own statement timeout; null: dashboard_reader().
+  pg_reader_actor reporting_reader;
   /// The session-experiment shards (session inspection).
   std::vector<session_experiment_actor> session_shards;
 

@@ -282,6 +282,7 @@ private:
     request_id_ = request.request_id;
     auto budget = deadline_budget_ms(opts_, request.path);
     request.deadline_ms = work_deadline_ms(opts_, request.path, now_ms());
+    request.answer_by_ms = now_ms() + budget;
     // While the handler works nothing is read, so a slow handler cannot be
     // flooded. The connection's timer stays on; the deadline timer answers
     // 503 if the handler has not answered in time (exactly one answer: the

@@ -82,10 +82,18 @@ struct reconciliation {
   std::string today;
   std::map<int64_t, advertiser_money_sources> advertisers;
   std::map<int64_t, int64_t> owner_of_campaign;  // campaign -> advertiser
-  std::set<int64_t> in_memory;                   // ledgers to ask
+  std::set<int64_t> in_memory;                   // ledgers asked
+  std::set<int64_t> pending;  // ledgers with writes in flight: memory not compared
+  bool truncated = false;     // the statements' row limits were reached
   respond_fn respond;
   bool failed = false;
 };
+
+/// Rows the reconciliation statements return at most (storage/integrity_statements.cpp).
+constexpr size_t max_advertisers = 10000;
+constexpr size_t max_campaigns = 20000;
+/// Ledgers asked at once (the rest wait their turn).
+constexpr size_t memory_window = 64;
 using reconciliation_ptr = std::shared_ptr<reconciliation>;
 
 void fail(const reconciliation_ptr& r, const caf::error& err) {
@@ -104,6 +112,8 @@ void answer(const reconciliation_ptr& r) {
   r->respond(json_reply(200, {{"checked", r->advertisers.size()},
                               {"day", r->today},
                               {"ledgers_in_memory", r->in_memory.size()},
+                              {"pending", r->pending},
+                              {"truncated", r->truncated},
                               {"consistent", consistent},
                               {"differences", std::move(differences)}}));
 }
@@ -151,9 +161,18 @@ void read_mirror(caf::event_based_actor* self, const app_context& app, reconcili
 
 /// Step 2: PostgreSQL (balances with their history sums, today's spend).
 void read_database(caf::event_based_actor* self, const app_context& app, reconciliation_ptr r,
-                   int64_t advertiser_id,
-                   std::map<int64_t, balance_view> memory) {
-  auto reader = app.dashboard_reader();
+                   int64_t advertiser_id, std::map<int64_t, ledger_money_view> memory) {
+  // A ledger with writes in flight is ahead of PostgreSQL by them: its
+  // memory is not compared this time (it is listed as pending).
+  for (auto it = memory.begin(); it != memory.end();) {
+    if (it->second.inflight > 0) {
+      r->pending.insert(it->first);
+      it = memory.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto reader = app.reporting_reader ? app.reporting_reader : app.dashboard_reader();
   self->request(reader, actor_timeout, query_atom::value,
                 storage::reconcile_balances(advertiser_id))
     .then(
@@ -162,18 +181,20 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
           return fail(r, make_error(ec::not_found, "advertiser "
                                                      + std::to_string(advertiser_id)
                                                      + " does not exist"));
+        r->truncated = rows.size() >= max_advertisers;
         for (auto& row : rows) {
           auto& a = r->advertisers[storage::to_int(row.at(0))];
           a.advertiser_id = storage::to_int(row.at(0));
           a.postgres_balance = storage::to_int(row.at(1));
           a.history_sum = storage::to_int(row.at(2));
           if (auto m = memory.find(a.advertiser_id); m != memory.end())
-            a.memory_balance = m->second.balance;
+            a.memory_balance = m->second.view.balance;
         }
         self->request(reader, actor_timeout, query_atom::value,
                       storage::reconcile_spend(advertiser_id, r->today))
           .then(
             [=](const pg_rows& rows) {
+              r->truncated = r->truncated || rows.size() >= max_campaigns;
               for (auto& row : rows) {
                 auto campaign = storage::to_int(row.at(0));
                 auto owner = storage::to_int(row.at(1));
@@ -184,7 +205,7 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
                 c.campaign_id = campaign;
                 c.postgres_spent = storage::to_int(row.at(2));
                 if (auto m = memory.find(owner); m != memory.end())
-                  for (auto& held : m->second.campaigns)
+                  for (auto& held : m->second.view.campaigns)
                     if (held.campaign_id == campaign && held.day == r->today)
                       c.memory_spent = held.spent_today;
                 it->second.campaigns.push_back(std::move(c));
@@ -197,37 +218,71 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
       [=](caf::error& err) { fail(r, err); });
 }
 
+/// Asks the held ledgers (ids and handles aligned) for their money, at most
+/// memory_window at a time; then step 2.
+struct memory_walk {
+  held_ledgers held;
+  size_t next = 0;
+  size_t outstanding = 0;
+  std::map<int64_t, ledger_money_view> memory;
+};
+
+void ask_next_ledgers(caf::event_based_actor* self, const app_context& app,
+                      reconciliation_ptr r, std::shared_ptr<memory_walk> walk) {
+  if (r->failed)
+    return;
+  if (walk->next >= walk->held.ids.size() && walk->outstanding == 0)
+    return read_database(self, app, r, 0, std::move(walk->memory));
+  while (walk->next < walk->held.ids.size() && walk->outstanding < memory_window) {
+    auto id = walk->held.ids[walk->next];
+    auto ledger = walk->held.ledgers[walk->next];
+    ++walk->next;
+    ++walk->outstanding;
+    self->request(ledger, actor_timeout, inspect_atom::value)
+      .then(
+        [=](const ledger_money_view& v) {
+          walk->memory[id] = v;
+          --walk->outstanding;
+          ask_next_ledgers(self, app, r, walk);
+        },
+        [=](caf::error&) {  // retired meanwhile: no memory to compare
+          --walk->outstanding;
+          ask_next_ledgers(self, app, r, walk);
+        });
+  }
+}
+
 /// Step 1: the ledgers' memory first (a charge reaches memory before
 /// PostgreSQL and Redis, so reading it first keeps races from looking like
-/// differences in the other direction).
+/// differences in the other direction). All advertisers: only the ledgers
+/// already in memory, asked directly (not through the directory, and without
+/// counting as use); one advertiser: its ledger, activated if need be.
 void read_memory(caf::event_based_actor* self, const app_context& app, reconciliation_ptr r,
-                 int64_t advertiser_id, std::vector<int64_t> ids) {
-  r->in_memory.insert(ids.begin(), ids.end());
-  if (ids.empty())
-    return read_database(self, app, r, advertiser_id, {});
-  auto memory = std::make_shared<std::map<int64_t, balance_view>>();
-  auto left = std::make_shared<size_t>(ids.size());
-  auto done = [=] {
-    if (--*left == 0 && !r->failed)
-      read_database(self, app, r, advertiser_id, *memory);
-  };
-  for (auto id : ids)
-    self->request(app.directory, actor_timeout, ledger_atom::value, id)
+                 int64_t advertiser_id) {
+  if (advertiser_id != 0) {
+    self->request(app.directory, actor_timeout, ledger_atom::value, advertiser_id)
       .then(
         [=](ledger_actor& ledger) {
-          self->request(ledger, actor_timeout, balance_atom::value)
+          r->in_memory.insert(advertiser_id);
+          self->request(ledger, actor_timeout, inspect_atom::value)
             .then(
-              [=](const balance_view& v) {
-                (*memory)[id] = v;
-                done();
+              [=](const ledger_money_view& v) {
+                read_database(self, app, r, advertiser_id, {{advertiser_id, v}});
               },
-              [=](caf::error&) { done(); });  // retired meanwhile: no memory to compare
+              [=](caf::error& err) { fail(r, err); });
         },
-        [=](caf::error& err) {
-          if (advertiser_id != 0)
-            return fail(r, err);  // the one asked for does not exist
-          done();
-        });
+        [=](caf::error& err) { fail(r, err); });  // e.g. no such advertiser
+    return;
+  }
+  self->request(app.directory, actor_timeout, list_atom::value, ledger_atom::value)
+    .then(
+      [=](held_ledgers& held) {
+        r->in_memory.insert(held.ids.begin(), held.ids.end());
+        auto walk = std::make_shared<memory_walk>();
+        walk->held = std::move(held);
+        ask_next_ledgers(self, app, r, walk);
+      },
+      [=](caf::error& err) { fail(r, err); });
 }
 
 void add_reconcile_route(router& r, const app_context& app) {
@@ -246,13 +301,8 @@ void add_reconcile_route(router& r, const app_context& app) {
           auto rec = std::make_shared<reconciliation>();
           rec->today = business_today();
           rec->respond = respond;
-          app.bridge->run([=](caf::event_based_actor* self) {
-            if (advertiser_id != 0)
-              return read_memory(self, app, rec, advertiser_id, {advertiser_id});
-            self->request(app.directory, actor_timeout, list_atom::value, ledger_atom::value)
-              .then([=](std::vector<int64_t>& ids) { read_memory(self, app, rec, 0, ids); },
-                    [=](caf::error& err) { fail(rec, err); });
-          });
+          app.bridge->run(
+            [=](caf::event_based_actor* self) { read_memory(self, app, rec, advertiser_id); });
         });
 }
 

@@ -8,8 +8,11 @@
 #include "net/node_metrics.hpp"
 #include "net/telemetry_window.hpp"
 
+#include <caf/sec.hpp>
+
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace adserver::net {
@@ -47,6 +50,7 @@ json integrity_report_json(const integrity_report& r) {
   return {{"started_at", r.started_at},
           {"finished_at", r.finished_at},
           {"findings_total", r.findings_total},
+          {"running", r.running},
           {"checks", std::move(checks)}};
 }
 
@@ -75,6 +79,12 @@ json realtime(const app_context& app) {
   auto per_second = [window](int64_t n) {
     return window < 0.5 ? 0.0 : rounded(static_cast<double>(n) / window, 0.001);
   };
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now() - app.started_at)
+                  .count();
+  // The request rings cover the last minute, or the time since start.
+  double span = static_cast<double>(
+    std::clamp<int64_t>(uptime, 1, metrics_registry::window_seconds));
   json routes = json::array();
   uint64_t requests = 0;
   uint64_t errors = 0;
@@ -85,8 +95,7 @@ json realtime(const app_context& app) {
       routes.push_back({{"method", r.method},
                         {"route", r.route},
                         {"count", r.count},
-                        {"per_second", rounded(static_cast<double>(r.count)
-                                                 / metrics_registry::window_seconds, 0.001)},
+                        {"per_second", rounded(static_cast<double>(r.count) / span, 0.001)},
                         {"errors", r.errors},
                         {"p50_ms", rounded(r.p50 * 1e3, 0.001)},
                         {"p95_ms", rounded(r.p95 * 1e3, 0.001)},
@@ -109,11 +118,11 @@ json realtime(const app_context& app) {
   int64_t findings = 0;
   for (auto& f : t.integrity_findings)
     findings += load(f);
+  int64_t failed_checks = 0;
+  for (auto& e : t.integrity_check_errors)
+    failed_checks += load(e);
   auto last_run = load(t.integrity_last_run_ms);
   auto started = app.started_at;
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                  std::chrono::system_clock::now() - started)
-                  .count();
   bool pg_up = app.health && app.health->postgres_writer.load() && app.health->postgres_reader.load();
   bool redis_up = app.health && app.health->redis.load();
   return {
@@ -127,9 +136,8 @@ json realtime(const app_context& app) {
     {"ready", pg_up},
     {"requests",
      {{"total", requests},
-      {"per_second", rounded(static_cast<double>(requests) / metrics_registry::window_seconds, 0.001)},
-      {"errors_per_second",
-       rounded(static_cast<double>(errors) / metrics_registry::window_seconds, 0.001)}}},
+      {"per_second", rounded(static_cast<double>(requests) / span, 0.001)},
+      {"errors_per_second", rounded(static_cast<double>(errors) / span, 0.001)}}},
     {"routes", std::move(routes)},
     {"business",
      {{"balance_deduction_success_rate",
@@ -184,7 +192,8 @@ json realtime(const app_context& app) {
      {{"last_run", last_run == 0 ? json(nullptr)
                                  : json(iso8601(std::chrono::system_clock::time_point{
                                      std::chrono::milliseconds{last_run}}))},
-      {"findings", findings}}}};
+      {"findings", findings},
+      {"failed_checks", failed_checks}}}};
 }
 
 }  // namespace
@@ -193,16 +202,39 @@ void add_monitoring_routes(router& r, const app_context& app) {
   r.add("GET", "/admin/v1/monitoring/realtime", true,
         [app](route_context&, respond_fn respond) { respond(json_reply(200, realtime(app))); });
 
-  r.add("POST", "/admin/v1/integrity/check", true, [app](route_context&, respond_fn respond) {
-    if (!app.integrity)
-      return respond(error_reply(503, "UNAVAILABLE", "the integrity check is not running"));
-    // Every check is a bounded read; the whole run may take longer than an
-    // ordinary request, so it has its own limit.
-    ask_within<integrity_report>(
-      caf::duration{std::chrono::minutes(15)}, app, app.integrity, respond,
-      [](const integrity_report& report) { return json_reply(200, integrity_report_json(report)); },
-      check_atom::value);
-  });
+  r.add("POST", "/admin/v1/integrity/check", true,
+        [app](route_context& ctx, respond_fn respond) {
+          if (!app.integrity)
+            return respond(error_reply(503, "UNAVAILABLE", "the integrity check is not running"));
+          // Waits for the run while the request's deadline allows; a longer
+          // run goes on, answered 202, and GET shows its report when done.
+          auto wait_ms = ctx.request.deadline_ms == 0
+                           ? int64_t{8000}
+                           : std::max<int64_t>(10, ctx.request.deadline_ms - epoch_millis() - 50);
+          app.bridge->run([=](caf::event_based_actor* self) {
+            // Sent after the check, so it names the run the check started
+            // or joined (what GET /admin/v1/integrity reports when done).
+            auto since = std::make_shared<std::string>(iso8601_now());
+            self->request(app.integrity, std::chrono::milliseconds(wait_ms), check_atom::value)
+              .then(
+                [=](const integrity_report& report) {
+                  respond(json_reply(200, integrity_report_json(report)));
+                },
+                [=](caf::error& err) {
+                  if (err == caf::sec::request_timeout)
+                    respond(json_reply(202, {{"running", true}, {"started_at", *since}}));
+                  else
+                    respond(error_reply(err));
+                });
+            self->request(app.integrity, std::chrono::milliseconds(wait_ms), status_atom::value)
+              .then(
+                [=](const status_record& status) {
+                  if (auto it = status.info.find("running_since"); it != status.info.end())
+                    *since = it->second;
+                },
+                [](caf::error&) {});
+          });
+        });
 
   r.add("GET", "/admin/v1/integrity", true, [app](route_context&, respond_fn respond) {
     if (!app.integrity)

@@ -3,6 +3,7 @@
 #include "actors/business_time.hpp"
 #include "actors/integrity_logic.hpp"
 #include "actors/telemetry.hpp"
+#include "config/log.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -148,7 +149,7 @@ void add_node_metrics(metrics_registry& m) {
   m.add_family("adserver_redis_mirror_queue", "Redis mirror writes waiting to be sent.", "gauge",
                one(t.redis_queue));
   m.add_family("adserver_redis_mirror_lag_seconds",
-               "Age of the oldest Redis mirror write still waiting (0: none).", "gauge", [&t] {
+               "How long the Redis mirror has had writes waiting without emptying its backlog (0: none).", "gauge", [&t] {
                  auto since = t.redis_oldest_pending_ms.load(std::memory_order_relaxed);
                  double lag = since == 0 ? 0 : std::max<int64_t>(0, epoch_millis() - since) / 1e3;
                  return std::vector<sample>{{"", "", lag}};
@@ -160,12 +161,27 @@ void add_node_metrics(metrics_registry& m) {
                "Kafka delivery reports with an error (retried from the spool or dead-lettered).",
                "counter", one(t.kafka_delivery_errors));
   m.add_family("adserver_integrity_findings",
-               "Rows the last integrity check found inconsistent, by check.", "gauge", [&t] {
+               "Rows the last successful run of each integrity check found inconsistent.", "gauge", [&t] {
                  std::vector<sample> out;
                  for (size_t i = 0; i < integrity_check_count; ++i)
                    out.push_back({"", label("check", integrity_check_name(i)),
                                   get(t.integrity_findings[i])});
                  return out;
+               });
+  m.add_family("adserver_integrity_check_errors",
+               "1 when the check could not run in the last integrity run (its findings gauge "
+               "keeps the last successful run's count).",
+               "gauge", [&t] {
+                 std::vector<sample> out;
+                 for (size_t i = 0; i < integrity_check_count; ++i)
+                   out.push_back({"", label("check", integrity_check_name(i)),
+                                  get(t.integrity_check_errors[i])});
+                 return out;
+               });
+  m.add_family("adserver_log_lines_dropped_total",
+               "Log lines dropped because the writer's queue was full (stderr too slow).",
+               "counter", [] {
+                 return std::vector<sample>{{"", "", static_cast<double>(log_lines_dropped())}};
                });
   m.add_family("adserver_integrity_runs_total", "Integrity checks run.", "counter",
                one(t.integrity_runs));

@@ -234,21 +234,29 @@ void router::dispatch(const http_request& req, respond_fn respond) const {
     auto route = pattern_of(req.path);
     auto metrics = counted ? metrics_ : nullptr;
     respond = [metrics, route, method = req.method, client = req.client_address, id, started,
-               logged, respond](http_reply reply) {
+               logged, answer_by = req.answer_by_ms, respond](http_reply reply) {
       auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                        .count();
+      // Past its deadline the client got the server's 503, not this answer.
+      bool late = answer_by != 0
+                  && std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                         .count()
+                       >= answer_by;
+      auto status = late ? 503 : reply.status;
       if (metrics)
-        metrics->observe_request(route, method, reply.status, seconds);
+        metrics->observe_request(route, method, status, seconds);
       if (logged) {
         char ms[32];
         std::snprintf(ms, sizeof ms, "%.3f", seconds * 1e3);
         log_line(log_level::info, "request",
                  {{"method", method},
                   {"route", route},
-                  {"status", std::to_string(reply.status), true},
+                  {"status", std::to_string(status), true},
                   {"ms", ms, true},
                   {"request_id", id},
-                  {"client", client}});
+                  {"client", client},
+                  {"late", late ? "true" : "false", true}});
       }
       reply.headers.emplace_back("X-Request-Id", id);
       respond(std::move(reply));

@@ -24,6 +24,10 @@ struct http_request {
   int64_t deadline_ms = 0;
   /// X-Request-Id of the answer (request_id_for(); empty: the router picks).
   std::string request_id;
+  /// Unix ms at which the server answers 503 itself if the handler has not
+  /// answered (0: never); a later answer is dropped, and counted and logged
+  /// as that 503.
+  int64_t answer_by_ms = 0;
 };
 
 struct http_reply {

@@ -6,6 +6,7 @@
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <chrono>
 #include <thread>
@@ -278,4 +279,37 @@ TEST(Operability, InspectionShowsASessionsExperimentCodes) {
   EXPECT_EQ(v.json["codes"][0]["experiment"], product.get<std::string>() + "_SALE");
   auto rt = s.admin("GET", "/admin/v1/monitoring/realtime");
   EXPECT_EQ(rt.json["business"]["experiment_participation_rate"], 1.0) << rt.body;
+}
+
+TEST(Operability, AnIntegrityRunLongerThanTheDeadlineAnswers202AndFinishes) {
+  server_process s{{{"http.admin_deadline_ms", "1000"}}};
+  ASSERT_TRUE(s.start()) << s.output();
+  // Another session holds a lock one check needs: the run waits on it.
+  PGconn* holder = PQconnectdb(test_pg_conninfo().c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
+  PQclear(PQexec(holder, "BEGIN"));
+  PQclear(PQexec(holder, "LOCK TABLE ad_campaign_spend IN ACCESS EXCLUSIVE MODE"));
+  auto posted = s.admin("POST", "/admin/v1/integrity/check");
+  EXPECT_EQ(posted.status, 202) << posted.body;
+  EXPECT_EQ(posted.json["running"], true);
+  auto started = posted.json.value("started_at", std::string{});
+  EXPECT_FALSE(started.empty());
+  auto during = s.admin("GET", "/admin/v1/integrity");
+  EXPECT_TRUE(during.status == 404 || during.json.value("running", false)) << during.body;
+  PQclear(PQexec(holder, "COMMIT"));
+  PQfinish(holder);
+  json report;
+  for (int i = 0; i < 100; ++i) {
+    auto r = s.admin("GET", "/admin/v1/integrity");
+    if (r.status == 200 && !r.json.value("running", true)) {
+      report = r.json;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(report.empty());
+  EXPECT_EQ(report["started_at"], started);
+  EXPECT_EQ(report["checks"].size(), 7u);
+  for (auto& c : report["checks"])
+    EXPECT_FALSE(c.contains("error")) << c.dump();
 }

@@ -172,6 +172,8 @@ TEST(Configuration, SecretsAreMaskedForTheLog) {
             "host=db password=**** user=ad");
   EXPECT_EQ(masked_option("postgres.conninfo", "postgresql://ad:hunter2@db/adserver"),
             "postgresql://ad:****@db/adserver");
+  EXPECT_EQ(masked_option("postgres.conninfo", "password='a b\\'c d' host=db"),
+            "password=**** host=db");
   EXPECT_EQ(masked_option("http.port", "8080"), "8080");
 }
 
@@ -208,4 +210,20 @@ TEST(RequestId, EveryAnswerCarriesOneAndASaneClientIdIsKept) {
   EXPECT_EQ(request_id_of(r, "/ok", std::string(129, 'a')).size(), 32u);
   // 404s too.
   EXPECT_EQ(request_id_of(r, "/nowhere", "mine"), "mine");
+}
+
+TEST(RequestId, AnAnswerAfterTheServersOwn503IsCountedAsThat503) {
+  auto metrics = std::make_shared<metrics_registry>();
+  router r;
+  r.set_metrics(metrics);
+  r.add("GET", "/slow", false, [](route_context&, respond_fn respond) { respond(http_reply{}); });
+  http_request req;
+  req.method = "GET";
+  req.path = "/slow";
+  req.answer_by_ms = 1;  // long past
+  r.dispatch(req, [](http_reply) {});
+  auto text = metrics->render();
+  EXPECT_NE(text.find("route=\"/slow\",method=\"GET\",status=\"503\"} 1"), std::string::npos)
+    << text;
+  EXPECT_EQ(text.find("status=\"200\""), std::string::npos);
 }
