@@ -3,6 +3,7 @@
 #include "actors/business_time.hpp"
 #include "actors/deadline.hpp"
 #include "actors/experiment_logic.hpp"
+#include "actors/pacing.hpp"
 #include "actors/slate.hpp"
 #include "storage/statements.hpp"
 
@@ -19,6 +20,10 @@ namespace adserver {
 namespace {
 
 using self_ptr = auction_actor::stateful_pointer<auction_state>;
+
+/// A STANDARD campaign held back by pacing comes back as the day moves on:
+/// while any is held back, serving re-ranks at most this often.
+constexpr int64_t pacing_recheck_seconds = 5;
 
 
 std::string rtb_key(const auction_state& st) {
@@ -68,6 +73,23 @@ void count_served(const auction_state& st, const slate& s) {
   t.ads_baseline_served.fetch_add(baseline, std::memory_order_relaxed);
 }
 
+/// Counts the expected cost of the slate's STANDARD ads against their pacing
+/// (their clicks are spend the auction hears of later); true when one has
+/// gone past its target, so the auction ranks again before the next request.
+bool note_pending_costs(auction_state& st, const slate& s) {
+  bool crossed = false;
+  for (auto& ad : s.ads)
+    for (auto& r : st.ranked)
+      if (r.ad.campaign_id == ad.campaign_id) {
+        if (r.ad.standard_delivery)
+          crossed |= add_pending_cost(st.candidates, ad.campaign_id, expected_cost(r));
+        break;
+      }
+  return crossed;
+}
+
+void rerank(self_ptr self);
+
 void serve_waiting(self_ptr self) {
   auto& st = self->state;
   auto waiting = std::move(st.waiting);
@@ -81,10 +103,13 @@ void serve_waiting(self_ptr self) {
     ++st.served;
     auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
     count_served(st, s);
+    bool crossed = note_pending_costs(st, s);
     if (auto shard = experiment_shard(st, req))
       promise.delegate(*shard, experiment_atom::value, std::move(s));
     else
       promise.deliver(sign_slate(s, st.settings.hmac_secret));
+    if (crossed)
+      rerank(self);
   }
 }
 
@@ -96,7 +121,8 @@ status_record auction_status(const auction_state& st) {
                {"candidates", static_cast<int64_t>(st.candidates.size())},
                {"served", st.served},
                {"loads", st.loads},
-               {"reranks", st.reranks}};
+               {"reranks", st.reranks},
+               {"paced_out", st.paced_out}};
   r.info["loaded_day"] = st.loaded_day;
   return r;
 }
@@ -140,7 +166,13 @@ void quit_if_retired(self_ptr self) {
 /// Ranks the candidates and mirrors the list to Redis.
 void rerank(self_ptr self) {
   auto& st = self->state;
-  st.ranked = rank_eligible(st.candidates, st.settings.ranking);
+  int64_t held_back = 0;
+  auto may_run = within_pace_now(st.candidates,
+                                 business_seconds_into_day(std::chrono::system_clock::now()),
+                                 st.settings.pacing_allowance_percent, held_back);
+  st.ranked = rank_eligible(std::move(may_run), st.settings.ranking);
+  st.paced_out = held_back;
+  st.paced_at = epoch_seconds();
   // Mirror (seed key rtb:{placement}:{category}): campaign id by score.
   std::vector<std::string> members;
   std::vector<double> scores;
@@ -155,7 +187,20 @@ void rerank(self_ptr self) {
 void install(self_ptr self, std::vector<candidate> candidates, const std::string& today,
              int64_t generation) {
   auto& st = self->state;
+  // Served ads not yet clicked stay counted unless the load read new spend.
+  std::map<int64_t, std::pair<int64_t, int64_t>> pending;  // id -> (spent, cost)
+  for (auto& c : st.candidates)
+    if (c.pending_cost > 0)
+      pending[c.campaign_id] = {c.spent_today, c.pending_cost};
   st.candidates = std::move(candidates);
+  for (auto& c : st.candidates) {
+    if (!c.standard_delivery)
+      continue;
+    c.traffic = campaign_curve(st.curves, c.bids_by_placement);
+    auto it = pending.find(c.campaign_id);
+    if (it != pending.end() && it->second.first == c.spent_today)
+      c.pending_cost = it->second.second;
+  }
   for (auto& [id, money] : st.money_during_load)
     apply_money(st.candidates, money);
   st.money_during_load.clear();
@@ -226,12 +271,8 @@ void with_baselines(self_ptr self, std::vector<candidate> candidates, std::strin
       [=](caf::error&) { done({}); });
 }
 
-void load(self_ptr self) {
+void read_candidates(self_ptr self, const std::string& today, int64_t generation) {
   auto& st = self->state;
-  st.loading = true;
-  self->send(st.directory, watch_atom::value, st.key);
-  auto today = business_today();
-  auto generation = st.generation;
   self->request(st.io.reader, caf::infinite, query_atom::value,
                 storage::auction_candidates(st.placement, today))
     .then(
@@ -256,6 +297,28 @@ void load(self_ptr self) {
         answer_inspections(st, err);
         quit_if_retired(self);
       });
+}
+
+/// Loads the traffic curves (pacing), then the candidates; without curves
+/// (no traffic actor, or it does not answer within a second) the last ones
+/// stay, uniform before any.
+void load(self_ptr self) {
+  auto& st = self->state;
+  st.loading = true;
+  self->send(st.directory, watch_atom::value, st.key);
+  auto today = business_today();
+  auto generation = st.generation;
+  if (!st.settings.traffic) {
+    read_candidates(self, today, generation);
+    return;
+  }
+  self->request(st.settings.traffic, std::chrono::seconds(1), traffic_atom::value)
+    .then(
+      [=](traffic_curves& curves) {
+        self->state.curves = std::move(curves);
+        read_candidates(self, today, generation);
+      },
+      [=](caf::error&) { read_candidates(self, today, generation); });
 }
 
 /// At local midnight spend starts again at zero: reload then, so campaigns
@@ -300,8 +363,12 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         // Learn from new statistics without making this request wait.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
+        else if (st.paced_out > 0 && now - st.paced_at >= pacing_recheck_seconds)
+          rerank(self);
         auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
         count_served(st, s);
+        if (note_pending_costs(st, s))
+          rerank(self);  // the slate is taken: the next request sees the new rank
         if (auto shard = experiment_shard(st, req))
           return self->delegate(*shard, experiment_atom::value, std::move(s));
         return sign_slate(s, st.settings.hmac_secret);

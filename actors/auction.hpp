@@ -24,6 +24,11 @@ struct auction_settings {
   int64_t idle_seconds = 600;
   /// Requests naming exp_key/exp_var are finished by their session's shard.
   std::vector<session_experiment_actor> experiment_shards;
+  /// The traffic curves STANDARD campaigns are paced by (null: uniform).
+  traffic_actor traffic;
+  /// pacing.allowance_percent: a STANDARD campaign may run this share of its
+  /// daily budget ahead of its target.
+  int64_t pacing_allowance_percent = 2;
 };
 
 struct auction_state {
@@ -51,6 +56,11 @@ struct auction_state {
   /// Money changes that arrived while loading: applied on top of what the
   /// load read (each is the ledger's newest state, so the last one wins).
   std::map<int64_t, advertiser_money> money_during_load;
+  /// The traffic curves of the last load (pacing).
+  traffic_curves curves;
+  /// STANDARD candidates held back by pacing at the last rank, and when.
+  int64_t paced_out = 0;
+  int64_t paced_at = 0;
   census_entry census{actor_kind::auction};
   static inline const char* name = "auction";
 };

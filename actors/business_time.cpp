@@ -43,6 +43,14 @@ std::string business_today() {
   return business_date(std::chrono::system_clock::now());
 }
 
+int64_t business_seconds_into_day(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  // A leap second (tm_sec 60) stays inside the day.
+  return std::min<int64_t>(86399, tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+}
+
 std::string iso8601(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count() % 1000;

@@ -16,6 +16,9 @@ const std::string& business_time_zone();
 /// Business date of a point in time, YYYY-MM-DD.
 std::string business_date(std::chrono::system_clock::time_point t);
 std::string business_today();
+/// Wall-clock seconds since local midnight in the business zone (0-86399):
+/// how far the business day has gone (pacing), and its hour (/ 3600).
+int64_t business_seconds_into_day(std::chrono::system_clock::time_point t);
 
 /// ISO 8601 with offset in the business zone, e.g. 2026-11-24T09:30:00.123+09:00.
 std::string iso8601(std::chrono::system_clock::time_point t);

@@ -6,6 +6,7 @@
 #include "actors/errors.hpp"
 #include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
+#include "actors/pacing.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
@@ -80,6 +81,18 @@ void count(self_ptr self, int64_t impressions, int64_t clicks) {
     st.flush_scheduled = true;
     self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
   }
+}
+
+/// The budget view with the pacing target of this moment.
+budget_view paced_view(const campaign_spend& spend, const campaign_record& c,
+                       const traffic_curves& curves, int64_t allowance_percent) {
+  auto view = make_budget_view(spend);
+  view.delivery = c.delivery;
+  auto share = expected_share(campaign_curve(curves, c.bids),
+                              business_seconds_into_day(std::chrono::system_clock::now()));
+  view.pacing_target_today = pacing_target(spend.daily_budget, c.delivery, share,
+                                           allowance_percent);
+  return view;
 }
 
 }  // namespace
@@ -167,6 +180,23 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
                  });
       return promise;
     },
+    [=](delivery_atom, const std::string& delivery,
+        request_meta& meta) -> caf::result<campaign_record> {
+      if (passed(meta.due))
+        return deadline_passed();
+      self->state.last_used = epoch_seconds();
+      auto& c = self->state.campaign;
+      if (auto err = check_active(c))
+        return err;
+      if (!is_delivery(delivery))
+        return validation_error("delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"");
+      if (delivery == c.delivery)
+        return c;
+      auto promise = self->make_response_promise<campaign_record>();
+      write_then(self, {storage::campaign_set_delivery(c.id, delivery, meta.who)}, promise,
+                 "CAMPAIGN_UPDATED", meta, take_row);
+      return promise;
+    },
     [=](delete_atom, request_meta& meta) -> caf::result<campaign_record> {
       if (passed(meta.due))
         return deadline_passed();
@@ -183,19 +213,33 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
       self->state.last_used = epoch_seconds();
       auto promise = self->make_response_promise<budget_view>();
       auto c = self->state.campaign;
+      auto pct = self->state.settings.pacing_allowance_percent;
+      auto traffic = self->state.settings.traffic;
+      // The spend (from the ledger), then the curves (uniform without them).
+      auto with_curves = [=](campaign_spend s) mutable {
+        if (!traffic) {
+          promise.deliver(paced_view(s, c, {}, pct));
+          return;
+        }
+        self->request(traffic, std::chrono::seconds(1), traffic_atom::value)
+          .then([=](const traffic_curves& curves) mutable {
+                  promise.deliver(paced_view(s, c, curves, pct));
+                },
+                [=](caf::error&) mutable { promise.deliver(paced_view(s, c, {}, pct)); });
+      };
       self->request(self->state.directory, std::chrono::seconds(30), ledger_atom::value,
                     c.advertiser_id)
         .then(
           [=](ledger_actor& l) mutable {
             self->request(l, std::chrono::seconds(30), budget_atom::value, c.id)
-              .then([=](const campaign_spend& s) mutable { promise.deliver(make_budget_view(s)); },
+              .then([=](const campaign_spend& s) mutable { with_curves(s); },
                     [=](caf::error&) mutable {
                       // Not in the ledger (e.g. deleted): budgets with no spend today.
                       campaign_spend s;
                       s.campaign_id = c.id;
                       s.daily_budget = c.daily_budget;
                       s.total_budget = c.total_budget;
-                      promise.deliver(make_budget_view(s));
+                      with_curves(s);
                     });
           },
           [=](caf::error& err) mutable { promise.deliver(err); });

@@ -16,6 +16,10 @@ struct campaign_settings {
   size_t impression_memory = 250000;
   /// Unused this long, the campaign actor is passivated (0: never).
   int64_t idle_seconds = 600;
+  /// The budget read's pacing target: the traffic curves (null: uniform)
+  /// and pacing.allowance_percent.
+  traffic_actor traffic;
+  int64_t pacing_allowance_percent = 2;
 };
 
 struct campaign_state {

@@ -43,6 +43,7 @@ campaign_spend campaign_limits(const campaign_record& c) {
   limits.serving = c.status == "ACTIVE" && c.audit.activated;
   limits.start_date = c.start_date;
   limits.end_date = c.end_date;
+  limits.standard_delivery = c.delivery == "STANDARD";
   for (auto& [placement, bid] : c.bids)
     limits.max_bid = std::max(limits.max_bid, bid);
   return limits;

@@ -46,6 +46,8 @@ using alert_atom = caf::atom_constant<caf::atom("alert")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
+using traffic_atom = caf::atom_constant<caf::atom("traffic")>;
+using delivery_atom = caf::atom_constant<caf::atom("delivery")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -159,6 +161,8 @@ using campaign_actor = caf::typed_actor<
   caf::replies_to<transition_atom, std::string, request_meta>::with<campaign_record>,
   // Replace bids for the given placements.
   caf::replies_to<bids_atom, placement_bids, request_meta>::with<campaign_record>,
+  // Set the delivery (STANDARD paced, ACCELERATED); published like any change.
+  caf::replies_to<delivery_atom, std::string, request_meta>::with<campaign_record>,
   // Soft delete.
   caf::replies_to<delete_atom, request_meta>::with<campaign_record>,
   // Budgets with spend (asks the advertiser's ledger).
@@ -283,6 +287,18 @@ using integrity_actor = caf::typed_actor<
   caf::replies_to<get_atom>::with<integrity_report>,
   // Internal: the scheduled run.
   caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// traffic: the node's ad requests per placement and business hour, added to
+/// ad_traffic_hourly every minute, and the hourly curves of the last 7
+/// business days that STANDARD pacing spreads daily budgets over.
+using traffic_actor = caf::typed_actor<
+  // The curves per placement (cached; refreshed every 10 minutes and daily).
+  caf::replies_to<traffic_atom>::with<traffic_curves>,
+  // Internal: write the counts since the last write; refresh the curves.
+  caf::reacts_to<poll_atom>,
+  // The node stops: write what is counted; true once written (or failed).
+  caf::replies_to<stop_atom>::with<bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// Finds, activates (from PostgreSQL) and creates entity actors.

@@ -363,7 +363,10 @@ void charge_click(self_ptr self, click_request click,
   st.charged_tokens[token] = now;
   ++st.inflight;
   auto spent_today = spend->spent_today;
-  auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns);
+  auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns)
+                    || (spend->standard_delivery
+                        && pace_step_crossed(spent_today - price, spent_today,
+                                             spend->daily_budget));
   self->request(st.io.writer, caf::infinite, write_atom::value,
                 std::vector<pg_statement>{storage::click_charge(w)}, click.due,
                 idempotency_ticket{})
@@ -511,6 +514,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
         it->second.serving = spend.serving;
         it->second.start_date = spend.start_date;
         it->second.end_date = spend.end_date;
+        it->second.standard_delivery = spend.standard_delivery;
       }
       share_budgets(st);
     },

@@ -60,6 +60,16 @@ bool may_leave_ranking(int64_t balance_after, const campaign_spend& charged,
          || charged.total_budget - charged.spent_total < campaign_bid;
 }
 
+bool pace_step_crossed(int64_t spent_before, int64_t spent_after, int64_t daily_budget) {
+  if (daily_budget <= 0)
+    return spent_after != spent_before;
+  // In 128-bit: spend x 100 of a budget near INT64_MAX must not overflow.
+  auto step = [&](int64_t spent) {
+    return static_cast<__int128>(spent) * 100 / daily_budget;
+  };
+  return step(spent_before) != step(spent_after);
+}
+
 campaign_spend roll_to_day(campaign_spend spend, const std::string& today) {
   if (spend.day != today) {
     spend.day = today;

@@ -27,6 +27,11 @@ caf::expected<planned_change> plan_balance_change(int64_t balance,
 std::string click_refusal(bool duplicate, const campaign_spend* spend, int64_t balance,
                           int64_t price, const std::string& today);
 
+/// Did a STANDARD campaign's spend today pass a whole percent of its daily
+/// budget? Then auctions hear of its money (pacing needs its spend; telling
+/// them of every click would cost a re-rank per click).
+bool pace_step_crossed(int64_t spent_before, int64_t spent_after, int64_t daily_budget);
+
 /// After charging `charged` (a click on an ad bidding `clicked_bid`): could
 /// one of the advertiser's ads have become unaffordable? An ad's expected
 /// cost never exceeds its bid, so only a balance below the advertiser's

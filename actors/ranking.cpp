@@ -120,6 +120,7 @@ bool apply_money(std::vector<candidate>& candidates, const advertiser_money& mon
     c.balance = money.balance;
     for (auto& spend : money.campaigns)
       if (spend.campaign_id == c.campaign_id) {
+        c.pending_cost = 0;  // the ledger's spend now counts what was clicked
         c.serving = spend.serving;
         c.spent_today = spend.spent_today;
         c.spent_total = spend.spent_total;

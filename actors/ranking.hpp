@@ -38,6 +38,17 @@ struct candidate {
   int64_t total_budget = 0;
   int64_t spent_total = 0;
   bool serving = true;  // false once its ledger reports it paused, ended or deleted
+  // Pacing (actors/pacing.hpp): STANDARD delivery, the campaign's bids on
+  // every placement (whose traffic its budget is spread over) and that
+  // traffic's hourly curve.
+  bool standard_delivery = false;
+  placement_bids bids_by_placement;
+  std::vector<int64_t> traffic;
+  /// Its pacing target at the last rank (STANDARD), and the expected cost
+  /// (price x pCTR) of its ads served since its ledger last told its spend:
+  /// clicks on them are spend the auction has not heard of yet.
+  int64_t pacing_target = 0;
+  int64_t pending_cost = 0;
   // Targeting.
   std::vector<std::string> categories;
   std::vector<std::string> keywords;

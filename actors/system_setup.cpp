@@ -69,6 +69,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     "std::vector<integrity_check_result>");
   cfg.add_message_type<integrity_report>("integrity_report");
   cfg.add_message_type<integrity_actor>("integrity_actor");
+  cfg.add_message_type<traffic_curves>("traffic_curves");
+  cfg.add_message_type<traffic_actor>("traffic_actor");
 }
 
 }  // namespace adserver

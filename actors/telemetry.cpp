@@ -20,6 +20,7 @@ const char* kind_name(actor_kind k) {
     case actor_kind::stream_reader: return "stream-reader";
     case actor_kind::kafka_producer: return "kafka-producer";
     case actor_kind::integrity: return "integrity";
+    case actor_kind::traffic: return "traffic";
     case actor_kind::count_: break;
   }
   return "unknown";

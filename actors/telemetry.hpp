@@ -28,6 +28,7 @@ enum class actor_kind : uint8_t {
   stream_reader,
   kafka_producer,
   integrity,
+  traffic,
   count_  // not a kind
 };
 constexpr size_t actor_kind_count = static_cast<size_t>(actor_kind::count_);
@@ -72,6 +73,9 @@ struct node_telemetry {
   counter ad_requests{0};
   counter ad_requests_matched{0};     // answered with at least one ad
   counter ad_requests_experiment{0};  // at least one ad under an experiment code
+  /// Ad requests per placement (placement_index order): the traffic actor
+  /// turns them into the hourly curves of budget pacing.
+  std::array<counter, 4> ad_requests_by_placement{};
   counter ads_ranked_served{0};       // ads handed out by auctions
   counter ads_baseline_served{0};     // of those, pCTR still led by the category baseline
   // Budget burn: today's spend and daily budgets of the campaigns whose

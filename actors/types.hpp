@@ -131,12 +131,15 @@ struct campaign_spend {
   bool serving = true;
   std::string start_date;  // YYYY-MM-DD; a click outside the dates is not charged
   std::string end_date;
+  /// Delivery STANDARD: auctions pace it by its spend, so they hear of it
+  /// at every percent of the daily budget spent.
+  bool standard_delivery = false;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, campaign_spend& x) {
   return f(caf::meta::type_name("campaign_spend"), x.campaign_id, x.daily_budget,
            x.total_budget, x.spent_today, x.spent_total, x.day, x.max_bid, x.serving,
-           x.start_date, x.end_date);
+           x.start_date, x.end_date, x.standard_delivery);
 }
 
 /// An advertiser's money as its ledger knows it after a change: auctions
@@ -194,6 +197,9 @@ struct campaign_record {
   std::vector<std::string> categories;
   std::vector<std::string> keywords;
   placement_bids bids;
+  /// STANDARD: the daily budget is paced over the business day;
+  /// ACCELERATED: served whenever eligible (actors/pacing.hpp).
+  std::string delivery = "STANDARD";
   audit_fields audit;
 };
 template <class Inspector>
@@ -201,7 +207,19 @@ typename Inspector::result_type inspect(Inspector& f, campaign_record& x) {
   return f(caf::meta::type_name("campaign_record"), x.id, x.advertiser_id,
            x.campaign_name, x.campaign_type, x.product_id, x.start_date,
            x.end_date, x.status, x.daily_budget, x.total_budget, x.categories,
-           x.keywords, x.bids, x.audit);
+           x.keywords, x.bids, x.delivery, x.audit);
+}
+
+/// Ad requests per business hour (24 counts, hour 0 first) of each placement
+/// over the 7 business days before `day`: the traffic STANDARD pacing
+/// spreads a daily budget over. An empty map: no history (uniform).
+struct traffic_curves {
+  std::string day;
+  std::map<std::string, std::vector<int64_t>> hourly;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, traffic_curves& x) {
+  return f(caf::meta::type_name("traffic_curves"), x.day, x.hourly);
 }
 
 struct budget_view {
@@ -212,12 +230,17 @@ struct budget_view {
   int64_t total_budget = 0;
   int64_t spent_total = 0;
   int64_t remaining_total = 0;
+  std::string delivery;
+  /// What the campaign may have spent by now under its delivery (STANDARD:
+  /// the day's budget times the expected share of traffic passed, plus the
+  /// allowance; ACCELERATED: the daily budget).
+  int64_t pacing_target_today = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, budget_view& x) {
   return f(caf::meta::type_name("budget_view"), x.campaign_id, x.daily_budget,
            x.spent_today, x.remaining_today, x.total_budget, x.spent_total,
-           x.remaining_total);
+           x.remaining_total, x.delivery, x.pacing_target_today);
 }
 
 /// A named prepared statement (storage/statements.cpp) and its text parameters.

@@ -1,6 +1,7 @@
 #include "actors/validation.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/pacing.hpp"
 #include "actors/text_normalize.hpp"
 
 #include <cctype>
@@ -126,7 +127,14 @@ bool is_calendar_date(const std::string& s) {
 }
 
 bool is_placement(const std::string& s) {
-  return s == "HOME" || s == "CATEGORY" || s == "SEARCH" || s == "PRODUCT_DETAIL";
+  return placement_index(s) >= 0;
+}
+
+int placement_index(const std::string& s) {
+  for (int i = 0; i < 4; ++i)
+    if (s == placement_names[i])
+      return i;
+  return -1;
 }
 
 caf::error validate(const experiment_mapping& x) {
@@ -337,6 +345,8 @@ caf::error validate_new_campaign(const campaign_record& x, const std::string& to
     return err;
   if (x.daily_budget > x.total_budget)
     return validation_error("daily_budget", "daily_budget exceeds total_budget");
+  if (!is_delivery(x.delivery))
+    return validation_error("delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"");
   if (x.categories.size() > 50)
     return validation_error("targeting.categories", "at most 50 categories");
   for (auto& c : x.categories)

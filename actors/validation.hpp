@@ -12,6 +12,11 @@ bool is_business_number(const std::string& s);  // NNN-NN-NNNNN
 bool is_email(const std::string& s);
 bool is_calendar_date(const std::string& s);  // YYYY-MM-DD, a real day
 bool is_placement(const std::string& s);
+/// The placements in a fixed order (counters per placement use it).
+inline constexpr const char* placement_names[4] = {"HOME", "CATEGORY", "SEARCH",
+                                                    "PRODUCT_DETAIL"};
+/// The index of a placement in placement_names; -1 for anything else.
+int placement_index(const std::string& s);
 bool is_category_path(const std::string& s);  // a/b/c: no empty segment, <= 200 bytes, UTF-8       // HOME|CATEGORY|SEARCH|PRODUCT_DETAIL
 
 /// Largest amount of won accepted anywhere (keeps sums far from overflow).

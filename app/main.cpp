@@ -8,6 +8,7 @@
 #include "actors/integrity.hpp"
 #include "actors/session_experiment.hpp"
 #include "actors/system_setup.hpp"
+#include "actors/traffic.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -164,7 +165,14 @@ int run(const settings& cfg) {
         cfg.hmac_secret, 86400, cfg.experiments_refresh_seconds,
         static_cast<size_t>(std::max<int64_t>(1, cfg.experiments_max_sessions
                                                    / cfg.experiments_session_shards))}));
+  // Ad requests per placement and hour, and the curves budget pacing uses.
+  traffic_settings traffic_config;
+  traffic_config.flush_seconds = cfg.pacing_traffic_flush_seconds;
+  traffic_config.learn = cfg.pacing_curve == "learned";
+  auto traffic_counter = sys.spawn(traffic, io.writer, io.reader, traffic_config);
   auction_settings auctions;
+  auctions.traffic = traffic_counter;
+  auctions.pacing_allowance_percent = cfg.pacing_allowance_percent;
   auctions.experiment_shards = session_shards;
   auctions.hmac_secret = cfg.hmac_secret;
   auctions.ranking.reserve_price = cfg.ads_reserve_price;
@@ -179,6 +187,8 @@ int run(const settings& cfg) {
   campaign_settings campaigns;
   campaigns.impression_memory = static_cast<size_t>(cfg.ads_impression_memory);
   campaigns.idle_seconds = cfg.entities_idle_seconds;
+  campaigns.traffic = traffic_counter;
+  campaigns.pacing_allowance_percent = cfg.pacing_allowance_percent;
   auto dir = sys.spawn(directory, io, products, auctions, ledgers, campaigns);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
@@ -207,6 +217,7 @@ int run(const settings& cfg) {
                                                cfg.integrity_first_run_seconds,
                                                cfg.integrity_statement_timeout_ms + 10000});
   app.session_shards = session_shards;
+  app.traffic = traffic_counter;
   app.node_name = node;
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
@@ -279,6 +290,13 @@ int run(const settings& cfg) {
                              << std::endl;
                  });
       caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
+    }
+    // Traffic counts of the last minute are written before pg-writer stops.
+    {
+      caf::scoped_actor waiter{sys};
+      waiter->request(traffic_counter, std::chrono::seconds(3), stop_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+      caf::anon_send_exit(traffic_counter, caf::exit_reason::user_shutdown);
     }
     // The I/O actors go last: what the state owners sent them on the way out
     // (statistics, mirror writes, events) is still handled.

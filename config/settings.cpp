@@ -162,6 +162,25 @@ const std::vector<option>& options() {
      }},
     {"ads.reserve_price", "what the last ranked ad pays per click, in won (default 10)",
      integer(&settings::ads_reserve_price, 1, 1000000000)},
+    {"pacing.allowance_percent",
+     "a STANDARD campaign may spend this percentage of its daily budget ahead of its "
+     "paced target (default 2)",
+     integer(&settings::pacing_allowance_percent, 0, 100)},
+    {"pacing.curve",
+     "learned (the hourly traffic of the last 7 days) or uniform (spread evenly over the "
+     "day) (default learned)",
+     [](settings& s, const std::string& v, std::string& why) {
+       if (v != "learned" && v != "uniform") {
+         why = "must be learned or uniform";
+         return false;
+       }
+       s.pacing_curve = v;
+       return true;
+     }},
+    {"pacing.traffic_flush_seconds",
+     "ad requests per placement and hour are added to ad_traffic_hourly this often "
+     "(default 60)",
+     integer(&settings::pacing_traffic_flush_seconds, 1, 3600)},
     {"ads.stats_refresh_seconds",
      "auctions re-read impression/click statistics this often (default 30)",
      integer(&settings::ads_stats_refresh_seconds, 1, 86400)},

@@ -42,6 +42,9 @@ struct settings {
   std::string hmac_secret;
   std::string time_zone = "Asia/Seoul";
   int64_t ads_reserve_price = 10;
+  int64_t pacing_allowance_percent = 2;
+  int64_t pacing_traffic_flush_seconds = 60;
+  std::string pacing_curve = "learned";
   int64_t ads_stats_refresh_seconds = 30;
   int64_t ads_token_ttl_seconds = 3600;
   double ads_baseline_ctr = 0.01;

@@ -1,4 +1,5 @@
 // Admin API (SPEC.md "HTTP API"): JSON -> actor message -> JSON.
+#include "actors/pacing.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
 #include "net/idempotency.hpp"
@@ -253,6 +254,25 @@ void add_admin_routes(router& r, const app_context& app) {
             return respond(error_reply(err));
           ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond, reply_with<campaign_record>(200),
                      bids_atom::value, bids, meta_of(ctx));
+        });
+  r.add("PUT", "/admin/v1/campaigns/{id}/delivery", true,
+        [app](route_context& ctx, respond_fn respond) {
+          int64_t id;
+          json j;
+          std::string delivery;
+          if (!path_id(ctx, respond, id))
+            return;
+          if (auto err = parse_object(ctx.request.body, j))
+            return respond(error_reply(err));
+          if (auto err = read_string(j, "delivery", true, delivery))
+            return respond(error_reply(err));
+          if (!is_delivery(delivery))
+            return respond(error_reply(validation_error(
+              "delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"")));
+          ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond,
+                                                      reply_with<campaign_record>(200),
+                                                      delivery_atom::value, delivery,
+                                                      meta_of(ctx));
         });
   r.add("GET", "/admin/v1/campaigns/{id}/budget", access::reader,
         [app](route_context& ctx, respond_fn respond) {

@@ -182,6 +182,10 @@ void add_ads_routes(router& r, const app_context& app) {
       return respond(error_reply(err));
     if (!within_limits(app, ctx, req.device_id, respond))
       return;
+    // The traffic budget pacing learns its hourly curve from.
+    if (auto p = placement_index(req.placement); p >= 0)
+      telemetry().ad_requests_by_placement[static_cast<size_t>(p)].fetch_add(
+        1, std::memory_order_relaxed);
     req.request_id = new_request_id();
     req.due = deadline{ctx.request.deadline_ms};
     // The directory delegates to the auction, which answers from memory or

@@ -51,6 +51,8 @@ struct app_context {
   /// The reporting connection (integrity checks, reconciliation): long
   /// reads with their own statement timeout; null: dashboard_reader().
   pg_reader_actor reporting_reader;
+  /// Hourly traffic curves (pacing targets on dashboards); null: uniform.
+  traffic_actor traffic;
   /// The session-experiment shards (session inspection).
   std::vector<session_experiment_actor> session_shards;
 

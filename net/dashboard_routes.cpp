@@ -5,6 +5,7 @@
 #include "actors/dashboard.hpp"
 #include "actors/dashboard_logic.hpp"
 #include "actors/errors.hpp"
+#include "actors/pacing.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 #include "net/api_keys.hpp"
@@ -666,29 +667,53 @@ void add_dashboard_routes(router& r, const app_context& app,
                               int64_t spent_all = 0;
                               for (auto& [cid, s] : spent_today)
                                 spent_all += s;
-                              json list = json::array();
-                              for (auto& row : campaigns) {
-                                auto cid = to_i(row.at(0));
-                                list.push_back({{"campaign_id", cid},
-                                                {"campaign_name", row.at(1)},
-                                                {"status", row.at(2)},
-                                                {"daily_budget", to_i(row.at(3))},
-                                                {"total_budget", to_i(row.at(4))},
-                                                {"start_date", row.at(5)},
-                                                {"end_date", row.at(6)},
-                                                {"spent_today", spent_today[cid]},
-                                                {"today", figures(t[cid])},
-                                                {"period", figures(p[cid])}});
-                              }
-                              respond(json_reply(
-                                200, {{"advertiser_id", id},
-                                      {"balance", balance.balance},
-                                      {"spent_today", spent_all},
-                                      {"today", today},
-                                      {"period", {{"from", from_date}, {"to", to_date}}},
-                                      {"totals", {{"today", figures(t_all)},
-                                                  {"period", figures(p_all)}}},
-                                      {"campaigns", std::move(list)}}));
+                              // Each campaign's pacing target beside its spend.
+                              auto answer = [=](const traffic_curves& curves) mutable {
+                                auto seconds = business_seconds_into_day(
+                                  std::chrono::system_clock::now());
+                                json list = json::array();
+                                for (auto& row : campaigns) {
+                                  auto cid = to_i(row.at(0));
+                                  auto delivery = row.at(7);
+                                  placement_bids bids;
+                                  auto b = json::parse(row.at(8), nullptr, false);
+                                  if (b.is_object())
+                                    for (auto& [k, v] : b.items())
+                                      if (v.is_number_integer())
+                                        bids[k] = v.get<int64_t>();
+                                  auto target = pacing_target(
+                                    to_i(row.at(3)), delivery,
+                                    expected_share(campaign_curve(curves, bids), seconds),
+                                    app.config ? app.config->pacing_allowance_percent : 2);
+                                  list.push_back({{"campaign_id", cid},
+                                                  {"campaign_name", row.at(1)},
+                                                  {"status", row.at(2)},
+                                                  {"delivery", delivery},
+                                                  {"daily_budget", to_i(row.at(3))},
+                                                  {"total_budget", to_i(row.at(4))},
+                                                  {"start_date", row.at(5)},
+                                                  {"end_date", row.at(6)},
+                                                  {"spent_today", spent_today[cid]},
+                                                  {"pacing_target_today", target},
+                                                  {"today", figures(t[cid])},
+                                                  {"period", figures(p[cid])}});
+                                }
+                                respond(json_reply(
+                                  200, {{"advertiser_id", id},
+                                        {"balance", balance.balance},
+                                        {"spent_today", spent_all},
+                                        {"today", today},
+                                        {"period", {{"from", from_date}, {"to", to_date}}},
+                                        {"totals", {{"today", figures(t_all)},
+                                                    {"period", figures(p_all)}}},
+                                        {"campaigns", std::move(list)}}));
+                              };
+                              if (!app.traffic)
+                                return answer({});
+                              self->request(app.traffic, std::chrono::seconds(1),
+                                            traffic_atom::value)
+                                .then([=](const traffic_curves& c) mutable { answer(c); },
+                                      [=](caf::error&) mutable { answer({}); });
                             });
                           });
                         });

@@ -210,6 +210,8 @@ caf::error decode(const json& j, campaign_record& out) {
     if (auto e = read_string_array(*t, "keywords", out.keywords))
       return validation_error("targeting.keywords", "targeting.keywords must be an array of strings");
   }
+  if (auto e = read_string(j, "delivery", false, out.delivery))
+    return e;
   return read_bids(j, "bids", out.bids);
 }
 
@@ -287,7 +289,8 @@ json to_json(const campaign_record& x) {
                      {"daily_budget", x.daily_budget},
                      {"total_budget", x.total_budget},
                      {"targeting", {{"categories", x.categories}, {"keywords", x.keywords}}},
-                     {"bids", bids}},
+                     {"bids", bids},
+                     {"delivery", x.delivery}},
                     x.audit);
 }
 
@@ -295,7 +298,8 @@ json to_json(const budget_view& x) {
   return {{"campaign_id", x.campaign_id},       {"daily_budget", x.daily_budget},
           {"spent_today", x.spent_today},       {"remaining_today", x.remaining_today},
           {"total_budget", x.total_budget},     {"spent_total", x.spent_total},
-          {"remaining_total", x.remaining_total}};
+          {"remaining_total", x.remaining_total},
+          {"delivery", x.delivery},             {"pacing_target_today", x.pacing_target_today}};
 }
 
 json to_json(const status_record& x) {

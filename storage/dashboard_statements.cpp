@@ -97,9 +97,12 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  AND m.time_window_end <= to_timestamp($3::bigint)"
    " GROUP BY m.campaign_id, m.metric_type"},
   {"advertiser_campaigns",
-   "SELECT id, campaign_name, status, daily_budget, total_budget, start_date::text,"
-   "  end_date::text FROM ad_campaigns"
-   " WHERE advertiser_id = $1::bigint AND activated = 1 ORDER BY id LIMIT 1000"},
+   "SELECT c.id, c.campaign_name, c.status, c.daily_budget, c.total_budget,"
+   "  c.start_date::text, c.end_date::text, c.delivery,"
+   "  (SELECT coalesce(jsonb_object_agg(b.placement, b.bid_price), '{}')::text"
+   "   FROM ad_placement_bids b WHERE b.campaign_id = c.id AND b.activated = 1)"
+   " FROM ad_campaigns c"
+   " WHERE c.advertiser_id = $1::bigint AND c.activated = 1 ORDER BY c.id LIMIT 1000"},
   // MINUTE rows older than the retention, a bounded batch at a time (these
   // are operational aggregates, like expired idempotency keys: removed).
   {"dashboard_minutes_prune",

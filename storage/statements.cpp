@@ -20,7 +20,8 @@ namespace {
 #define CAMPAIGN_COLS(c)                                                          \
   c "id, " c "advertiser_id, " c "campaign_name, " c "campaign_type, " c "product_id, " \
   c "status, " c "start_date::text, " c "end_date::text, " c "daily_budget, "      \
-  c "total_budget, " c "target_categories::text, " c "target_keywords::text, " AUDIT(c)
+  c "total_budget, " c "target_categories::text, " c "target_keywords::text, "       \
+  c "delivery, " AUDIT(c)
 
 #define PRODUCT_COLS "product_id, product_name, category, price, " AUDIT("")
 #define MAPPING_COLS "id, exp_key, exp_var, original_product_id, experiment_product_id," \
@@ -66,7 +67,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "       coalesce(s.spent_total, 0),"
    "       coalesce((SELECT max(b.bid_price) FROM ad_placement_bids b"
    "                  WHERE b.campaign_id = c.id AND b.activated = 1), 0),"
-   "       c.status, c.start_date::text, c.end_date::text"
+   "       c.status, c.start_date::text, c.end_date::text, c.delivery"
    " FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
@@ -84,9 +85,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "WITH c AS ("
    "  INSERT INTO ad_campaigns (advertiser_id, campaign_name, campaign_type, product_id,"
    "    status, start_date, end_date, daily_budget, total_budget, target_categories,"
-   "    target_keywords, created_user_id, updated_user_id)"
+   "    target_keywords, delivery, created_user_id, updated_user_id)"
    "  VALUES ($1::bigint, $2, $3, $4, 'PENDING', $5::date, $6::date, $7::bigint,"
-   "          $8::bigint, $9::jsonb, $10::jsonb, $11, $11) RETURNING *),"
+   "          $8::bigint, $9::jsonb, $10::jsonb, $13, $11, $11) RETURNING *),"
    " b AS ("
    "  INSERT INTO ad_placement_bids (campaign_id, placement, bid_price, created_user_id,"
    "    updated_user_id)"
@@ -103,6 +104,19 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"campaign_set_status",
    "UPDATE ad_campaigns c SET status = $2, updated_user_id = $3 WHERE id = $1::bigint"
    " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
+  {"campaign_set_delivery",
+   "UPDATE ad_campaigns c SET delivery = $2, updated_user_id = $3 WHERE id = $1::bigint"
+   " RETURNING " CAMPAIGN_COLS("c.") ", '{}'"},
+  {"traffic_add",
+   "INSERT INTO ad_traffic_hourly (placement, traffic_date, traffic_hour, requests,"
+   "  created_user_id, updated_user_id)"
+   " VALUES ($1, $2::date, $3::smallint, $4::bigint, 'traffic', 'traffic')"
+   " ON CONFLICT (placement, traffic_date, traffic_hour)"
+   " DO UPDATE SET requests = ad_traffic_hourly.requests + EXCLUDED.requests"},
+  {"traffic_curves",
+   "SELECT placement, traffic_hour, sum(requests)::bigint FROM ad_traffic_hourly"
+   " WHERE activated = 1 AND traffic_date >= $1::date - 7 AND traffic_date < $1::date"
+   " GROUP BY placement, traffic_hour"},
   {"campaign_upsert_bids",
    "INSERT INTO ad_placement_bids (campaign_id, placement, bid_price, created_user_id,"
    "  updated_user_id)"
@@ -116,7 +130,9 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "SELECT c.id, c.advertiser_id, c.product_id, b.bid_price, c.daily_budget, c.total_budget,"
    "  c.target_categories::text, c.target_keywords::text, coalesce(bal.current_balance, 0),"
    "  coalesce(d.spent, 0), coalesce(s.spent_total, 0), coalesce(st.impressions, 0),"
-   "  coalesce(st.clicks, 0), coalesce(p.category, '')"
+   "  coalesce(st.clicks, 0), coalesce(p.category, ''), c.delivery,"
+   "  (SELECT coalesce(jsonb_object_agg(ob.placement, ob.bid_price), '{}')::text"
+   "   FROM ad_placement_bids ob WHERE ob.campaign_id = c.id AND ob.activated = 1)"
    " FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_stats st ON st.campaign_id = c.id"
    " LEFT JOIN ad_products_meta p ON p.product_id = c.product_id"
@@ -331,7 +347,35 @@ pg_statement campaign_create(const campaign_record& x, const principal& who) {
           {str(x.advertiser_id), x.campaign_name, x.campaign_type, x.product_id,
            x.start_date, x.end_date, str(x.daily_budget), str(x.total_budget),
            nlohmann::json(x.categories).dump(), nlohmann::json(x.keywords).dump(), who,
-           bids_json(x.bids)}};
+           bids_json(x.bids), x.delivery}};
+}
+
+pg_statement campaign_set_delivery(int64_t id, const std::string& delivery,
+                                   const principal& who) {
+  return {"campaign_set_delivery", {str(id), delivery, who}};
+}
+
+pg_statement traffic_add(const std::string& placement, const std::string& date, int64_t hour,
+                         int64_t requests) {
+  return {"traffic_add", {placement, date, str(hour), str(requests)}};
+}
+
+pg_statement traffic_curves_read(const std::string& today) {
+  return {"traffic_curves", {today}};
+}
+
+traffic_curves parse_traffic_curves(const pg_rows& rows, const std::string& today) {
+  traffic_curves out;
+  out.day = today;
+  for (auto& row : rows) {
+    auto hour = to_int(row.at(1));
+    if (hour < 0 || hour > 23)
+      continue;
+    auto& curve = out.hourly[row.at(0)];
+    curve.resize(24, 0);
+    curve[static_cast<size_t>(hour)] += to_int(row.at(2));
+  }
+  return out;
 }
 
 pg_statement campaign_load(int64_t id) {
@@ -414,6 +458,12 @@ candidate parse_auction_row(const pg_row& row) {
   x.impressions = to_int(row.at(11));
   x.clicks = to_int(row.at(12));
   x.product_category = row.at(13);
+  x.standard_delivery = row.at(14) == "STANDARD";
+  auto bids = nlohmann::json::parse(row.at(15), nullptr, false);
+  if (bids.is_object())
+    for (auto& [k, v] : bids.items())
+      if (v.is_number_integer())
+        x.bids_by_placement[k] = v.get<int64_t>();
   return x;
 }
 
@@ -516,8 +566,16 @@ campaign_record parse_campaign(const pg_row& row) {
   x.total_budget = to_int(row.at(9));
   x.categories = string_array(row.at(10));
   x.keywords = string_array(row.at(11));
-  x.audit = parse_audit(row, 12);
-  auto bids = nlohmann::json::parse(row.at(17), nullptr, false);
+  // 18 columns: a row recorded before delivery existed (an idempotency
+  // key's stored result replayed within its 24 h); such campaigns are
+  // ACCELERATED (migration 010).
+  size_t at = 12;
+  if (row.size() >= 19)
+    x.delivery = row.at(at++);
+  else
+    x.delivery = "ACCELERATED";
+  x.audit = parse_audit(row, at);
+  auto bids = nlohmann::json::parse(row.at(at + 5), nullptr, false);
   if (bids.is_object())
     for (auto& [k, v] : bids.items())
       if (v.is_number_integer())
@@ -536,6 +594,7 @@ campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today)
   x.serving = row.at(6) == "ACTIVE";
   x.start_date = row.at(7);
   x.end_date = row.at(8);
+  x.standard_delivery = row.at(9) == "STANDARD";
   x.day = today;
   return x;
 }

@@ -37,6 +37,13 @@ pg_statement product_get(const std::string& product_id);
 
 // -- campaigns ------------------------------------------------------------------
 pg_statement campaign_create(const campaign_record& x, const principal& who);
+pg_statement campaign_set_delivery(int64_t id, const std::string& delivery, const principal& who);
+/// Adds `requests` ad requests to a placement's business hour (ad_traffic_hourly).
+pg_statement traffic_add(const std::string& placement, const std::string& date, int64_t hour,
+                         int64_t requests);
+/// Requests per placement and hour over the 7 business days before `today`.
+pg_statement traffic_curves_read(const std::string& today);
+traffic_curves parse_traffic_curves(const pg_rows& rows, const std::string& today);
 pg_statement campaign_load(int64_t id);
 pg_statement campaign_set_status(int64_t id, const std::string& status, const principal& who);
 /// Replace the bids: upsert the given placements, deactivate the others.

@@ -31,13 +31,16 @@ ON CONFLICT DO NOTHING;
 
 INSERT INTO ad_campaigns (id, advertiser_id, campaign_name, campaign_type, product_id, status,
                           start_date, end_date, daily_budget, total_budget, target_categories,
-                          target_keywords, created_user_id, updated_user_id) VALUES
+                          target_keywords, delivery, created_user_id, updated_user_id) VALUES
+  -- One paced over the business day (STANDARD: it pauses itself when ahead of
+  -- its share of the day), two served whenever eligible (ACCELERATED).
   (9101, 9001, 'Galaxy Book winter', 'CPC', 'SAMSUNG_NB_001', 'ACTIVE', current_date,
-   current_date + 90, 50000, 1000000, '["전자제품/컴퓨터"]', '["노트북", "laptop"]', 'demo', 'demo'),
+   current_date + 90, 50000, 1000000, '["전자제품/컴퓨터"]', '["노트북", "laptop"]', 'STANDARD',
+   'demo', 'demo'),
   (9102, 9001, 'OLED TV', 'CPC', 'LG_TV_002', 'ACTIVE', current_date, current_date + 90,
-   30000, 500000, '["전자제품/TV"]', '["tv", "올레드"]', 'demo', 'demo'),
+   30000, 500000, '["전자제품/TV"]', '["tv", "올레드"]', 'ACCELERATED', 'demo', 'demo'),
   (9103, 9002, 'Wool coat season', 'CPC', 'COAT_W_101', 'ACTIVE', current_date,
-   current_date + 60, 20000, 300000, '["패션/여성"]', '["코트"]', 'demo', 'demo')
+   current_date + 60, 20000, 300000, '["패션/여성"]', '["코트"]', 'ACCELERATED', 'demo', 'demo')
 ON CONFLICT DO NOTHING;
 SELECT setval('ad_campaigns_id_seq', greatest(9103, (SELECT max(id) FROM ad_campaigns)));
 

@@ -66,7 +66,7 @@ protected:
                                   {"product_id", pid},
                                   {"start_date", "2026-01-01"},
                                   {"end_date", "2099-01-01"},
-                                  {"daily_budget", 50000},
+                                  {"daily_budget", 50000}, {"delivery", "ACCELERATED"},
                                   {"total_budget", 90000},
                                   {"targeting",
                                    {{"categories", {s.category}}, {"keywords", {"  " + s.term + " "}}}},
@@ -114,7 +114,7 @@ protected:
                           {"product_id", product},
                           {"start_date", "2026-01-01"},
                           {"end_date", "2099-01-01"},
-                          {"daily_budget", 50000},
+                          {"daily_budget", 50000}, {"delivery", "ACCELERATED"},
                           {"total_budget", 90000},
                           {"targeting", {{"keywords", {keyword}}}},
                           {"bids", {{"SEARCH", bid}}}}

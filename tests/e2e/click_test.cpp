@@ -48,7 +48,7 @@ TEST(Clicks, ConcurrentClicksRespectBudgetAndReconcile) {
                           {"product_id", pid},
                           {"start_date", "2026-01-01"},
                           {"end_date", "2099-01-01"},
-                          {"daily_budget", 3000},
+                          {"daily_budget", 3000}, {"delivery", "ACCELERATED"},
                           {"total_budget", 100000},
                           {"targeting", {{"keywords", {term}}}},
                           {"bids", {{"SEARCH", bid}}}}
@@ -168,7 +168,7 @@ TEST(Clicks, KafkaOutageStillChargesAndEventsArriveOnceLater) {
     auto c = offline.admin("POST", "/admin/v1/campaigns",
                            json{{"advertiser_id", adv.json["id"]}, {"campaign_name", "c"},
                                 {"product_id", pid}, {"start_date", "2026-01-01"},
-                                {"end_date", "2099-01-01"}, {"daily_budget", 5000},
+                                {"end_date", "2099-01-01"}, {"daily_budget", 5000}, {"delivery", "ACCELERATED"},
                                 {"total_budget", 5000}, {"targeting", {{"keywords", {term}}}},
                                 {"bids", {{"SEARCH", 300}}}}
                              .dump());

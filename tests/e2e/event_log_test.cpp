@@ -34,7 +34,7 @@ int64_t make_campaign(const server_process& s) {
                         {"product_id", pid},
                         {"start_date", "2026-01-01"},
                         {"end_date", "2099-01-01"},
-                        {"daily_budget", 1000},
+                        {"daily_budget", 1000}, {"delivery", "ACCELERATED"},
                         {"total_budget", 5000},
                         {"bids", {{"HOME", 100}}}}
                      .dump());

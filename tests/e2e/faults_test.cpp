@@ -118,7 +118,7 @@ TEST_F(Faults, PostgresStoppedUnderLoadNothingAppliedAfterAFailureAnswer) {
   auto c = s.admin("POST", "/admin/v1/campaigns",
                    json{{"advertiser_id", adv.json["id"]}, {"campaign_name", "c"},
                         {"product_id", pid}, {"start_date", "2026-01-01"},
-                        {"end_date", "2099-01-01"}, {"daily_budget", 10'000'000},
+                        {"end_date", "2099-01-01"}, {"daily_budget", 10'000'000}, {"delivery", "ACCELERATED"},
                         {"total_budget", 10'000'000}, {"targeting", {{"keywords", {term}}}},
                         {"bids", {{"SEARCH", 100}}}}
                      .dump());

@@ -107,7 +107,7 @@ test_campaign active_search_campaign(const server_process& s, const std::string&
                    json{{"advertiser_id", out.advertiser}, {"campaign_name", "c"},
                         {"product_id", pid}, {"start_date", "2026-01-01"},
                         {"end_date", "2099-01-01"}, {"daily_budget", setup.daily_budget},
-                        {"total_budget", setup.total_budget},
+                        {"total_budget", setup.total_budget}, {"delivery", setup.delivery},
                         {"targeting", {{"keywords", {term}}}}, {"bids", {{"SEARCH", setup.bid}}}}
                      .dump());
   EXPECT_EQ(c.status, 201) << c.body;

@@ -36,6 +36,9 @@ struct campaign_setup {
   int64_t bid = 100;
   int64_t daily_budget = 100'000;
   int64_t total_budget = 10'000'000;
+  /// Unpaced by default: money tests spend budgets faster than a business
+  /// day's pacing allows (tests/e2e/pacing_test.cpp covers STANDARD).
+  std::string delivery = "ACCELERATED";
 };
 struct test_campaign {
   int64_t advertiser = 0;
