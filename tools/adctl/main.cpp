@@ -56,11 +56,13 @@ const std::vector<command>& command_table() {
 }
 
 void print_overview(std::ostream& out) {
-  out << "usage: adctl [--url URL] [--token TOKEN] [--json] COMMAND [ARGS]\n"
+  out << "usage: adctl [--url URL] [--token TOKEN] [--timeout S] [--json] COMMAND [ARGS]\n"
          "  Inspects one adserver node through its admin API.\n"
          "  --url URL      the node (default $ADSERVER_URL, else http://127.0.0.1:8080)\n"
-         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN)\n"
-         "  --json         the server's JSON instead of tables\n\n"
+         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN; prefer it: a flag shows in ps)\n"
+         "  --timeout S    seconds one HTTP request may take (default 30)\n"
+         "  --json         the server's JSON instead of tables\n"
+         "  --             ends the options: what follows are arguments\n\n"
          "commands:\n";
   for (auto& c : command_table())
     out << "  " << c.name << (*c.args ? std::string{" "} + c.args : "") << "\n      "
