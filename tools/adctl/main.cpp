@@ -13,7 +13,9 @@ int run_help(invocation& inv);
 
 const std::vector<command>& command_table() {
   static const std::vector<command> table = {
-    {"status", "", "the node: version, uptime, readiness and key figures", run_status, {}, 0, 0},
+    {"status", "",
+     "the node: version, uptime, readiness and key figures; exit 1 when it is not ready",
+     run_status, {}, 0, 0},
     {"top", "[--once] [--interval S]",
      "request rates, per-route latency, actors and queues, refreshed until Ctrl-C", run_top,
      {{"--once", nullptr, "print one frame and exit"},
