@@ -8,17 +8,24 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 
 namespace adctl {
 
 using nlohmann::json;
 
+namespace {
+
+std::chrono::milliseconds to_millis(double seconds) {
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000.0)));
+}
+
+}  // namespace
+
 admin_api::admin_api(const std::string& url, std::string token, double timeout_seconds)
   : url_(url),
     token_(std::move(token)),
-    http_(std::make_unique<http_client>(
-      parse_url(url),
-      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(timeout_seconds * 1000.0 + 0.5))))) {
+    http_(std::make_unique<http_client>(parse_url(url), to_millis(timeout_seconds))) {
 }
 
 admin_api::~admin_api() = default;

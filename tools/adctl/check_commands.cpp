@@ -140,7 +140,8 @@ json wait_for_run(admin_api& api, const std::string& started_at, double wait_sec
       throw failure("the integrity check started at " + started_at + " did not finish within "
                     + text(json(wait_seconds)) + " s (--wait)" + last_answer
                     + "; it goes on, and 'adctl integrity' shows its report when done");
-    std::this_thread::sleep_for(std::min<steady::duration>(std::chrono::seconds(1), deadline - now));
+    std::this_thread::sleep_for(
+      std::min<steady::duration>(std::chrono::seconds(1), deadline - now));
     auto [status, body] = api.probe("/admin/v1/integrity");
     if (status == 404 || status == 503) {
       last_answer = " (the node last answered " + std::to_string(status) + ")";

@@ -66,7 +66,7 @@ void print_overview(std::ostream& out) {
   out << "usage: adctl [--url URL] [--token TOKEN] [--timeout S] [--json] COMMAND [ARGS]\n"
          "  Inspects one adserver node through its admin API.\n"
          "  --url URL      the node (default $ADSERVER_URL, else http://127.0.0.1:8080)\n"
-         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN; prefer it: a flag shows in ps)\n"
+         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN, better: a flag shows in ps)\n"
          "  --timeout S    seconds one HTTP request may take (default 30)\n"
          "  --json         the server's JSON instead of tables\n"
          "  --             ends the options: what follows are arguments\n\n"
