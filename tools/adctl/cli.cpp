@@ -69,9 +69,11 @@ std::string usage_of(const command& c) {
       out += "  " + head + std::string(width - head.size() + 2, ' ') + f.help + "\n";
     }
   }
+  // A command's own --timeout (events tail) shadows the HTTP one after its name.
   out += "global: --url URL (or ADSERVER_URL, default " + std::string{default_url}
-         + "), --token TOKEN (or ADSERVER_TOKEN), --timeout S (per HTTP request, default 30), "
-           "--json; -- ends the options\n";
+         + "), --token TOKEN (or ADSERVER_TOKEN), "
+         + (find_flag(c, "--timeout") ? "" : "--timeout S (per HTTP request, default 30), ")
+         + "--json; -- ends the options\n";
   return out;
 }
 
