@@ -1,7 +1,8 @@
 // build/adctl run as a child process against a live server: tables and
 // --json, every inspection command, the exit statuses scripts rely on (0
-// fine, 1 failed or found a problem, 2 wrong use) and the one-line messages
-// for an unreachable node and a refused token.
+// fine, 1 failed, found a problem or not ready, 2 wrong use), "--", the
+// one-line messages for an unreachable node and a refused token, and an
+// integrity run that outlasts its request.
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -200,6 +201,17 @@ std::vector<std::string> lines_with(const std::string& out, const std::string& n
   return found;
 }
 
+/// The value of the "name  value" line of `out` ("" when there is none).
+std::string field_value(const std::string& out, const std::string& name) {
+  for (auto& line : lines_with(out, name))
+    if (line.rfind(name + " ", 0) == 0) {
+      auto value = line.substr(name.size());
+      value.erase(0, value.find_first_not_of(' '));
+      return value;
+    }
+  return "";
+}
+
 class Adctl : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
@@ -252,6 +264,17 @@ TEST_F(Adctl, UsageErrorsExitTwoWithOneLine) {
     {"events", "tail", "ad-events"},  // no brokers anywhere
     {"top", "--interval", "0"},
     {"integrity", "--run=yes"},
+    {"integrity", "--wait", "5"},  // --wait goes with --run
+    {"integrity", "--run", "--wait", "0"},
+    {"integrity", "--run", "--wait", "soon"},
+    {"integrity", "--run", "--wait"},
+    {"--timeout", "0", "status"},
+    {"status", "--timeout", "-1"},
+    {"status", "--timeout=x"},
+    {"events", "tail", "ad-events", "--brokers", "127.0.0.1:1", "--timeout", "0"},
+    {"events", "tail", "ad-events", "--brokers", "127.0.0.1:1", "--timeout", "later"},
+    {"ledger", "--", "--json"},  // after "--" a word is an argument, here a bad one
+    {"--", "--json", "status"},  // ... or the command's name
     {"reconcile", "0"},
     {"help", "bogus"},
   };
@@ -286,6 +309,34 @@ TEST_F(Adctl, HelpOnEveryCommandExitsZero) {
   // --help wins over missing arguments: it is how one learns them.
   EXPECT_EQ(adctl({"ledger", "--help"}).status, 0);
   EXPECT_EQ(adctl({"events", "tail", "--help"}).status, 0);
+}
+
+TEST_F(Adctl, DoubleDashEndsTheOptions) {
+  // A session id that starts with '-' is an argument after "--": asked for
+  // (and not found), not refused as an unknown flag.
+  auto id = "-adctl-dash-" + unique_suffix();
+  auto r = run({"session", "--", id});
+  EXPECT_EQ(r.status, 1) << describe(r);
+  EXPECT_EQ(line_count(r.err), 1u) << describe(r);
+  EXPECT_NE(r.err.find("404"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.err.find("has no option"), std::string::npos) << describe(r);
+  // --help after "--" is an argument too, not the usage.
+  auto help = run({"session", "--", "--help"});
+  EXPECT_EQ(help.status, 1) << describe(help);
+  EXPECT_EQ(help.out, "") << describe(help);
+  EXPECT_NE(help.err.find("404"), std::string::npos) << describe(help);
+  // Options before "--" still count, and the command's name may follow it.
+  auto j = run({"--json", "--", "status"});
+  EXPECT_EQ(j.status, 0) << describe(j);
+  EXPECT_TRUE(json::parse(j.out, nullptr, false).is_object()) << j.out;
+}
+
+TEST_F(Adctl, TimeoutIsAGlobalOptionAnywhere) {
+  auto before = run({"--timeout", "5", "actors"});
+  EXPECT_EQ(before.status, 0) << describe(before);
+  auto after = run({"actors", "--timeout=2.5"});
+  EXPECT_EQ(after.status, 0) << describe(after);
+  EXPECT_EQ(before.err, "");
 }
 
 // -- failures --------------------------------------------------------------------
@@ -471,6 +522,27 @@ TEST_F(Adctl, EventsTailWithUnreachableBrokersExitsOne) {
   EXPECT_NE(r.err.find("cannot reach Kafka"), std::string::npos) << describe(r);
 }
 
+TEST_F(Adctl, EventsTailTimeoutEndsFollowingWithExitZero) {
+  ASSERT_FALSE(server->kafka_bootstrap().empty());
+  // From the end of campaign-events: whether or not anything arrives, it
+  // stops after --timeout, and that is a success.
+  auto r = adctl({"events", "tail", "campaign-events", "--brokers", server->kafka_bootstrap(),
+                  "--timeout", "2"});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  size_t start = 0;
+  while (start < r.out.size()) {
+    auto end = r.out.find('\n', start);
+    ASSERT_NE(end, std::string::npos) << r.out;
+    EXPECT_FALSE(json::parse(r.out.substr(start, end - start), nullptr, false).is_discarded())
+      << r.out;
+    start = end + 1;
+  }
+  // With --max as well, whichever comes first ends it.
+  auto both = adctl({"events", "tail", "campaign-events", "--brokers", server->kafka_bootstrap(),
+                     "--timeout", "1", "--max", "1000"});
+  EXPECT_EQ(both.status, 0) << describe(both);
+}
+
 // -- inspection (issue 9's monitoring, inspection and integrity endpoints) --------
 
 TEST_F(AdctlInspect, StatusShowsTheNodeAndItsReadiness) {
@@ -493,6 +565,20 @@ TEST_F(AdctlInspect, StatusShowsTheNodeAndItsReadiness) {
   EXPECT_EQ(refused.status, 1) << describe(refused);
   EXPECT_EQ(refused.err, "adctl: the node refused the admin token (401 UNAUTHORIZED)\n")
     << describe(refused);
+}
+
+TEST_F(AdctlInspect, StatusExitsZeroOnAReadyNode) {
+  // Exit 1 is for a node that is not ready (/readyz 503); this one is.
+  ASSERT_EQ(server->call("GET", "/readyz").status, 200);
+  auto r = run({"status"});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(r.err, "");
+  auto j = run({"--json", "status"});
+  EXPECT_EQ(j.status, 0) << describe(j);
+  auto doc = json::parse(j.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << j.out;
+  EXPECT_EQ(doc["readyz"]["status"] == "ready" || doc["readyz"]["status"] == "degraded", true)
+    << j.out;
 }
 
 TEST_F(AdctlInspect, TopOncePrintsOneFrameWithoutEscapes) {
@@ -740,6 +826,125 @@ TEST_F(AdctlInspect, IntegrityExitsOneNamingAnOrphanedCampaignAndZeroWhenClean) 
   EXPECT_EQ(repaired.status, 0) << describe(repaired);
   s.stop();
   redis_cli("DEL balance:" + id);  // the shared mirror keeps no trace of this database
+}
+
+TEST_F(AdctlInspect, IntegrityRunExitsAsItsReportSays) {
+  // Whatever the shared database holds: the exit status follows the report
+  // of the run (1 with findings or a check that could not run, else 0).
+  // A run over the whole shared database may take a while: more time than run() gives.
+  const auto time = std::chrono::seconds(120);
+  auto j = adctl(with_node({"--json", "integrity", "--run"}), {}, time);
+  auto doc = json::parse(j.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << describe(j);
+  ASSERT_TRUE(doc["started_at"].is_string()) << j.out;
+  ASSERT_TRUE(doc["finished_at"].is_string()) << j.out;
+  ASSERT_TRUE(doc["checks"].is_array()) << j.out;
+  ASSERT_FALSE(doc["checks"].empty()) << j.out;
+  int64_t findings = doc.value("findings_total", int64_t{0});
+  size_t failed = 0;
+  for (auto& check : doc["checks"])
+    if (check.contains("error"))
+      ++failed;
+  EXPECT_EQ(j.status, findings > 0 || failed > 0 ? 1 : 0) << describe(j);
+
+  auto t = adctl(with_node({"integrity", "--run"}), {}, time);
+  ASSERT_TRUE(t.status == 0 || t.status == 1) << describe(t);
+  auto shown_findings = field_value(t.out, "findings");
+  auto shown_failed = field_value(t.out, "failed checks");
+  ASSERT_FALSE(shown_findings.empty()) << t.out;
+  ASSERT_FALSE(shown_failed.empty()) << t.out;
+  EXPECT_EQ(t.status, shown_findings != "0" || shown_failed != "0" ? 1 : 0) << describe(t);
+  EXPECT_EQ(lines_with(t.out, "ERROR").size(), 1u) << t.out;  // CHECK  COUNT  ERROR
+}
+
+/// An ACCESS EXCLUSIVE lock on a table, held in an open transaction until
+/// released (or destroyed): every read of the table waits for it.
+class table_lock {
+public:
+  table_lock(const std::string& conninfo, const std::string& table)
+    : conn_(PQconnectdb(conninfo.c_str())) {
+    held_ = exec("BEGIN") && exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+  }
+  ~table_lock() {
+    release();
+    PQfinish(conn_);
+  }
+  table_lock(const table_lock&) = delete;
+  table_lock& operator=(const table_lock&) = delete;
+  bool held() const { return held_; }
+  void release() {
+    if (held_)
+      exec("COMMIT");
+    held_ = false;
+  }
+
+private:
+  bool exec(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+  PGconn* conn_;
+  bool held_ = false;
+};
+
+TEST_F(AdctlInspect, IntegrityRunWaitsForARunThatOutlastsItsRequest) {
+  scratch_database db;
+  ASSERT_TRUE(db.migrated());
+  // /admin answered within 1 s: POST /admin/v1/integrity/check waits for the
+  // run about half of it, then answers 202 while the run goes on. No
+  // scheduled run: every run here is one adctl started.
+  server_process s({{"postgres.conninfo", db.conninfo()},
+                    {"http.admin_deadline_ms", "1000"},
+                    {"integrity.interval_seconds", "0"}});
+  ASSERT_TRUE(s.start()) << s.output();
+  auto node = std::vector<std::string>{"--url", "http://127.0.0.1:" + std::to_string(s.port()),
+                                       "--token", s.admin_token()};
+  auto with = [&node](std::vector<std::string> args) {
+    auto all = node;
+    all.insert(all.end(), args.begin(), args.end());
+    return adctl(all);
+  };
+  // The first check reads ad_campaigns: while it is locked no run finishes.
+  table_lock lock(db.conninfo(), "ad_campaigns");
+  ASSERT_TRUE(lock.held());
+
+  // --wait bounds the wait: one line, exit 1; the run goes on.
+  auto short_wait = with({"integrity", "--run", "--wait", "1"});
+  EXPECT_EQ(short_wait.status, 1) << describe(short_wait);
+  EXPECT_EQ(line_count(short_wait.err), 1u) << describe(short_wait);
+  EXPECT_NE(short_wait.err.find("did not finish within 1 s"), std::string::npos)
+    << describe(short_wait);
+  EXPECT_EQ(short_wait.out, "");
+
+  // Without a bound adctl waits for the run (it joins the one under way) and
+  // prints its report once the lock is gone. Released after the POST has had
+  // its 202, or before: the outcome is the same.
+  run_result waited;
+  std::thread waiter([&] { waited = with({"--json", "integrity", "--run"}); });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto meanwhile = s.admin("GET", "/admin/v1/integrity");
+  lock.release();
+  waiter.join();
+  EXPECT_EQ(meanwhile.status, 404) << meanwhile.body;  // the first run is not over
+  ASSERT_EQ(waited.status, 0) << describe(waited);
+  EXPECT_EQ(waited.err, "") << describe(waited);
+  auto doc = json::parse(waited.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << waited.out;
+  ASSERT_TRUE(doc["started_at"].is_string()) << waited.out;
+  EXPECT_EQ(doc.value("findings_total", int64_t{-1}), 0) << waited.out;
+  ASSERT_FALSE(doc["checks"].empty()) << waited.out;
+  for (auto& check : doc["checks"])
+    EXPECT_FALSE(check.contains("error")) << waited.out;
+
+  // The node's last report is that run.
+  auto last = with({"--json", "integrity"});
+  EXPECT_EQ(last.status, 0) << describe(last);
+  auto last_doc = json::parse(last.out, nullptr, false);
+  ASSERT_TRUE(last_doc.is_object()) << last.out;
+  EXPECT_EQ(last_doc["started_at"], doc["started_at"]) << last.out;
+  s.stop();
 }
 
 }  // namespace

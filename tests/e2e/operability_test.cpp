@@ -203,7 +203,9 @@ TEST(Operability, IntegrityCheckFindsACampaignOfASoftDeletedAdvertiser) {
   };
   auto before = s.admin("POST", "/admin/v1/integrity/check");
   ASSERT_EQ(before.status, 200) << before.body;
-  for (auto& x : count_of(before.json, "campaigns_of_inactive_advertiser")["samples"])
+  // Held in a local: a range-for over a member of a temporary dangles.
+  auto before_check = count_of(before.json, "campaigns_of_inactive_advertiser");
+  for (auto& x : before_check["samples"])
     EXPECT_NE(x["id"], c.campaign);
   // Behind the server's back, as a faulty batch job would.
   sql_one("UPDATE ad_advertisers SET activated = 0 WHERE id = " + std::to_string(c.advertiser));

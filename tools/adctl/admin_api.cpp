@@ -5,14 +5,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 
 namespace adctl {
 
 using nlohmann::json;
 
-admin_api::admin_api(const std::string& url, std::string token)
-  : url_(url), token_(std::move(token)), http_(std::make_unique<http_client>(parse_url(url))) {
+namespace {
+
+std::chrono::milliseconds to_millis(double seconds) {
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000.0)));
+}
+
+}  // namespace
+
+admin_api::admin_api(const std::string& url, std::string token, double timeout_seconds)
+  : url_(url),
+    token_(std::move(token)),
+    http_(std::make_unique<http_client>(parse_url(url), to_millis(timeout_seconds))) {
 }
 
 admin_api::~admin_api() = default;
@@ -65,6 +78,11 @@ json admin_api::get(const std::string& target) {
 
 json admin_api::post(const std::string& target, const std::string& body) {
   return ok_json(send("POST", target, body));
+}
+
+std::pair<int, json> admin_api::post_answer(const std::string& target, const std::string& body) {
+  auto r = send("POST", target, body);
+  return {r.status, ok_json(r)};
 }
 
 std::pair<int, std::string> admin_api::probe(const std::string& target) {

@@ -14,12 +14,17 @@ struct http_response;
 
 class admin_api {
 public:
-  admin_api(const std::string& url, std::string token);
+  /// `timeout_seconds`: how long one HTTP exchange may take (--timeout).
+  admin_api(const std::string& url, std::string token, double timeout_seconds);
   ~admin_api();
   /// The JSON body of a 2xx answer; failure otherwise ("the node refused the
   /// admin token (401 UNAUTHORIZED)", "404 NOT_FOUND: ...", "cannot reach ...").
   nlohmann::json get(const std::string& target);
   nlohmann::json post(const std::string& target, const std::string& body = "{}");
+  /// POST: the status of a 2xx answer (200 and 202 differ) and its JSON body;
+  /// failure otherwise, as post().
+  std::pair<int, nlohmann::json> post_answer(const std::string& target,
+                                             const std::string& body = "{}");
   /// GET: the status and body whatever the status (e.g. /readyz, whose 503
   /// is an answer, not a failure); failure only for no answer or a 401.
   std::pair<int, std::string> probe(const std::string& target);

@@ -46,7 +46,7 @@ admin_api& invocation::api() {
   if (!api_) {
     if (token.empty())
       throw usage_error("no admin token: give --token TOKEN or set ADSERVER_TOKEN");
-    api_ = std::make_unique<admin_api>(url, token);
+    api_ = std::make_unique<admin_api>(url, token, timeout_seconds);
   }
   return *api_;
 }
@@ -69,8 +69,11 @@ std::string usage_of(const command& c) {
       out += "  " + head + std::string(width - head.size() + 2, ' ') + f.help + "\n";
     }
   }
+  // A command's own --timeout (events tail) shadows the HTTP one after its name.
   out += "global: --url URL (or ADSERVER_URL, default " + std::string{default_url}
-         + "), --token TOKEN (or ADSERVER_TOKEN), --json\n";
+         + "), --token TOKEN (or ADSERVER_TOKEN), "
+         + (find_flag(c, "--timeout") ? "" : "--timeout S (per HTTP request, default 30), ")
+         + "--json; -- ends the options\n";
   return out;
 }
 
@@ -82,13 +85,21 @@ invocation parse_command_line(const std::vector<std::string>& argv,
   inv.token = env_or("ADSERVER_TOKEN", "");
   // One pass: global options anywhere, the first word names the command,
   // the command's own flags after it ("--name value" or "--name=value").
+  // After "--" every word is an argument, whatever it starts with.
+  bool options_ended = false;
+  std::string timeout_text;
+  bool timeout_given = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    if (a == "--help" || a == "-h") {
+    if (!options_ended && a == "--") {
+      options_ended = true;
+      continue;
+    }
+    if (!options_ended && (a == "--help" || a == "-h")) {
       help = true;
       continue;
     }
-    if (!looks_like_flag(a)) {
+    if (options_ended || !looks_like_flag(a)) {
       if (inv.cmd) {
         inv.args.push_back(a);
         continue;
@@ -116,29 +127,36 @@ invocation parse_command_line(const std::vector<std::string>& argv,
                                      : std::string{}));
       return argv[++i];
     };
-    if (name == "--json" && !inline_value) {
+    // After the command's name its own flag wins over a global option of the
+    // same name (events tail --timeout is how long to follow).
+    const flag* own = inv.cmd ? find_flag(*inv.cmd, name) : nullptr;
+    if (own) {
+      if (own->value)
+        inv.flags[name] = take_value(own->value);
+      else if (inline_value)
+        throw usage_error(name + " takes no value");
+      else
+        inv.flags[name] = "";
+    } else if (name == "--json" && !inline_value) {
       inv.json = true;
     } else if (name == "--url") {
       inv.url = take_value("URL");
     } else if (name == "--token") {
       inv.token = take_value("TOKEN");
+    } else if (name == "--timeout") {
+      timeout_text = take_value("SECONDS");
+      timeout_given = true;
     } else if (!inv.cmd) {
       throw usage_error("unknown option " + name + " before the command; see 'adctl help'");
     } else {
-      const flag* f = find_flag(*inv.cmd, name);
-      if (!f)
-        throw usage_error(std::string{inv.cmd->name} + " has no option " + name
-                          + "; see 'adctl " + inv.cmd->name + " --help'");
-      if (f->value)
-        inv.flags[name] = take_value(f->value);
-      else if (inline_value)
-        throw usage_error(name + " takes no value");
-      else
-        inv.flags[name] = "";
+      throw usage_error(std::string{inv.cmd->name} + " has no option " + name + "; see 'adctl "
+                        + inv.cmd->name + " --help'");
     }
   }
   if (help)
     return inv;  // adctl --help, or CMD --help: usage, whatever else was given
+  if (timeout_given)
+    inv.timeout_seconds = positive_number(timeout_text, "--timeout");
   if (!inv.cmd)
     throw usage_error("no command given; see 'adctl help'");
   const command& c = *inv.cmd;

@@ -60,6 +60,7 @@ struct invocation {
   bool json = false;                         // --json: the server's JSON instead of tables
   std::string url;
   std::string token;
+  double timeout_seconds = 30;               // --timeout: how long one HTTP exchange may take
 
   bool has(const std::string& name) const { return flags.count(name) > 0; }
   std::string flag_or(const std::string& name, const std::string& fallback) const;
@@ -74,8 +75,10 @@ private:
 std::string usage_of(const command& c);
 
 /// Parses argv (after the program name) against the table: global options
-/// (--url, --token, --json) anywhere, then the command's own flags and
-/// arguments. Sets `help` for --help/-h. Throws usage_error.
+/// (--url, --token, --timeout, --json) anywhere, then the command's own flags
+/// and arguments; a command's own flag of the same name as a global option
+/// wins after the command's name. "--" ends the options: every word after it
+/// is an argument. Sets `help` for --help/-h. Throws usage_error.
 invocation parse_command_line(const std::vector<std::string>& argv,
                               const std::vector<command>& table, bool& help);
 

@@ -1,16 +1,21 @@
 // adctl events tail TOPIC: follows one of the node's event topics with a
 // librdkafka consumer and prints each event as one JSON line. Partitions are
 // assigned directly (no consumer group, nothing committed): watching never
-// moves anyone's offsets and starts without a group rebalance.
+// moves anyone's offsets and starts without a group rebalance. The client's
+// errors go to stderr, one line each, while the events go on to stdout; a
+// fatal error or a topic or partition that is gone ends it (exit 1).
 #include "tools/adctl/commands.hpp"
 
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace adctl {
 
@@ -27,8 +32,53 @@ constexpr int poll_ms = 200;  // how soon Ctrl-C is noticed
 
 const char* const topics[] = {"ad-events", "conversion-events", "campaign-events"};
 
-/// librdkafka logs connection trouble on stderr by itself; adctl says it once.
+using steady = std::chrono::steady_clock;
+
+/// An error said again within this long is not printed again (a broker that
+/// is down is reported by the client every few seconds).
+constexpr auto repeat_quiet = std::chrono::seconds(30);
+
+/// librdkafka logs connection trouble on stderr by itself; its errors come
+/// through on_error instead.
 void quiet_log(const rd_kafka_t*, int, const char*, const char*) {
+}
+
+/// What the consumer's error callback tells the loop (it runs inside
+/// rd_kafka_consumer_poll, on the loop's thread).
+struct tail_state {
+  bool following = false;  // errors before (the start's own) and after are not printed
+  std::optional<std::string> fatal;
+  std::string last_error;
+  steady::time_point last_error_at;
+
+  void report(const std::string& what) {
+    auto now = steady::now();
+    if (what == last_error && now - last_error_at < repeat_quiet)
+      return;
+    last_error = what;
+    last_error_at = now;
+    std::cerr << "adctl: Kafka: " << what << std::endl;
+  }
+};
+
+void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* st = static_cast<tail_state*>(opaque);
+  if (!st || !st->following)
+    return;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char why[512] = "";
+    auto cause = rd_kafka_fatal_error(rk, why, sizeof why);
+    st->fatal = std::string{why[0] ? why : reason} + " (" + rd_kafka_err2name(cause) + ")";
+    return;
+  }
+  st->report(std::string{reason} + " ("
+             + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")");
+}
+
+/// The partition is not there (any more): nothing will come from it.
+bool gone(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION
+         || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
 }
 
 struct consumer_deleter {
@@ -39,7 +89,7 @@ struct consumer_deleter {
 };
 using consumer_ptr = std::unique_ptr<rd_kafka_t, consumer_deleter>;
 
-consumer_ptr make_consumer(const std::string& brokers) {
+consumer_ptr make_consumer(const std::string& brokers, tail_state& state) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const char* k, const std::string& v) {
@@ -55,6 +105,8 @@ consumer_ptr make_consumer(const std::string& brokers) {
   set("enable.auto.offset.store", "false");
   set("enable.partition.eof", "false");
   rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_conf_set_opaque(conf, &state);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!rk)
     throw failure(std::string{"cannot create a Kafka consumer: "} + errstr);
@@ -122,23 +174,56 @@ int run_events(invocation& inv) {
     throw usage_error("no Kafka brokers: give --brokers HOST:PORT[,...] or set ADSERVER_BROKERS "
                       "(the node prints them at start: 'kcat -b BROKERS ...')");
   int64_t max = inv.has("--max") ? positive_integer(inv.flag_or("--max", ""), "--max") : 0;
+  std::optional<double> timeout;
+  if (inv.has("--timeout"))
+    timeout = positive_number(inv.flag_or("--timeout", ""), "--timeout");
 
-  auto consumer = make_consumer(brokers);
+  tail_state state;
+  auto consumer = make_consumer(brokers, state);
+  // Declared after the consumer, so gone before it is closed: closing may
+  // still serve errors, which would print after the outcome.
+  struct stop_reporting {
+    tail_state& st;
+    ~stop_reporting() { st.following = false; }
+  } guard{state};
   assign_all(consumer.get(), topic, brokers, inv.has("--from-beginning"));
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
+  state.following = true;
+  std::optional<steady::time_point> until;
+  if (timeout)
+    until = steady::now()
+            + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(*timeout));
   int64_t printed = 0;
   while (!interrupted && (max == 0 || printed < max)) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), poll_ms);
+    int wait_ms = poll_ms;
+    if (until) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*until - steady::now());
+      if (left.count() <= 0)
+        break;  // --timeout: as long as asked, fine
+      wait_ms = static_cast<int>(std::min<int64_t>(poll_ms, left.count()));
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
+      rd_kafka_consumer_poll(consumer.get(), wait_ms), rd_kafka_message_destroy);
+    if (state.fatal)
+      throw failure("Kafka: fatal error: " + *state.fatal);
     if (!m)
       continue;
-    // Errors on the message are the client's (broker down, retrying by
-    // itself); only events are output.
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::cout << event_line(m) << std::endl;
+      std::cout << event_line(m.get()) << std::endl;
       ++printed;
+      continue;
     }
-    rd_kafka_message_destroy(m);
+    std::string where = m->rkt ? std::string{rd_kafka_topic_name(m->rkt)} : topic;
+    if (m->partition >= 0)
+      where += " partition " + std::to_string(m->partition);
+    if (gone(m->err))
+      throw failure("Kafka: " + where + ": " + rd_kafka_message_errstr(m.get()) + " ("
+                    + rd_kafka_err2name(m->err) + ")");
+    // The client's own trouble (a broker away, retrying by itself): said,
+    // and followed on.
+    state.report(where + ": " + rd_kafka_message_errstr(m.get()) + " ("
+                 + rd_kafka_err2name(m->err) + ")");
   }
   return 0;
 }

@@ -93,10 +93,13 @@ int run_status(invocation& inv) {
   auto rt = api.get("/admin/v1/monitoring/realtime");
   auto [ready_status, ready_body] = api.probe("/readyz");
   auto ready = json::parse(ready_body, nullptr, false);
+  // Ready is /readyz's 200 ("ready", or "degraded" with Redis down); 503 is
+  // not ready: printed like the rest, and exit 1 for scripts.
+  const int exit_status = ready_status == 200 ? 0 : 1;
   if (inv.json) {
     rt["readyz"] = ready.is_discarded() ? json(nullptr) : ready;
     print_json(std::cout, rt);
-    return 0;
+    return exit_status;
   }
   auto window = text(rt, "window_seconds");
   auto& io = at(rt, "io");
@@ -138,7 +141,7 @@ int run_status(invocation& inv) {
                   + ", spool " + spool + ", dead letters " + text(at(io, "dead_letters"))},
      {"integrity", "last run " + text(at(rt, "integrity", "last_run")) + ", findings "
                      + text(at(rt, "integrity", "findings"))}});
-  return 0;
+  return exit_status;
 }
 
 int run_ledger(invocation& inv) {

@@ -1,12 +1,17 @@
 // adctl advertisers and campaigns: every row, following next_cursor from the
 // first page to the last (--limit is the page size, not a cap on the rows).
+// Each page is printed as it arrives, so memory stays one page whatever the
+// number of rows: a table goes on under its header, --json writes one
+// {"items":[...],"next_cursor":null} document item by item (one item a line).
 #include "tools/adctl/admin_api.hpp"
 #include "tools/adctl/commands.hpp"
 #include "tools/adctl/output.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <iostream>
+#include <unordered_set>
 
 namespace adctl {
 
@@ -14,24 +19,56 @@ using nlohmann::json;
 
 namespace {
 
-/// Every item of a listing; `target` already carries its query.
-json walk(admin_api& api, const std::string& target) {
-  json items = json::array();
+/// Walks a listing (`target` already carries its query) from its first page
+/// to its last, handing each page's items to `on_page` as it arrives; the
+/// number of items. The cursor is opaque (docs/openapi.yaml): the walk stops
+/// with a failure when the node hands back a cursor it gave before, which
+/// would make it go round for ever.
+size_t walk(admin_api& api, const std::string& target,
+            const std::function<void(json& items)>& on_page) {
+  std::unordered_set<std::string> seen;
   std::string cursor;
+  size_t count = 0;
   for (;;) {
     auto page = api.get(cursor.empty() ? target : target + "&cursor=" + encode_component(cursor));
     if (!page.is_object() || !page.contains("items") || !page["items"].is_array())
       throw failure("the node's page has no 'items' list");
-    for (auto& item : page["items"])
-      items.push_back(std::move(item));
+    count += page["items"].size();
+    on_page(page["items"]);
     auto next = page.value("next_cursor", json(nullptr));
     if (next.is_null())
-      return items;
-    if (!next.is_string() || next.get<std::string>() == cursor)
-      throw failure("the node's next_cursor does not move on");
+      return count;
+    if (!next.is_string() || next.get_ref<const std::string&>().empty())
+      throw failure("the node's next_cursor is no cursor (" + next.dump() + "); stopped after "
+                    + std::to_string(count) + " row(s)");
+    if (!seen.insert(next.get<std::string>()).second)
+      throw failure("the node's next_cursor '" + next.get<std::string>()
+                    + "' came back a second time: the listing goes round; stopped after "
+                    + std::to_string(count) + " row(s)");
     cursor = next.get<std::string>();
   }
 }
+
+/// --json: one {"items":[...],"next_cursor":null} document written as the
+/// pages arrive, one compact item a line; nothing before the first page
+/// (an error then leaves stdout empty).
+class json_items_writer {
+public:
+  void page(const json& items) {
+    for (auto& item : items) {
+      std::cout << (started_ ? ",\n    " : "{\n  \"items\": [\n    ")
+                << item.dump(-1, ' ', false, json::error_handler_t::replace);
+      started_ = true;
+    }
+    std::cout.flush();
+  }
+  void finish() {
+    std::cout << (started_ ? "\n  ]" : "{\n  \"items\": []") << ",\n  \"next_cursor\": null\n}\n";
+  }
+
+private:
+  bool started_ = false;
+};
 
 std::string page_query(const invocation& inv) {
   std::string limit = "100";
@@ -60,13 +97,30 @@ std::string status_filter(const invocation& inv, std::initializer_list<const cha
                     + "'");
 }
 
-/// --json: the walk as one page that holds every item.
-void print_all_json(const json& items) {
-  print_json(std::cout, json{{"items", items}, {"next_cursor", nullptr}});
-}
-
 std::string activated(const json& x) {
   return x.value("activated", 1) == 1 ? "yes" : "no";
+}
+
+/// Walks `target`, printing each page as it arrives: `row` turns an item
+/// into the table's cells. `what`: "advertiser" in "3 advertiser(s)".
+int list(invocation& inv, const std::string& target, std::vector<std::string> headers,
+         const std::function<std::vector<std::string>(const json&)>& row, const char* what) {
+  auto& api = inv.api();
+  if (inv.json) {
+    json_items_writer out;
+    walk(api, target, [&out](json& items) { out.page(items); });
+    out.finish();
+    return 0;
+  }
+  table t(std::move(headers));
+  auto count = walk(api, target, [&](json& items) {
+    for (auto& item : items)
+      t.add(row(item));
+    t.stream(std::cout);
+  });
+  t.stream(std::cout);  // the header alone when there was no row
+  std::cout << count << " " << what << "(s)\n";
+  return 0;
 }
 
 }  // namespace
@@ -74,18 +128,14 @@ std::string activated(const json& x) {
 int run_advertisers(invocation& inv) {
   auto target = "/admin/v1/advertisers" + page_query(inv)
                 + status_filter(inv, {"ACTIVE", "INACTIVE"});
-  auto items = walk(inv.api(), target);
-  if (inv.json) {
-    print_all_json(items);
-    return 0;
-  }
-  table t({"ID", "NAME", "BUSINESS_NUMBER", "TYPE", "STATUS", "ACTIVATED", "BALANCE"});
-  for (auto& a : items)
-    t.add({text(a, "id"), text(a, "advertiser_name"), text(a, "business_number"),
-           text(a, "business_type"), text(a, "status"), activated(a), text(a, "balance")});
-  t.print(std::cout);
-  std::cout << items.size() << " advertiser(s)\n";
-  return 0;
+  return list(inv, target,
+              {"ID", "NAME", "BUSINESS_NUMBER", "TYPE", "STATUS", "ACTIVATED", "BALANCE"},
+              [](const json& a) -> std::vector<std::string> {
+                return {text(a, "id"), text(a, "advertiser_name"), text(a, "business_number"),
+                        text(a, "business_type"), text(a, "status"), activated(a),
+                        text(a, "balance")};
+              },
+              "advertiser");
 }
 
 int run_campaigns(invocation& inv) {
@@ -94,25 +144,20 @@ int run_campaigns(invocation& inv) {
   if (inv.has("--advertiser"))
     target += "&advertiser_id="
               + std::to_string(positive_integer(inv.flag_or("--advertiser", ""), "--advertiser"));
-  auto items = walk(inv.api(), target);
-  if (inv.json) {
-    print_all_json(items);
-    return 0;
-  }
-  table t({"ID", "ADVERTISER", "NAME", "STATUS", "ACTIVATED", "START", "END", "DAILY_BUDGET",
-           "TOTAL_BUDGET", "BIDS"});
-  for (auto& c : items) {
-    std::string bids;
-    if (c.contains("bids") && c["bids"].is_object())
-      for (auto it = c["bids"].begin(); it != c["bids"].end(); ++it)
-        bids += (bids.empty() ? "" : ",") + it.key() + "=" + text(it.value());
-    t.add({text(c, "id"), text(c, "advertiser_id"), text(c, "campaign_name"), text(c, "status"),
-           activated(c), text(c, "start_date"), text(c, "end_date"), text(c, "daily_budget"),
-           text(c, "total_budget"), bids.empty() ? "-" : bids});
-  }
-  t.print(std::cout);
-  std::cout << items.size() << " campaign(s)\n";
-  return 0;
+  return list(inv, target,
+              {"ID", "ADVERTISER", "NAME", "STATUS", "ACTIVATED", "START", "END", "DAILY_BUDGET",
+               "TOTAL_BUDGET", "BIDS"},
+              [](const json& c) -> std::vector<std::string> {
+                std::string bids;
+                if (c.contains("bids") && c["bids"].is_object())
+                  for (auto it = c["bids"].begin(); it != c["bids"].end(); ++it)
+                    bids += (bids.empty() ? "" : ",") + it.key() + "=" + text(it.value());
+                return {text(c, "id"), text(c, "advertiser_id"), text(c, "campaign_name"),
+                        text(c, "status"), activated(c), text(c, "start_date"),
+                        text(c, "end_date"), text(c, "daily_budget"), text(c, "total_budget"),
+                        bids.empty() ? "-" : bids};
+              },
+              "campaign");
 }
 
 }  // namespace adctl

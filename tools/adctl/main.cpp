@@ -13,7 +13,9 @@ int run_help(invocation& inv);
 
 const std::vector<command>& command_table() {
   static const std::vector<command> table = {
-    {"status", "", "the node: version, uptime, readiness and key figures", run_status, {}, 0, 0},
+    {"status", "",
+     "the node: version, uptime, readiness and key figures; exit 1 when it is not ready",
+     run_status, {}, 0, 0},
     {"top", "[--once] [--interval S]",
      "request rates, per-route latency, actors and queues, refreshed until Ctrl-C", run_top,
      {{"--once", nullptr, "print one frame and exit"},
@@ -27,19 +29,26 @@ const std::vector<command>& command_table() {
      run_auction, {}, 1, 2},
     {"session", "SESSION_ID", "a session's experiment codes in memory", run_session, {}, 1, 1},
     {"actors", "", "actor kinds on the node with their counts and mailboxes", run_actors, {}, 0, 0},
-    {"events", "tail TOPIC [--from-beginning] [--brokers LIST] [--max N]",
-     "print ad-events, conversion-events or campaign-events as JSON lines until Ctrl-C",
+    {"events", "tail TOPIC [--from-beginning] [--brokers LIST] [--max N] [--timeout S]",
+     "print ad-events, conversion-events or campaign-events as JSON lines until Ctrl-C "
+     "(Kafka's errors on stderr)",
      run_events,
      {{"--from-beginning", nullptr, "start at the oldest kept event, not at the newest"},
       {"--brokers", "LIST", "Kafka bootstrap servers (default: $ADSERVER_BROKERS)"},
-      {"--max", "N", "stop after N events"}},
+      {"--max", "N", "stop after N events"},
+      {"--timeout", "S", "stop after S seconds (exit 0); default: follow until Ctrl-C"}},
      1, 2},
     {"reconcile", "[ADVERTISER_ID]",
      "compare balances and spend in memory, PostgreSQL and Redis; exit 1 on a difference",
      run_reconcile, {}, 0, 1},
-    {"integrity", "[--run]",
-     "the last consistency check report (--run: check now); exit 1 on findings", run_integrity,
-     {{"--run", nullptr, "run the check now instead of showing the last report"}}, 0, 0},
+    {"integrity", "[--run [--wait S]]",
+     "the last consistency check report (--run: check now); exit 1 on findings or a check "
+     "that could not run",
+     run_integrity,
+     {{"--run", nullptr, "run the check now instead of showing the last report"},
+      {"--wait", "S",
+       "with --run: how long to wait for a run that outlasts the request (default 600)"}},
+     0, 0},
     {"advertisers", "[--status S] [--limit N]", "every advertiser (all pages)", run_advertisers,
      {{"--status", "S", "ACTIVE or INACTIVE (soft-deleted)"},
       {"--limit", "N", "page size, 1..500 (default 100)"}},
@@ -56,11 +65,13 @@ const std::vector<command>& command_table() {
 }
 
 void print_overview(std::ostream& out) {
-  out << "usage: adctl [--url URL] [--token TOKEN] [--json] COMMAND [ARGS]\n"
+  out << "usage: adctl [--url URL] [--token TOKEN] [--timeout S] [--json] COMMAND [ARGS]\n"
          "  Inspects one adserver node through its admin API.\n"
          "  --url URL      the node (default $ADSERVER_URL, else http://127.0.0.1:8080)\n"
-         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN)\n"
-         "  --json         the server's JSON instead of tables\n\n"
+         "  --token TOKEN  an admin token (default $ADSERVER_TOKEN, better: a flag shows in ps)\n"
+         "  --timeout S    seconds one HTTP request may take (default 30)\n"
+         "  --json         the server's JSON instead of tables\n"
+         "  --             ends the options: what follows are arguments\n\n"
          "commands:\n";
   for (auto& c : command_table())
     out << "  " << c.name << (*c.args ? std::string{" "} + c.args : "") << "\n      "

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
@@ -90,37 +91,60 @@ void table::add(std::vector<std::string> row) {
   rows_.push_back(std::move(row));
 }
 
-void table::print(std::ostream& out, const std::string& indent) const {
-  std::vector<size_t> width(headers_.size());
-  std::vector<bool> numeric(headers_.size(), true);
+table::layout table::start() const {
+  layout l;
+  for (auto& h : headers_)
+    l.width.push_back(display_width(h));
+  l.kind.assign(headers_.size(), column::unknown);
+  return l;
+}
+
+void table::fit(layout& l, bool settled) const {
   for (size_t c = 0; c < headers_.size(); ++c) {
-    width[c] = display_width(headers_[c]);
-    bool any = false;
+    bool decide = !settled || l.kind[c] == column::unknown;
     for (auto& row : rows_) {
-      width[c] = std::max(width[c], display_width(row[c]));
-      if (row[c] != "-") {
-        any = true;
-        numeric[c] = numeric[c] && is_number(row[c]);
-      }
+      l.width[c] = std::max(l.width[c], display_width(row[c]));
+      if (decide && row[c] != "-" && l.kind[c] != column::text)
+        l.kind[c] = is_number(row[c]) ? column::numeric : column::text;
     }
-    numeric[c] = numeric[c] && any;
   }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string s = indent;
-    for (size_t c = 0; c < cells.size(); ++c) {
-      bool last = c + 1 == cells.size();
-      // The last column is not padded on the left unless it is numeric, nor
-      // on the right at all: no trailing blanks.
-      std::string cell = pad(cells[c], last && !numeric[c] ? 0 : width[c], numeric[c]);
-      s += cell;
-      if (!last)
-        s += "  ";
-    }
-    out << s << "\n";
-  };
-  line(headers_);
+}
+
+void table::line(std::ostream& out, const std::vector<std::string>& cells, const layout& l,
+                 const std::string& indent) const {
+  std::string s = indent;
+  for (size_t c = 0; c < cells.size(); ++c) {
+    bool last = c + 1 == cells.size();
+    bool numeric = l.kind[c] == column::numeric;
+    // The last column is not padded on the left unless it is numeric, nor
+    // on the right at all: no trailing blanks.
+    s += pad(cells[c], last && !numeric ? 0 : l.width[c], numeric);
+    if (!last)
+      s += "  ";
+  }
+  out << s << "\n";
+}
+
+void table::print(std::ostream& out, const std::string& indent) const {
+  auto l = start();
+  fit(l, false);
+  line(out, headers_, l, indent);
   for (auto& row : rows_)
-    line(row);
+    line(out, row, l, indent);
+}
+
+void table::stream(std::ostream& out) {
+  if (!header_streamed_)
+    streamed_ = start();
+  fit(streamed_, header_streamed_);
+  if (!header_streamed_) {
+    line(out, headers_, streamed_, "");
+    header_streamed_ = true;
+  }
+  for (auto& row : rows_)
+    line(out, row, streamed_, "");
+  rows_.clear();
+  out.flush();
 }
 
 void print_fields(std::ostream& out,

@@ -19,10 +19,29 @@ public:
   /// Columns as wide as their widest cell (display width: Hangul and other
   /// wide characters count two); a column of numbers is right-aligned.
   void print(std::ostream& out, const std::string& indent = "") const;
+  /// For rows that arrive in pages: prints the rows added since the last
+  /// call (the header too, the first time), forgets them and flushes `out`.
+  /// Columns are sized by the rows seen so far: a wider cell on a later page
+  /// widens its column from there on; a column's alignment is settled by the
+  /// first page that has values in it.
+  void stream(std::ostream& out);
 
 private:
+  enum class column : unsigned char { unknown, numeric, text };
+  struct layout {
+    std::vector<size_t> width;
+    std::vector<column> kind;
+  };
+  layout start() const;
+  /// Widens `l` for the rows held; `settled`: kinds already known stay.
+  void fit(layout& l, bool settled) const;
+  void line(std::ostream& out, const std::vector<std::string>& cells, const layout& l,
+            const std::string& indent) const;
+
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
+  layout streamed_;  // stream(): the layout so far
+  bool header_streamed_ = false;
 };
 
 /// "name   value" lines with the names padded to one width.
