@@ -3,6 +3,7 @@
 // long-lived bridge actor (anon_send, never blocks) which runs it with itself
 // as `self`, so the job can request(...).then(...) and complete the HTTP
 // response from the callback.
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -21,12 +22,15 @@ public:
   ~actor_bridge();
   /// Runs `job` on one of the bridge actors; returns at once.
   void run(bridge_job job) const;
+  /// Workers replaced after an exception ended one (logged as
+  /// bridge_worker_died).
+  int64_t restarts() const;
   /// Stops the bridge actors.
   void stop();
 
 private:
   struct impl;
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_;
 };
 
 }  // namespace adserver::net
