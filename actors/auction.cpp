@@ -353,6 +353,9 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
   return {
     [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
       auto& st = self->state;
+      // The census sees a busy auction's backlog, not only at its idle check.
+      if ((++st.census_tick & 63) == 0)
+        st.census.sample(self->mailbox().size());
       st.last_used = epoch_seconds();
       if (passed(req.due))
         return deadline_passed();

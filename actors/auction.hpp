@@ -62,6 +62,7 @@ struct auction_state {
   int64_t paced_out = 0;
   int64_t paced_at = 0;
   census_entry census{actor_kind::auction};
+  uint32_t census_tick = 0;  // every 64th request samples the mailbox
   static inline const char* name = "auction";
 };
 

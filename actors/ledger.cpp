@@ -377,6 +377,7 @@ void charge_click(self_ptr self, click_request click,
           st.recovering = true;
           forget_click(st, key, now);
           st.charged_tokens.erase(token);
+          telemetry().deductions_failed.fetch_add(1, std::memory_order_relaxed);
           promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
         } else {
           ++st.clicks_charged;
@@ -414,6 +415,7 @@ void charge_click(self_ptr self, click_request click,
           st.charged_tokens[token] = now;
           record_unbilled(self, click, "DUPLICATE_CLICK", promise);
         } else {
+          telemetry().deductions_failed.fetch_add(1, std::memory_order_relaxed);
           promise.deliver(err);
         }
         settle(self);
@@ -494,6 +496,9 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return promise;
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {
+      // The census sees a busy ledger's backlog, not only at its idle check.
+      if ((++self->state.census_tick & 63) == 0)
+        self->state.census.sample(self->mailbox().size());
       if (self->state.retiring)
         return make_error(ec::unavailable, "advertiser ledger is being passivated; retry");
       self->state.last_used = epoch_seconds();

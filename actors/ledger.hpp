@@ -75,6 +75,7 @@ struct ledger_state {
   int64_t changes_failed = 0;
   int64_t reloads = 0;
   census_entry census{actor_kind::ledger};
+  uint32_t census_tick = 0;  // every 64th click samples the mailbox
   gauge_share spent_share{telemetry().spent_today_held};
   gauge_share budget_share{telemetry().daily_budget_held};
   static inline const char* name = "advertiser-ledger";

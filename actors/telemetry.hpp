@@ -69,6 +69,7 @@ struct node_telemetry {
   std::array<counter, unbilled_reason_count> clicks_unbilled{};
   counter deductions_ok{0};       // clicks charged and DEDUCT changes committed
   counter deductions_refused{0};  // refused for balance or budget
+  counter deductions_failed{0};   // the deduction's write failed (answered 503)
   // Serving.
   counter ad_requests{0};
   counter ad_requests_matched{0};     // answered with at least one ad

@@ -219,6 +219,7 @@ int run(const settings& cfg) {
   app.session_shards = session_shards;
   app.traffic = traffic_counter;
   app.node_name = node;
+  app.kafka_brokers = brokers;
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
       storage::stream_reader, storage::stream_reader_settings{cfg.redis_host, cfg.redis_port});

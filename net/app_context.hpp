@@ -40,6 +40,9 @@ struct app_context {
   std::shared_ptr<std::atomic<size_t>> next_dashboard_reader =
     std::make_shared<std::atomic<size_t>>(0);
   // -- operations (null/empty where a test does not need them) ------------
+  /// The Kafka bootstrap servers the node publishes to (the embedded
+  /// cluster's address when kafka.brokers = embedded): adctl events tail.
+  std::string kafka_brokers;
   /// This node's name (node.name) and when it started.
   std::string node_name;
   std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();

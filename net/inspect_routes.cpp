@@ -306,6 +306,48 @@ void add_reconcile_route(router& r, const app_context& app) {
         });
 }
 
+/// The status records of the node's single actors (I/O actors, directory,
+/// catalog, ...), gathered in parallel; one that does not answer within a
+/// second is listed with its error instead.
+struct status_gathering {
+  respond_fn respond;
+  json actors;
+  std::vector<json> services;
+  size_t waiting = 0;
+  std::string node;
+
+  void done() {
+    if (--waiting > 0)
+      return;
+    json list = json::array();
+    for (auto& s : services)
+      list.push_back(std::move(s));
+    respond(json_reply(200, {{"node", node},
+                             {"actors", std::move(actors)},
+                             {"services", std::move(list)}}));
+  }
+};
+
+template <class Handle>
+void ask_status(caf::event_based_actor* self, const std::shared_ptr<status_gathering>& g,
+                const Handle& handle, const std::string& name) {
+  auto slot = g->services.size();
+  g->services.push_back(json{{"name", name}});
+  ++g->waiting;
+  self->request(handle, std::chrono::seconds(1), status_atom::value)
+    .then(
+      [g, slot, name](const status_record& r) {
+        auto j = to_json(r);
+        j["name"] = name;
+        g->services[slot] = std::move(j);
+        g->done();
+      },
+      [g, slot](caf::error& err) {
+        g->services[slot]["error"] = caf::to_string(err);
+        g->done();
+      });
+}
+
 }  // namespace
 
 void add_inspect_routes(router& r, const app_context& app) {
@@ -316,7 +358,35 @@ void add_inspect_routes(router& r, const app_context& app) {
       actors.push_back({{"kind", kind_name(static_cast<actor_kind>(i))},
                         {"count", t.actors[i].load(std::memory_order_relaxed)},
                         {"mailbox", std::max<int64_t>(0, t.mailbox[i].load(std::memory_order_relaxed))}});
-    respond(json_reply(200, {{"node", app.node_name}, {"actors", std::move(actors)}}));
+    auto g = std::make_shared<status_gathering>();
+    g->respond = respond;
+    g->actors = std::move(actors);
+    g->node = app.node_name;
+    app.bridge->run([=](caf::event_based_actor* self) {
+      g->waiting = 1;  // released below, once every request is out
+      auto maybe = [&](const auto& handle, const std::string& name) {
+        if (handle)
+          ask_status(self, g, handle, name);
+      };
+      maybe(app.directory, "directory");
+      maybe(app.catalog, "product-catalog");
+      maybe(app.conversions, "conversions");
+      maybe(app.experiments, "experiments");
+      maybe(app.integrity, "integrity");
+      maybe(app.traffic, "traffic");
+      maybe(app.io.writer, "pg-writer");
+      maybe(app.io.reader, "pg-reader");
+      maybe(app.reporting_reader, "pg-reader (reporting)");
+      for (size_t i = 0; i < app.dashboard_readers.size(); ++i)
+        maybe(app.dashboard_readers[i], "pg-reader (dashboards " + std::to_string(i) + ")");
+      maybe(app.io.redis, "redis-writer");
+      maybe(app.io.kafka, "kafka-producer");
+      maybe(app.io.dashboards, "dashboards");
+      maybe(app.streams, "stream-reader");
+      for (size_t i = 0; i < app.session_shards.size(); ++i)
+        maybe(app.session_shards[i], "session-experiment " + std::to_string(i));
+      g->done();
+    });
   });
 
   r.add("GET", "/admin/v1/inspect/ledgers/{advertiser_id}", true,

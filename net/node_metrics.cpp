@@ -83,10 +83,12 @@ void add_node_metrics(metrics_registry& m) {
   m.add_family("adserver_money_charged_won_total", "Money charged for clicks, in won.",
                "counter", one(t.money_charged));
   m.add_family("adserver_balance_deductions_total",
-               "Click charges decided: deducted (ok) or refused for balance or budget.",
+               "Click charges decided: deducted (ok), refused for balance or budget, or "
+               "failed (the write did not commit; the click was answered 503).",
                "counter", [&t] {
                  return std::vector<sample>{{"", "result=\"ok\"", get(t.deductions_ok)},
-                                            {"", "result=\"refused\"", get(t.deductions_refused)}};
+                                            {"", "result=\"refused\"", get(t.deductions_refused)},
+                                            {"", "result=\"failed\"", get(t.deductions_failed)}};
                });
   m.add_family("adserver_ad_requests_total", "Ad requests answered.", "counter",
                one(t.ad_requests));

@@ -13,6 +13,9 @@ telemetry_snapshot take_snapshot() {
   s.money_charged = get(t.money_charged);
   s.deductions_ok = get(t.deductions_ok);
   s.deductions_refused = get(t.deductions_refused);
+  s.deductions_failed = get(t.deductions_failed);
+  for (auto& c : t.clicks_unbilled)
+    s.clicks_unbilled += get(c);
   s.ad_requests = get(t.ad_requests);
   s.ad_requests_matched = get(t.ad_requests_matched);
   s.ad_requests_experiment = get(t.ad_requests_experiment);

@@ -18,6 +18,8 @@ struct telemetry_snapshot {
   int64_t money_charged = 0;
   int64_t deductions_ok = 0;
   int64_t deductions_refused = 0;
+  int64_t deductions_failed = 0;
+  int64_t clicks_unbilled = 0;
   int64_t ad_requests = 0;
   int64_t ad_requests_matched = 0;
   int64_t ad_requests_experiment = 0;

@@ -50,7 +50,7 @@ run_result adctl(const std::vector<std::string>& args,
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     if (kv.rfind("ADSERVER_URL=", 0) == 0 || kv.rfind("ADSERVER_TOKEN=", 0) == 0
-        || kv.rfind("ADSERVER_BROKERS=", 0) == 0)
+        || kv.rfind("ADSERVER_BROKERS=", 0) == 0 || kv.rfind("ADSERVER_KAFKA_BROKERS=", 0) == 0)
       continue;
     envs.push_back(kv);
   }
@@ -261,7 +261,6 @@ TEST_F(Adctl, UsageErrorsExitTwoWithOneLine) {
     {"events", "tail"},
     {"events", "tail", "no-such-topic", "--brokers", "127.0.0.1:1"},
     {"events", "follow", "ad-events"},
-    {"events", "tail", "ad-events"},  // no brokers anywhere
     {"top", "--interval", "0"},
     {"integrity", "--run=yes"},
     {"integrity", "--wait", "5"},  // --wait goes with --run
@@ -480,6 +479,10 @@ TEST_F(Adctl, EventsTailPrintsAnAdEventAsOneJsonLine) {
                    {{"ADSERVER_BROKERS", server->kafka_bootstrap()}});
   EXPECT_EQ(env.status, 0) << describe(env);
   EXPECT_EQ(line_count(env.out), 1u) << env.out;
+  // ... or from the node itself (its realtime view names them).
+  auto from_node = run({"events", "tail", "ad-events", "--from-beginning", "--max", "1"});
+  EXPECT_EQ(from_node.status, 0) << describe(from_node);
+  EXPECT_EQ(line_count(from_node.out), 1u) << from_node.out;
   (void)c;
 }
 
@@ -690,6 +693,8 @@ TEST_F(AdctlInspect, ActorsListsKindsWithCounts) {
   auto r = run({"actors"});
   ASSERT_EQ(r.status, 0) << describe(r);
   EXPECT_EQ(lines_with(r.out, "MAILBOX").size(), 1u) << r.out;
+  EXPECT_EQ(lines_with(r.out, "SERVICE").size(), 1u) << r.out;
+  EXPECT_EQ(lines_with(r.out, "pg-writer ").size(), 2u) << r.out;  // a kind and a service
   EXPECT_GE(line_count(r.out), 3u) << r.out;  // node, header, at least one kind
   auto j = run({"--json", "actors"});
   ASSERT_EQ(j.status, 0) << describe(j);

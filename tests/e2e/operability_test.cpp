@@ -144,6 +144,17 @@ TEST(Operability, InspectionShowsLedgerCampaignAuctionAndActors) {
     if (a["kind"] == "auction")
       auctions = a["count"];
   EXPECT_GE(auctions, 1);
+  // Every single actor answers the common status request.
+  std::map<std::string, json> services;
+  for (auto& svc : actors.json["services"])
+    services[svc["name"].get<std::string>()] = svc;
+  for (auto name : {"directory", "pg-writer", "pg-reader", "redis-writer", "kafka-producer",
+                    "traffic", "integrity", "product-catalog", "session-experiment 0"}) {
+    ASSERT_EQ(services.count(name), 1u) << name << " " << actors.body;
+    EXPECT_FALSE(services[name].contains("error")) << services[name].dump();
+    EXPECT_TRUE(services[name]["figures"].is_object()) << services[name].dump();
+  }
+  EXPECT_EQ(services["pg-writer"]["kind"], "pg-writer") << services["pg-writer"].dump();
   EXPECT_EQ(s.admin("GET", "/admin/v1/inspect/ledgers/999999999").status, 404);
   EXPECT_EQ(s.admin("GET", "/admin/v1/inspect/sessions/" + unique_suffix()).status, 404);
   EXPECT_EQ(s.call("GET", "/admin/v1/inspect/actors").status, 401);

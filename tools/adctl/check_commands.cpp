@@ -29,23 +29,39 @@ int run_reconcile(invocation& inv) {
   if (!j.is_object() || !j.contains("consistent") || !j["consistent"].is_boolean())
     throw failure("the node's reconcile answer has no 'consistent' flag");
   bool consistent = j["consistent"].get<bool>();
+  // A truncated comparison (past the node's row limits) has not shown that
+  // everything agrees: not a pass.
+  bool truncated = j.value("truncated", false);
+  int status = consistent && !truncated ? 0 : 1;
   if (inv.json) {
     print_json(std::cout, j);
-    return consistent ? 0 : 1;
+    return status;
   }
   auto& differences = j["differences"];
   std::cout << "checked " << text(j, "checked") << " advertiser(s): "
             << (consistent ? std::string{"consistent"}
                            : std::to_string(differences.size()) + " difference(s)")
             << "\n";
+  if (truncated)
+    std::cout << "truncated: more rows than one comparison reads; not everything was compared "
+                 "(name an ADVERTISER to check one)\n";
+  if (j.contains("pending") && j["pending"].is_array() && !j["pending"].empty()) {
+    std::cout << "pending (writes in flight, memory not compared; run again): ";
+    bool first = true;
+    for (auto& id : j["pending"]) {
+      std::cout << (first ? "" : ", ") << id.dump();
+      first = false;
+    }
+    std::cout << "\n";
+  }
   if (!differences.is_array() || differences.empty())
-    return consistent ? 0 : 1;
+    return status;
   table t({"KEY", "WHAT", "ADVERTISER", "CAMPAIGN", "MEMORY", "POSTGRES", "HISTORY", "REDIS"});
   for (auto& d : differences)
     t.add({text(d, "key"), text(d, "what"), text(d, "advertiser_id"), text(d, "campaign_id"),
            text(d, "memory"), text(d, "postgres"), text(d, "history"), text(d, "redis")});
   t.print(std::cout);
-  return consistent ? 0 : 1;
+  return status;
 }
 
 namespace {

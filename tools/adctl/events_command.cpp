@@ -4,6 +4,7 @@
 // moves anyone's offsets and starts without a group rebalance. The client's
 // errors go to stderr, one line each, while the events go on to stdout; a
 // fatal error or a topic or partition that is gone ends it (exit 1).
+#include "tools/adctl/admin_api.hpp"
 #include "tools/adctl/commands.hpp"
 
 #include <librdkafka/rdkafka.h>
@@ -167,12 +168,20 @@ int run_events(invocation& inv) {
     throw usage_error("TOPIC must be ad-events, conversion-events or campaign-events, not '"
                       + topic + "'");
   std::string brokers = inv.flag_or("--brokers", "");
+  for (auto* name : {"ADSERVER_BROKERS", "ADSERVER_KAFKA_BROKERS"})
+    if (brokers.empty())
+      if (const char* env = std::getenv(name); env && std::string{env} != "embedded")
+        brokers = env;
+  if (brokers.empty()) {
+    // The brokers the node itself publishes to (the embedded cluster's too).
+    nlohmann::json realtime = inv.api().get("/admin/v1/monitoring/realtime");
+    if (realtime.is_object() && realtime.contains("io") && realtime["io"].is_object()
+        && realtime["io"].contains("kafka_brokers") && realtime["io"]["kafka_brokers"].is_string())
+      brokers = realtime["io"]["kafka_brokers"].get<std::string>();
+  }
   if (brokers.empty())
-    if (const char* env = std::getenv("ADSERVER_BROKERS"))
-      brokers = env;
-  if (brokers.empty())
-    throw usage_error("no Kafka brokers: give --brokers HOST:PORT[,...] or set ADSERVER_BROKERS "
-                      "(the node prints them at start: 'kcat -b BROKERS ...')");
+    throw failure("no Kafka brokers: give --brokers HOST:PORT[,...] or set ADSERVER_BROKERS "
+                  "(the node names them in GET /admin/v1/monitoring/realtime io.kafka_brokers)");
   int64_t max = inv.has("--max") ? positive_integer(inv.flag_or("--max", ""), "--max") : 0;
   std::optional<double> timeout;
   if (inv.has("--timeout"))

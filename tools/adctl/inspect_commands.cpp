@@ -254,6 +254,24 @@ int run_actors(invocation& inv) {
   for (auto& a : at(j, "actors"))
     t.add({text(a, "kind"), text(a, "count"), text(a, "mailbox")});
   t.print(std::cout);
+  if (j.contains("services") && j["services"].is_array() && !j["services"].empty()) {
+    std::cout << "\n";
+    table s({"SERVICE", "STATUS"});
+    for (auto& svc : j["services"]) {
+      std::string line;
+      if (svc.contains("error")) {
+        line = "no answer: " + text(svc, "error");
+      } else {
+        for (auto* part : {"figures", "info"})
+          if (svc.contains(part) && svc[part].is_object())
+            for (auto& [k, v] : svc[part].items())
+              line += (line.empty() ? "" : " ") + k + "="
+                      + (v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      s.add({text(svc, "name"), line});
+    }
+    s.print(std::cout);
+  }
   return 0;
 }
 
