@@ -4,6 +4,8 @@
 #include "actors/validation.hpp"
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
+#include <stdexcept>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -136,24 +138,31 @@ caf::expected<token_claims> verify_token(const std::string& token, const std::st
   if (!j.is_object())
     return invalid("malformed payload");
   token_claims c;
+  // Whole numbers only: a float claim (1e300) must not be cast to an integer.
+  auto integer = [&j](const char* key) {
+    auto& v = j.at(key);
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
+      throw std::invalid_argument(key);
+    return v.get<int64_t>();
+  };
   try {
     c.request_id = j.at("rid").get<std::string>();
     c.ad_id = j.at("ad").get<std::string>();
-    c.campaign_id = j.at("cid").get<int64_t>();
-    c.advertiser_id = j.at("aid").get<int64_t>();
+    c.campaign_id = integer("cid");
+    c.advertiser_id = integer("aid");
     c.product_id = j.at("pid").get<std::string>();
     c.original_product_id = j.at("opid").get<std::string>();
-    c.price = j.at("price").get<int64_t>();
-    c.bid = j.at("bid").get<int64_t>();
+    c.price = integer("price");
+    c.bid = integer("bid");
     c.device_id = j.at("dev").get<std::string>();
     c.session_id = j.at("sid").get<std::string>();
     c.placement = j.at("plc").get<std::string>();
     c.search_term = j.at("q").get<std::string>();
     c.category = j.at("cat").get<std::string>();
-    c.expires_at = j.at("exp").get<int64_t>();
+    c.expires_at = integer("exp");
     c.exp_key = j.value("xk", std::string{});
     c.exp_var = j.value("xv", std::string{});
-  } catch (const nlohmann::json::exception&) {
+  } catch (const std::exception&) {  // nlohmann::json::exception, std::invalid_argument
     return invalid("missing claims");
   }
   if (c.expires_at < now)
