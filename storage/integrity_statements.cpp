@@ -33,20 +33,27 @@ const std::vector<std::pair<const char*, const char*>> statements = {
                    " b.advertiser_id AS detail FROM ad_balances b WHERE NOT EXISTS"
                    " (SELECT 1 FROM ad_advertisers a WHERE a.id = b.advertiser_id)")},
   {"integrity_check_4",
-   INTEGRITY_CHECK("SELECT b.advertiser_id AS id, 'balance ' || b.current_balance ||"
-                   " ' but its history sums to ' || coalesce(h.total, 0) AS detail"
-                   " FROM ad_balances b LEFT JOIN (SELECT advertiser_id, sum(CASE WHEN"
+   // Both ways: a balance without its history, and history without a balance row.
+   INTEGRITY_CHECK("SELECT coalesce(b.advertiser_id, h.advertiser_id) AS id,"
+                   " CASE WHEN b.advertiser_id IS NULL THEN 'no balance row but its history"
+                   " sums to ' || h.total ELSE 'balance ' || b.current_balance ||"
+                   " ' but its history sums to ' || coalesce(h.total, 0) END AS detail"
+                   " FROM ad_balances b FULL OUTER JOIN (SELECT advertiser_id, sum(CASE WHEN"
                    " transaction_type IN ('INITIAL', 'CHARGE') THEN amount ELSE -amount END)"
                    " AS total FROM ad_balance_histories GROUP BY advertiser_id) h"
                    " ON h.advertiser_id = b.advertiser_id"
-                   " WHERE b.current_balance <> coalesce(h.total, 0)")},
+                   " WHERE b.advertiser_id IS NULL OR b.current_balance <> coalesce(h.total, 0)")},
   {"integrity_check_5",
-   INTEGRITY_CHECK("SELECT s.campaign_id AS id, 'spent_total ' || s.spent_total ||"
-                   " ' but its charged clicks sum to ' || coalesce(k.total, 0) AS detail"
-                   " FROM ad_campaign_spend s LEFT JOIN (SELECT campaign_id, sum(amount) AS total"
-                   " FROM ad_clicks WHERE charged GROUP BY campaign_id) k"
+   // Both ways: a spend row that disagrees with the clicks, and charged
+   // clicks of a campaign with no spend row.
+   INTEGRITY_CHECK("SELECT coalesce(s.campaign_id, k.campaign_id) AS id,"
+                   " CASE WHEN s.campaign_id IS NULL THEN 'no spend row but its charged clicks"
+                   " sum to ' || k.total ELSE 'spent_total ' || s.spent_total ||"
+                   " ' but its charged clicks sum to ' || coalesce(k.total, 0) END AS detail"
+                   " FROM ad_campaign_spend s FULL OUTER JOIN (SELECT campaign_id, sum(amount)"
+                   " AS total FROM ad_clicks WHERE charged GROUP BY campaign_id) k"
                    " ON k.campaign_id = s.campaign_id"
-                   " WHERE s.spent_total <> coalesce(k.total, 0)")},
+                   " WHERE s.campaign_id IS NULL OR s.spent_total <> coalesce(k.total, 0)")},
   {"integrity_check_6",
    INTEGRITY_CHECK(
      "SELECT id, t || ': ' || reason AS detail FROM ("

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <thread>
 
+#include <unistd.h>
+
 using namespace adserver::testing;
 using nlohmann::json;
 
@@ -325,4 +327,35 @@ TEST(Operability, AnIntegrityRunLongerThanTheDeadlineAnswers202AndFinishes) {
   EXPECT_EQ(report["checks"].size(), 7u);
   for (auto& c : report["checks"])
     EXPECT_FALSE(c.contains("error")) << c.dump();
+}
+
+TEST(Operability, IntegrityCheckFindsChargedClicksOfACampaignWithoutASpendRow) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto spend_check = [&] {
+    auto r = s.admin("POST", "/admin/v1/integrity/check");
+    EXPECT_EQ(r.status, 200) << r.body;
+    for (auto& x : r.json["checks"])
+      if (x["name"] == "spend_differs_from_clicks")
+        return x;
+    return json{};
+  };
+  auto before = spend_check();
+  ASSERT_TRUE(before.contains("count")) << before.dump();
+  // A charged click row of a campaign that has no ad_campaign_spend row, as
+  // a faulty import would leave it (a negative id: first among the samples).
+  auto campaign = std::to_string(-static_cast<int64_t>(getpid()) - 1'000'000);
+  sql_one("INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, clicked_at,"
+          " charged, amount) VALUES (1, " + campaign + ", 'planted', 'planted', now(), true, 70)");
+  auto after = spend_check();
+  sql_one("DELETE FROM ad_clicks WHERE campaign_id = " + campaign);
+  EXPECT_EQ(after["count"].get<int64_t>(), before["count"].get<int64_t>() + 1) << after.dump();
+  bool named = false;
+  for (auto& x : after["samples"])
+    if (x["id"] == std::stoll(campaign)) {
+      named = true;
+      EXPECT_NE(x["detail"].get<std::string>().find("no spend row"), std::string::npos) << x;
+    }
+  EXPECT_TRUE(named) << after.dump();
+  EXPECT_EQ(spend_check()["count"], before["count"]);
 }
