@@ -251,6 +251,20 @@ int run(const settings& cfg) {
                      [&server] { return static_cast<double>(server.in_flight()); });
   metrics->add_gauge("adserver_http_streams", "Open Server-Sent Events streams.",
                      [&server] { return static_cast<double>(server.open_streams()); });
+  metrics->add_counter("adserver_http_connections_refused_total",
+                       "Connections closed at once by the connection limits.",
+                       [&server] { return static_cast<double>(server.connections_refused()); });
+  metrics->add_family(
+    "adserver_http_requests_refused_total",
+    "Requests answered before routing because the HTTP was bad (400 malformed, 413 body "
+    "too large, 431 headers too large); not in adserver_http_requests_total.",
+    "counter", [&server] {
+      std::vector<net::metrics_registry::sample> out;
+      for (int status : {400, 413, 431})
+        out.push_back({"", "status=\"" + std::to_string(status) + "\"",
+                       static_cast<double>(server.requests_refused(status))});
+      return out;
+    });
   metrics->add_gauge("adserver_postgres_up", "1 when the PostgreSQL writer and reader are connected.",
                      [health] {
                        return health->postgres_writer.load() && health->postgres_reader.load()

@@ -61,6 +61,11 @@ struct shared_counters {
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> in_flight{0};  // read, not yet answered
   std::atomic<int64_t> open_streams{0};  // event streams whose on_close has not run
+  std::atomic<int64_t> connections_refused{0};  // closed at once by the connection limits
+  // Answered before routing: malformed (400), body (413), headers (431).
+  std::atomic<int64_t> refused_400{0};
+  std::atomic<int64_t> refused_413{0};
+  std::atomic<int64_t> refused_431{0};
   // Open event streams, so that stop() can end them; once `stopping`, a new
   // stream ends as soon as its header went out.
   std::mutex streams_mtx;
@@ -344,6 +349,12 @@ private:
   }
 
   void fail_and_close(int status, const std::string& code, const std::string& message) {
+    if (status == 400)
+      ++counters_.refused_400;
+    else if (status == 413)
+      ++counters_.refused_413;
+    else if (status == 431)
+      ++counters_.refused_431;
     keep_alive_ = false;
     version_ = 11;
     request_id_.clear();  // refused before a request existed: a new id
@@ -798,6 +809,7 @@ struct http_server::impl {
       slot = address_slots::take(slots, ep.address().to_string(),
                                  opts.max_connections_per_address);
     if (!slot) {
+      ++counters.connections_refused;
       s.close(ec);
       return;
     }
@@ -928,6 +940,19 @@ int64_t http_server::open_connections() const {
 
 int64_t http_server::open_streams() const {
   return impl_->counters.open_streams.load();
+}
+
+int64_t http_server::connections_refused() const {
+  return impl_->counters.connections_refused.load();
+}
+
+int64_t http_server::requests_refused(int status) const {
+  switch (status) {
+    case 400: return impl_->counters.refused_400.load();
+    case 413: return impl_->counters.refused_413.load();
+    case 431: return impl_->counters.refused_431.load();
+    default: return 0;
+  }
 }
 
 int64_t http_server::requests_served() const {

@@ -62,6 +62,13 @@ public:
   /// Server-Sent Events streams open (http_reply::stream); not in in_flight.
   int64_t open_streams() const;
   int64_t requests_served() const;
+  /// Connections closed at once by http.max_connections or
+  /// http.max_connections_per_address.
+  int64_t connections_refused() const;
+  /// Requests answered before routing because the HTTP itself was bad:
+  /// 400 (malformed), 413 (body too large) or 431 (headers too large); 0
+  /// for any other status.
+  int64_t requests_refused(int status) const;
 
 private:
   struct impl;

@@ -4,8 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace adserver::testing;
 
@@ -60,4 +68,78 @@ TEST(Metrics, PromtoolAcceptsTheExpositionOfALiveServer) {
   EXPECT_NE(r.body.find("adserver_build_info{version=\""), std::string::npos);
   EXPECT_NE(r.body.find("adserver_integrity_findings{check=\"balance_differs_from_history\"}"),
             std::string::npos);
+}
+
+namespace {
+
+/// A plain TCP connection to the server (-1 when it cannot connect).
+int raw_connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Everything the server sends until it closes (or 5 s pass).
+std::string read_all(int fd) {
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Metrics, RequestsAndConnectionsRefusedBeforeRoutingAreCounted) {
+  server_process s(std::map<std::string, std::string>{{"http.max_connections_per_address", "1"}});
+  ASSERT_TRUE(s.start()) << s.output();
+  // Malformed HTTP: 400 before any route.
+  int bad = raw_connect(s.port());
+  ASSERT_GE(bad, 0);
+  std::string garbage = "THIS IS NOT HTTP\r\n\r\n";
+  ASSERT_EQ(::send(bad, garbage.data(), garbage.size(), 0), static_cast<ssize_t>(garbage.size()));
+  EXPECT_NE(read_all(bad).find(" 400 "), std::string::npos);
+  ::close(bad);
+  // One connection per address: while one is held, the next is closed at once.
+  int held = raw_connect(s.port());
+  ASSERT_GE(held, 0);
+  int refused = raw_connect(s.port());
+  if (refused >= 0) {
+    EXPECT_EQ(read_all(refused), "");  // closed without an answer
+    ::close(refused);
+  }
+  ::close(held);
+  http_result r;
+  for (int i = 0; i < 50; ++i) {  // the held slot is given back when the server sees the close
+    r = s.admin("GET", "/metrics");
+    if (r.status == 200)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("adserver_http_requests_refused_total{status=\"400\"} 1\n"),
+            std::string::npos)
+    << r.body;
+  EXPECT_NE(r.body.find("adserver_http_requests_refused_total{status=\"413\"} 0\n"),
+            std::string::npos);
+  const std::string sample = "\nadserver_http_connections_refused_total ";
+  auto at = r.body.find(sample);
+  ASSERT_NE(at, std::string::npos) << r.body;
+  EXPECT_GE(std::stoll(r.body.substr(at + sample.size())), 1) << r.body;
+  auto [status, out] = promtool(r.body);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_TRUE(s.stop());
 }
