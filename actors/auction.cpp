@@ -57,34 +57,27 @@ const session_experiment_actor* experiment_shard(const auction_state& st, const 
   return &shards[session_shard(req.session_id, shards.size())];
 }
 
-/// Counts the slate's ads, and those whose pCTR the category baseline still
-/// leads (fewer impressions than the prior weight), for /metrics.
-void count_served(const auction_state& st, const slate& s) {
+/// Accounts for a served slate in one pass over its ads: the node's served
+/// and baseline-led counts (/metrics: ads whose pCTR the category baseline
+/// still leads, fewer impressions than the prior weight), and the expected
+/// cost of its STANDARD ads against their pacing (their clicks are spend the
+/// auction hears of later). True when one has gone past its target, so the
+/// auction ranks again before the next request.
+bool account_served(auction_state& st, const slate& s) {
   int64_t baseline = 0;
+  bool crossed = false;
   for (auto& ad : s.ads)
     for (auto& r : st.ranked)
       if (r.ad.campaign_id == ad.campaign_id) {
         if (static_cast<double>(r.ad.impressions) < st.settings.ranking.prior_impressions)
           ++baseline;
+        if (r.ad.standard_delivery)
+          crossed |= add_pending_cost(st.candidates, ad.campaign_id, expected_cost(r));
         break;
       }
   auto& t = telemetry();
   t.ads_ranked_served.fetch_add(static_cast<int64_t>(s.ads.size()), std::memory_order_relaxed);
   t.ads_baseline_served.fetch_add(baseline, std::memory_order_relaxed);
-}
-
-/// Counts the expected cost of the slate's STANDARD ads against their pacing
-/// (their clicks are spend the auction hears of later); true when one has
-/// gone past its target, so the auction ranks again before the next request.
-bool note_pending_costs(auction_state& st, const slate& s) {
-  bool crossed = false;
-  for (auto& ad : s.ads)
-    for (auto& r : st.ranked)
-      if (r.ad.campaign_id == ad.campaign_id) {
-        if (r.ad.standard_delivery)
-          crossed |= add_pending_cost(st.candidates, ad.campaign_id, expected_cost(r));
-        break;
-      }
   return crossed;
 }
 
@@ -102,8 +95,7 @@ void serve_waiting(self_ptr self) {
     }
     ++st.served;
     auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
-    count_served(st, s);
-    bool crossed = note_pending_costs(st, s);
+    bool crossed = account_served(st, s);
     if (auto shard = experiment_shard(st, req))
       promise.delegate(*shard, experiment_atom::value, std::move(s));
     else
@@ -369,8 +361,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         else if (st.paced_out > 0 && now - st.paced_at >= pacing_recheck_seconds)
           rerank(self);
         auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
-        count_served(st, s);
-        if (note_pending_costs(st, s))
+        if (account_served(st, s))
           rerank(self);  // the slate is taken: the next request sees the new rank
         if (auto shard = experiment_shard(st, req))
           return self->delegate(*shard, experiment_atom::value, std::move(s));

@@ -58,6 +58,25 @@ void take_row(campaign_state& st, const pg_results& res) {
   st.campaign.bids = std::move(bids);
 }
 
+caf::error check_active(const campaign_record& c);
+
+/// What every admin change of a campaign starts with: dropped past its
+/// deadline, counted as use, refused once the campaign is deleted.
+caf::error admit_change(self_ptr self, const request_meta& meta) {
+  if (passed(meta.due))
+    return deadline_passed();
+  self->state.last_used = epoch_seconds();
+  return check_active(self->state.campaign);
+}
+
+/// Writes one statement that returns the campaign's row and takes it.
+caf::result<campaign_record> write_row(self_ptr self, pg_statement stmt,
+                                       const request_meta& meta) {
+  auto promise = self->make_response_promise<campaign_record>();
+  write_then(self, {std::move(stmt)}, promise, "CAMPAIGN_UPDATED", meta, take_row);
+  return promise;
+}
+
 caf::error check_active(const campaign_record& c) {
   if (!c.audit.activated)
     return make_error(ec::reference_inactive,
@@ -88,10 +107,9 @@ budget_view paced_view(const campaign_spend& spend, const campaign_record& c,
                        const traffic_curves& curves, int64_t allowance_percent) {
   auto view = make_budget_view(spend);
   view.delivery = c.delivery;
-  auto share = expected_share(campaign_curve(curves, c.bids),
-                              business_seconds_into_day(std::chrono::system_clock::now()));
-  view.pacing_target_today = pacing_target(spend.daily_budget, c.delivery, share,
-                                           allowance_percent);
+  view.pacing_target_today = campaign_pacing_target(
+    spend.daily_budget, c.delivery, c.bids, curves, allowance_percent,
+    business_seconds_into_day(std::chrono::system_clock::now()));
   return view;
 }
 
@@ -143,30 +161,21 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     },
     [=](transition_atom, const std::string& requested,
         request_meta& meta) -> caf::result<campaign_record> {
-      if (passed(meta.due))
-        return deadline_passed();
-      self->state.last_used = epoch_seconds();
-      auto& c = self->state.campaign;
-      if (auto err = check_active(c))
+      if (auto err = admit_change(self, meta))
         return err;
+      auto& c = self->state.campaign;
       auto next = next_status(c.status, requested);
       if (!next)
         return next.error();
       if (*next == c.status)
         return c;
-      auto promise = self->make_response_promise<campaign_record>();
-      write_then(self, {storage::campaign_set_status(c.id, *next, meta.who)}, promise,
-                 "CAMPAIGN_UPDATED", meta, take_row);
-      return promise;
+      return write_row(self, storage::campaign_set_status(c.id, *next, meta.who), meta);
     },
     [=](bids_atom, placement_bids& bids, request_meta& meta) -> caf::result<campaign_record> {
-      if (passed(meta.due))
-        return deadline_passed();
-      self->state.last_used = epoch_seconds();
+      if (auto err = admit_change(self, meta))
+        return err;
       auto& c = self->state.campaign;
       auto who = meta.who;
-      if (auto err = check_active(c))
-        return err;
       if (bids.empty())
         return validation_error("bids", "at least one placement bid is required");
       if (auto err = validate_bids(bids))
@@ -182,20 +191,14 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     },
     [=](delivery_atom, const std::string& delivery,
         request_meta& meta) -> caf::result<campaign_record> {
-      if (passed(meta.due))
-        return deadline_passed();
-      self->state.last_used = epoch_seconds();
-      auto& c = self->state.campaign;
-      if (auto err = check_active(c))
+      if (auto err = admit_change(self, meta))
         return err;
-      if (!is_delivery(delivery))
-        return validation_error("delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"");
+      auto& c = self->state.campaign;
+      if (auto err = check_delivery(delivery))
+        return err;
       if (delivery == c.delivery)
         return c;
-      auto promise = self->make_response_promise<campaign_record>();
-      write_then(self, {storage::campaign_set_delivery(c.id, delivery, meta.who)}, promise,
-                 "CAMPAIGN_UPDATED", meta, take_row);
-      return promise;
+      return write_row(self, storage::campaign_set_delivery(c.id, delivery, meta.who), meta);
     },
     [=](delete_atom, request_meta& meta) -> caf::result<campaign_record> {
       if (passed(meta.due))

@@ -72,6 +72,14 @@ int64_t pacing_target(int64_t daily_budget, const std::string& delivery, double 
   return std::min(daily_budget, paced + allowance);
 }
 
+int64_t campaign_pacing_target(int64_t daily_budget, const std::string& delivery,
+                               const placement_bids& bids, const traffic_curves& curves,
+                               int64_t allowance_percent, int64_t seconds_into_day) {
+  return pacing_target(daily_budget, delivery,
+                       expected_share(campaign_curve(curves, bids), seconds_into_day),
+                       allowance_percent);
+}
+
 bool within_pace(int64_t spent_today, int64_t target) {
   return spent_today <= target;
 }

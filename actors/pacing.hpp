@@ -38,6 +38,13 @@ std::vector<int64_t> campaign_curve(const traffic_curves& curves, const placemen
 int64_t pacing_target(int64_t daily_budget, const std::string& delivery, double share,
                       int64_t allowance_percent);
 
+/// A campaign's target `seconds_into_day` into the business day, from the
+/// curves of the placements it bids on: what the budget read and the
+/// dashboards show beside the spend.
+int64_t campaign_pacing_target(int64_t daily_budget, const std::string& delivery,
+                               const placement_bids& bids, const traffic_curves& curves,
+                               int64_t allowance_percent, int64_t seconds_into_day);
+
 /// Spend today at or below the target: the campaign may take part.
 bool within_pace(int64_t spent_today, int64_t target);
 

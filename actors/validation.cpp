@@ -130,6 +130,12 @@ bool is_placement(const std::string& s) {
   return placement_index(s) >= 0;
 }
 
+caf::error check_delivery(const std::string& delivery) {
+  if (!is_delivery(delivery))
+    return validation_error("delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"");
+  return caf::none;
+}
+
 int placement_index(const std::string& s) {
   for (int i = 0; i < 4; ++i)
     if (s == placement_names[i])
@@ -345,8 +351,8 @@ caf::error validate_new_campaign(const campaign_record& x, const std::string& to
     return err;
   if (x.daily_budget > x.total_budget)
     return validation_error("daily_budget", "daily_budget exceeds total_budget");
-  if (!is_delivery(x.delivery))
-    return validation_error("delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"");
+  if (auto err = check_delivery(x.delivery))
+    return err;
   if (x.categories.size() > 50)
     return validation_error("targeting.categories", "at most 50 categories");
   for (auto& c : x.categories)

@@ -29,6 +29,8 @@ caf::error validate(const advertiser_spec& x);
 caf::error validate(const balance_change& x);
 caf::error validate(const product_record& x);
 caf::error validate_bids(const placement_bids& bids);
+/// STANDARD or ACCELERATED, else VALIDATION_FAILED on field "delivery".
+caf::error check_delivery(const std::string& delivery);
 /// A new campaign; `today` is the business date (start_date may not be earlier).
 caf::error validate_new_campaign(const campaign_record& x, const std::string& today);
 

@@ -1,5 +1,4 @@
 // Admin API (SPEC.md "HTTP API"): JSON -> actor message -> JSON.
-#include "actors/pacing.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
 #include "net/idempotency.hpp"
@@ -266,9 +265,6 @@ void add_admin_routes(router& r, const app_context& app) {
             return respond(error_reply(err));
           if (auto err = read_string(j, "delivery", true, delivery))
             return respond(error_reply(err));
-          if (!is_delivery(delivery))
-            return respond(error_reply(validation_error(
-              "delivery", "delivery must be \"STANDARD\" or \"ACCELERATED\"")));
           ask_entity<campaign_actor, campaign_record>(app, campaign_atom::value, id, respond,
                                                       reply_with<campaign_record>(200),
                                                       delivery_atom::value, delivery,

@@ -12,6 +12,7 @@
 #include "net/ask.hpp"
 #include "net/event_stream.hpp"
 #include "storage/dashboard_statements.hpp"
+#include "storage/statements.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -675,16 +676,11 @@ void add_dashboard_routes(router& r, const app_context& app,
                                 for (auto& row : campaigns) {
                                   auto cid = to_i(row.at(0));
                                   auto delivery = row.at(7);
-                                  placement_bids bids;
-                                  auto b = json::parse(row.at(8), nullptr, false);
-                                  if (b.is_object())
-                                    for (auto& [k, v] : b.items())
-                                      if (v.is_number_integer())
-                                        bids[k] = v.get<int64_t>();
-                                  auto target = pacing_target(
-                                    to_i(row.at(3)), delivery,
-                                    expected_share(campaign_curve(curves, bids), seconds),
-                                    app.config ? app.config->pacing_allowance_percent : 2);
+                                  auto target = campaign_pacing_target(
+                                    to_i(row.at(3)), delivery, storage::parse_bids(row.at(8)),
+                                    curves,
+                                    app.config ? app.config->pacing_allowance_percent : 2,
+                                    seconds);
                                   list.push_back({{"campaign_id", cid},
                                                   {"campaign_name", row.at(1)},
                                                   {"status", row.at(2)},

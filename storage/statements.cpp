@@ -281,6 +281,16 @@ audit_fields parse_audit(const pg_row& row, size_t at) {
 
 }  // namespace
 
+placement_bids parse_bids(const std::string& text) {
+  placement_bids bids;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object())
+    for (auto& [k, v] : j.items())
+      if (v.is_number_integer())
+        bids[k] = v.get<int64_t>();
+  return bids;
+}
+
 const std::vector<std::pair<const char*, const char*>>& named_statements() {
   static const auto all = [] {
     auto v = statements;
@@ -459,11 +469,7 @@ candidate parse_auction_row(const pg_row& row) {
   x.clicks = to_int(row.at(12));
   x.product_category = row.at(13);
   x.standard_delivery = row.at(14) == "STANDARD";
-  auto bids = nlohmann::json::parse(row.at(15), nullptr, false);
-  if (bids.is_object())
-    for (auto& [k, v] : bids.items())
-      if (v.is_number_integer())
-        x.bids_by_placement[k] = v.get<int64_t>();
+  x.bids_by_placement = parse_bids(row.at(15));
   return x;
 }
 
@@ -575,11 +581,7 @@ campaign_record parse_campaign(const pg_row& row) {
   else
     x.delivery = "ACCELERATED";
   x.audit = parse_audit(row, at);
-  auto bids = nlohmann::json::parse(row.at(at + 5), nullptr, false);
-  if (bids.is_object())
-    for (auto& [k, v] : bids.items())
-      if (v.is_number_integer())
-        x.bids[k] = v.get<int64_t>();
+  x.bids = parse_bids(row.at(at + 5));
   return x;
 }
 

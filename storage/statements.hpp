@@ -132,6 +132,8 @@ int64_t parse_advertiser_version(const pg_row& row);
 product_record parse_product(const pg_row& row);
 /// Row of campaign_load (bids included) or campaign_create (bids empty).
 campaign_record parse_campaign(const pg_row& row);
+/// A {"PLACEMENT": bid} object as the statements return it (text).
+placement_bids parse_bids(const std::string& text);
 campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today);
 
 int64_t to_int(const std::string& s);

@@ -212,6 +212,14 @@ std::string field_value(const std::string& out, const std::string& name) {
   return "";
 }
 
+/// --url and --token of `s`, then `args`.
+std::vector<std::string> node_args(const server_process& s, std::vector<std::string> args) {
+  std::vector<std::string> out = {"--url", "http://127.0.0.1:" + std::to_string(s.port()),
+                                  "--token", s.admin_token()};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
 class Adctl : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
@@ -223,9 +231,7 @@ protected:
   }
   /// --url and --token of the test server, then `args`.
   static std::vector<std::string> with_node(std::vector<std::string> args) {
-    std::vector<std::string> out = {"--url", url(), "--token", server->admin_token()};
-    out.insert(out.end(), args.begin(), args.end());
-    return out;
+    return node_args(*server, std::move(args));
   }
   static std::string url() { return "http://127.0.0.1:" + std::to_string(server->port()); }
   static run_result run(std::vector<std::string> args) { return adctl(with_node(std::move(args))); }
@@ -787,13 +793,7 @@ TEST_F(AdctlInspect, IntegrityExitsOneNamingAnOrphanedCampaignAndZeroWhenClean) 
   ASSERT_TRUE(db.migrated());
   server_process s({{"postgres.conninfo", db.conninfo()}});
   ASSERT_TRUE(s.start()) << s.output();
-  auto node = std::vector<std::string>{"--url", "http://127.0.0.1:" + std::to_string(s.port()),
-                                       "--token", s.admin_token()};
-  auto with = [&node](std::vector<std::string> args) {
-    auto all = node;
-    all.insert(all.end(), args.begin(), args.end());
-    return adctl(all);
-  };
+  auto with = [&s](std::vector<std::string> args) { return adctl(node_args(s, std::move(args))); };
   auto advertiser = create_advertiser(s, "AdctlIntegrity", 1000);
   auto campaign = create_campaign(s, advertiser, "adctl-orphan");
   auto id = std::to_string(advertiser);
@@ -904,13 +904,7 @@ TEST_F(AdctlInspect, IntegrityRunWaitsForARunThatOutlastsItsRequest) {
                     {"http.admin_deadline_ms", "1000"},
                     {"integrity.interval_seconds", "0"}});
   ASSERT_TRUE(s.start()) << s.output();
-  auto node = std::vector<std::string>{"--url", "http://127.0.0.1:" + std::to_string(s.port()),
-                                       "--token", s.admin_token()};
-  auto with = [&node](std::vector<std::string> args) {
-    auto all = node;
-    all.insert(all.end(), args.begin(), args.end());
-    return adctl(all);
-  };
+  auto with = [&s](std::vector<std::string> args) { return adctl(node_args(s, std::move(args))); };
   // The first check reads ad_campaigns: while it is locked no run finishes.
   table_lock lock(db.conninfo(), "ad_campaigns");
   ASSERT_TRUE(lock.held());

@@ -1,5 +1,6 @@
 // Hostile HTTP against a real server: deep JSON, HEAD and OPTIONS, odd paths,
 // and the per-address connection cap.
+#include "tests/support/raw_socket.hpp"
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -14,38 +15,6 @@ using namespace adserver::testing;
 using nlohmann::json;
 
 namespace {
-
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/// Sends a raw request and returns what comes back within `ms` ("" = closed).
-std::string exchange(int fd, const std::string& request, int ms = 2000) {
-  if (!request.empty() && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0)
-    return {};
-  std::string out;
-  pollfd p{fd, POLLIN, 0};
-  while (::poll(&p, 1, ms) > 0) {
-    char buf[4096];
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.find("\r\n\r\n") != std::string::npos && request.rfind("HEAD", 0) == 0)
-      break;
-    ms = 200;
-  }
-  return out;
-}
 
 TEST(Hostile, DeepJsonIsRefusedOnEveryRouteAndTheServerLives) {
   server_process s;
@@ -67,7 +36,7 @@ TEST(Hostile, DeepJsonIsRefusedOnEveryRouteAndTheServerLives) {
 TEST(Hostile, HeadOptionsAndOddPathsAreAnsweredCorrectly) {
   server_process s;
   ASSERT_TRUE(s.start()) << s.output();
-  int fd = connect_to(s.port());
+  int fd = connect_loopback(s.port());
   ASSERT_GE(fd, 0);
   auto head = exchange(fd, "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
@@ -92,13 +61,13 @@ TEST(Hostile, ConnectionsPerAddressAreCapped) {
   usleep(500 * 1000);
   std::vector<int> open;
   for (int i = 0; i < 3; ++i) {
-    open.push_back(connect_to(s.port()));
+    open.push_back(connect_loopback(s.port()));
     ASSERT_GE(open.back(), 0);
   }
   // Each of the three is served; the fourth is closed at once.
   for (int fd : open)
     EXPECT_EQ(exchange(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
-  int fourth = connect_to(s.port());
+  int fourth = connect_loopback(s.port());
   ASSERT_GE(fourth, 0);
   EXPECT_EQ(exchange(fourth, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), "");
   ::close(fourth);
@@ -107,7 +76,7 @@ TEST(Hostile, ConnectionsPerAddressAreCapped) {
   std::string answer;
   for (int attempt = 0; attempt < 20 && answer.empty(); ++attempt) {
     usleep(50 * 1000);  // the server notices the close
-    int again = connect_to(s.port());
+    int again = connect_loopback(s.port());
     answer = exchange(again, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     ::close(again);
   }

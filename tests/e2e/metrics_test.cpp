@@ -1,5 +1,6 @@
 // GET /metrics on a live server: Prometheus text that promtool accepts, with
 // requests counted by route pattern (never by raw path) and status.
+#include "tests/support/raw_socket.hpp"
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -10,9 +11,6 @@
 #include <map>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace adserver::testing;
@@ -70,39 +68,6 @@ TEST(Metrics, PromtoolAcceptsTheExpositionOfALiveServer) {
             std::string::npos);
 }
 
-namespace {
-
-/// A plain TCP connection to the server (-1 when it cannot connect).
-int raw_connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/// Everything the server sends until it closes (or 5 s pass).
-std::string read_all(int fd) {
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-}  // namespace
-
 TEST(Metrics, RequestsAndConnectionsRefusedBeforeRoutingAreCounted) {
   server_process s(std::map<std::string, std::string>{{"http.max_connections_per_address", "1"}});
   ASSERT_TRUE(s.start()) << s.output();
@@ -112,21 +77,20 @@ TEST(Metrics, RequestsAndConnectionsRefusedBeforeRoutingAreCounted) {
   std::string garbage = "THIS IS NOT HTTP\r\n\r\n";
   bool answered = false;
   for (int i = 0; i < 50 && !answered; ++i) {
-    int bad = raw_connect(s.port());
+    int bad = connect_loopback(s.port());
     ASSERT_GE(bad, 0);
-    ::send(bad, garbage.data(), garbage.size(), MSG_NOSIGNAL);
-    answered = read_all(bad).find(" 400 ") != std::string::npos;
+    answered = exchange(bad, garbage, 5000).find(" 400 ") != std::string::npos;
     ::close(bad);
     if (!answered)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(answered);
   // One connection per address: while one is held, the next is closed at once.
-  int held = raw_connect(s.port());
+  int held = connect_loopback(s.port());
   ASSERT_GE(held, 0);
-  int refused = raw_connect(s.port());
+  int refused = connect_loopback(s.port());
   if (refused >= 0) {
-    EXPECT_EQ(read_all(refused), "");  // closed without an answer
+    EXPECT_EQ(exchange(refused, "", 5000), "");  // closed without an answer
     ::close(refused);
   }
   ::close(held);

@@ -1,5 +1,7 @@
 #include "tests/support/sse_client.hpp"
 
+#include "tests/support/raw_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,14 +15,8 @@ namespace adserver::testing {
 
 sse_client::sse_client(int port, const std::string& target,
                        const std::vector<std::pair<std::string, std::string>>& headers) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd_);
-    fd_ = -1;
+  fd_ = connect_loopback(port);
+  if (fd_ < 0) {
     eof_ = true;
     return;
   }

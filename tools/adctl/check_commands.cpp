@@ -1,5 +1,6 @@
 // adctl reconcile and integrity: money and reference checks. Both exit 1 when
 // they find something, so scripts and cron can act on the status alone.
+#include "actors/business_time.hpp"
 #include "tools/adctl/admin_api.hpp"
 #include "tools/adctl/commands.hpp"
 #include "tools/adctl/output.hpp"
@@ -7,12 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -77,48 +74,6 @@ std::string string_at(const json& j, const char* key) {
   return j.at(key).get<std::string>();
 }
 
-/// A time as the node writes it ("2026-11-25T10:00:00.123+09:00", or with
-/// "Z") in milliseconds since the epoch; nullopt for anything else.
-std::optional<int64_t> epoch_ms(const std::string& s) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, used = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &used)
-      != 6)
-    return std::nullopt;
-  size_t i = static_cast<size_t>(used);
-  int64_t millis = 0;
-  if (i < s.size() && s[i] == '.') {
-    int digits = 0;
-    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i)
-      if (digits < 3) {
-        millis = millis * 10 + (s[i] - '0');
-        ++digits;
-      }
-    for (; digits < 3; ++digits)
-      millis *= 10;
-  }
-  int64_t offset_seconds = 0;
-  if (i < s.size() && s[i] == 'Z') {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2)
-      return std::nullopt;
-    offset_seconds = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    i += 6;
-  }
-  if (i != s.size())
-    return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return (static_cast<int64_t>(::timegm(&tm)) - offset_seconds) * 1000 + millis;
-}
-
 /// The checks that could not run (they carry an "error").
 size_t failed_checks(const json& report) {
   size_t failed = 0;
@@ -144,7 +99,7 @@ json wait_for_run(admin_api& api, const std::string& started_at, double wait_sec
   const auto deadline =
     steady::now()
     + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(wait_seconds));
-  const auto ours = epoch_ms(started_at);
+  const auto ours = adserver::parse_iso8601(started_at);
   if (::isatty(STDERR_FILENO))
     std::cerr << "adctl: the check started at " << started_at
               << " outlasts the request; waiting for its report (--wait " << wait_seconds
@@ -172,7 +127,7 @@ json wait_for_run(admin_api& api, const std::string& started_at, double wait_sec
     auto started = string_at(report, "started_at");
     if (started == started_at)
       return report;
-    auto theirs = epoch_ms(started);
+    auto theirs = adserver::parse_iso8601(started);
     if (ours && theirs && *theirs > *ours) {
       std::cerr << "adctl: the run started at " << started_at
                 << " was followed by another before its report was read; showing that one ("
