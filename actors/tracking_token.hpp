@@ -11,6 +11,9 @@
 
 namespace adserver {
 
+/// HMAC-SHA256 of `data` under `secret` (raw 32 bytes; empty if OpenSSL fails).
+std::string hmac_sha256(const std::string& data, const std::string& secret);
+
 std::string sign_token(const token_claims& claims, const std::string& secret);
 
 /// The claims of a token signed with `secret` and not expired at `now`

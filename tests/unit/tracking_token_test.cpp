@@ -80,3 +80,24 @@ TEST(TrackingToken, RoundTripsEveryPayloadLength) {
     EXPECT_EQ(back->product_id, c.product_id);
   }
 }
+
+// RFC 4231 test cases 1 and 2, and a second secret on the same thread: the
+// per-thread context must be re-keyed, not reused.
+TEST(TrackingToken, HmacSha256MatchesRfc4231) {
+  auto hex = [](const std::string& raw) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+    return out;
+  };
+  const std::string key1(20, '\x0b');
+  EXPECT_EQ(hex(hmac_sha256("Hi There", key1)),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hex(hmac_sha256("what do ya want for nothing?", "Jefe")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex(hmac_sha256("Hi There", key1)),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+}
