@@ -83,25 +83,32 @@ bool account_served(auction_state& st, const slate& s) {
 
 void rerank(self_ptr self);
 
+/// Serves `req` from memory: the slate, signed here or by the session's
+/// experiment shard, goes to `reply`.
+void serve_now(self_ptr self, const ad_request& req, serve_reply& reply, int64_t now) {
+  auto& st = self->state;
+  ++st.served;
+  auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
+  bool crossed = account_served(st, s);
+  if (auto shard = experiment_shard(st, req))
+    self->send(*shard, experiment_atom::value, std::move(s), std::move(reply));
+  else
+    reply(sign_slate(s, st.settings.hmac_secret));
+  if (crossed)
+    rerank(self);  // the slate is taken: the next request sees the new rank
+}
+
 void serve_waiting(self_ptr self) {
   auto& st = self->state;
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   auto now = epoch_seconds();
-  for (auto& [req, promise] : waiting) {
+  for (auto& [req, reply] : waiting) {
     if (passed(req.due)) {
-      promise.deliver(deadline_passed());
+      reply.fail(deadline_passed());
       continue;
     }
-    ++st.served;
-    auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
-    bool crossed = account_served(st, s);
-    if (auto shard = experiment_shard(st, req))
-      promise.delegate(*shard, experiment_atom::value, std::move(s));
-    else
-      promise.deliver(sign_slate(s, st.settings.hmac_secret));
-    if (crossed)
-      rerank(self);
+    serve_now(self, req, reply, now);
   }
 }
 
@@ -200,7 +207,7 @@ void install(self_ptr self, std::vector<candidate> candidates, const std::string
   std::set<int64_t> advertisers;
   for (auto& c : st.candidates)
     advertisers.insert(c.advertiser_id);
-  self->send(st.directory, watch_atom::value, st.key,
+  self->send(st.router, watch_atom::value, st.key,
              std::vector<int64_t>(advertisers.begin(), advertisers.end()));
   // Changed while loading: answer with this, but load again next time.
   st.loaded_day = generation == st.generation ? today : std::string{};
@@ -285,7 +292,7 @@ void read_candidates(self_ptr self, const std::string& today, int64_t generation
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
         for (auto& w : waiting)
-          w.second.deliver(err);
+          w.second.fail(err);
         answer_inspections(st, err);
         quit_if_retired(self);
       });
@@ -297,7 +304,7 @@ void read_candidates(self_ptr self, const std::string& today, int64_t generation
 void load(self_ptr self) {
   auto& st = self->state;
   st.loading = true;
-  self->send(st.directory, watch_atom::value, st.key);
+  self->send(st.router, watch_atom::value, st.key);
   auto today = business_today();
   auto generation = st.generation;
   if (!st.settings.traffic) {
@@ -326,10 +333,10 @@ void schedule_new_day(self_ptr self) {
 
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
-                                     io_handles io, directory_actor directory) {
+                                     io_handles io, auction_router_actor router) {
   auto& st = self->state;
   st.key = key;
-  st.directory = std::move(directory);
+  st.router = std::move(router);
   st.last_used = epoch_seconds();
   auto colon = key.find(':');
   st.placement = key.substr(0, colon);
@@ -343,35 +350,30 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
   self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
   schedule_new_day(self);
   return {
-    [=](serve_atom, ad_request& req) -> caf::result<served_ads> {
+    [=](serve_atom, ad_request& req, serve_reply& reply) {
       auto& st = self->state;
       // The census sees a busy auction's backlog, not only at its idle check.
       if ((++st.census_tick & 63) == 0)
         st.census.sample(self->mailbox().size());
       st.last_used = epoch_seconds();
-      if (passed(req.due))
-        return deadline_passed();
+      if (passed(req.due)) {
+        reply.fail(deadline_passed());
+        return;
+      }
       // Warm path: memory only. A new business day re-reads today's spend.
       if (!st.loaded_day.empty() && st.loaded_day == business_today()) {
-        ++st.served;
         auto now = epoch_seconds();
         // Learn from new statistics without making this request wait.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
         else if (st.paced_out > 0 && now - st.paced_at >= pacing_recheck_seconds)
           rerank(self);
-        auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
-        if (account_served(st, s))
-          rerank(self);  // the slate is taken: the next request sees the new rank
-        if (auto shard = experiment_shard(st, req))
-          return self->delegate(*shard, experiment_atom::value, std::move(s));
-        return sign_slate(s, st.settings.hmac_secret);
+        serve_now(self, req, reply, now);
+        return;
       }
-      auto promise = self->make_response_promise<served_ads>();
-      st.waiting.emplace_back(std::move(req), promise);
+      st.waiting.emplace_back(std::move(req), std::move(reply));
       if (!st.loading)
         load(self);
-      return promise;
     },
     [=](inspect_atom) -> caf::result<auction_view> {
       auto& st = self->state;
@@ -411,7 +413,7 @@ auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_sta
         return;
       if (!st.loading && st.waiting.empty()
           && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
-        self->send(st.directory, idle_atom::value, st.key, auction_actor{self});
+        self->send(st.router, idle_atom::value, st.key, auction_actor{self});
       self->delayed_send(self, idle_check_interval(st.settings), poll_atom::value);
     },
     [=](reload_atom) {

@@ -33,9 +33,9 @@ struct auction_settings {
 
 struct auction_state {
   std::string key;
-  directory_actor directory;
+  auction_router_actor router;
   int64_t last_used = 0;  // epoch seconds of the last request
-  bool retiring = false;  // the directory forgot it: stop once nothing waits
+  bool retiring = false;  // the router forgot it: stop once nothing waits
   std::string placement;
   std::string category;
   std::string search_term;
@@ -47,7 +47,7 @@ struct auction_state {
   int64_t loaded_at = 0;    // epoch seconds of the last load
   bool loading = false;
   int64_t generation = 0;  // bumped by campaign changes; a load started before is stale
-  std::vector<std::pair<ad_request, caf::typed_response_promise<served_ads>>> waiting;
+  std::vector<std::pair<ad_request, serve_reply>> waiting;
   /// Inspections waiting for a load.
   std::vector<caf::typed_response_promise<auction_view>> inspecting;
   int64_t served = 0;
@@ -69,6 +69,6 @@ struct auction_state {
 /// `key` is "PLACEMENT:" followed by the category or normalized search term.
 auction_actor::behavior_type auction(auction_actor::stateful_pointer<auction_state> self,
                                      std::string key, auction_settings settings,
-                                     io_handles io, directory_actor directory);
+                                     io_handles io, auction_router_actor router);
 
 }  // namespace adserver

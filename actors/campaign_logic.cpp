@@ -1,5 +1,7 @@
 #include "actors/campaign_logic.hpp"
 
+#include <algorithm>
+
 #include "actors/errors.hpp"
 #include "actors/validation.hpp"
 
@@ -24,6 +26,21 @@ caf::expected<std::string> next_status(const std::string& current,
                       "{\"status\":" + json_quote(current) + ",\"requested\":"
                         + json_quote(requested) + "}");
   return requested;
+}
+
+campaign_spend campaign_limits(const campaign_record& c, const std::string& today) {
+  campaign_spend limits;
+  limits.campaign_id = c.id;
+  limits.daily_budget = c.daily_budget;
+  limits.total_budget = c.total_budget;
+  limits.day = today;
+  limits.serving = c.status == "ACTIVE" && c.audit.activated;
+  limits.start_date = c.start_date;
+  limits.end_date = c.end_date;
+  limits.standard_delivery = c.delivery == "STANDARD";
+  for (auto& [placement, bid] : c.bids)
+    limits.max_bid = std::max(limits.max_bid, bid);
+  return limits;
 }
 
 }  // namespace adserver

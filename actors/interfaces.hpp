@@ -2,6 +2,7 @@
 // Every actor interface of adserver, one line of doc per message. Lean on
 // purpose (no actor_system, no behaviors): include it anywhere.
 #include "actors/integrity_logic.hpp"
+#include "actors/serve_reply.hpp"
 #include "actors/types.hpp"
 
 #include <caf/atom.hpp>
@@ -192,8 +193,9 @@ using catalog_actor = caf::typed_actor<
 /// of served slates and each session's experiment codes (24 h).
 using session_experiment_actor = caf::typed_actor<
   // Swap in the experiment codes in force for the request's exp_key/exp_var,
-  // remember them for the session (Redis experiment:mapping:{session_id}), sign.
-  caf::replies_to<experiment_atom, slate>::with<served_ads>,
+  // remember them for the session (Redis experiment:mapping:{session_id}),
+  // sign, answer the reply.
+  caf::reacts_to<experiment_atom, slate, serve_reply>,
   // A session's experiment codes (found = false: none in memory).
   caf::replies_to<inspect_atom, std::string>::with<session_view>,
   // Mappings were created or deleted: re-read them on next use.
@@ -205,8 +207,9 @@ using session_experiment_actor = caf::typed_actor<
 /// auction, one per placement:category (SEARCH: per normalized keyword): the
 /// ranked, priced candidate list, served from memory.
 using auction_actor = caf::typed_actor<
-  // The best eligible ads for a request, ranked and priced, with tokens.
-  caf::replies_to<serve_atom, ad_request>::with<served_ads>,
+  // The best eligible ads for a request, ranked and priced, with tokens, to
+  // the reply (experiment requests: finished by their session's shard).
+  caf::reacts_to<serve_atom, ad_request, serve_reply>,
   // The ranked list with scores, pCTR and prices (loads first when cold).
   caf::replies_to<inspect_atom>::with<auction_view>,
   // An advertiser's money changed: update its candidates, re-rank in memory.
@@ -214,9 +217,9 @@ using auction_actor = caf::typed_actor<
   // A campaign changed: if this auction holds or may hold it, rebuild from
   // PostgreSQL before answering the next request.
   caf::reacts_to<campaign_atom, campaign_record>,
-  // The directory forgot this idle auction: drop the Redis mirror and stop.
+  // The router forgot this idle auction: drop the Redis mirror and stop.
   caf::reacts_to<retire_atom>,
-  // Internal: tell the directory when idle for ads.auction_idle_seconds.
+  // Internal: tell the router when idle for ads.auction_idle_seconds.
   caf::reacts_to<poll_atom>,
   // Internal: a new business day began; reload today's spend.
   caf::reacts_to<reload_atom>,
@@ -301,38 +304,22 @@ using traffic_actor = caf::typed_actor<
   caf::replies_to<stop_atom>::with<bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
-/// Finds, activates (from PostgreSQL) and creates entity actors.
-using directory_actor = caf::typed_actor<
-  // The ledger of an advertiser, activated on first use.
-  caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
-  // The actor of a campaign, activated on first use.
-  caf::replies_to<campaign_atom, int64_t>::with<campaign_actor>,
-  // Register an advertiser (unique business number); the ticket's
-  // Idempotency-Key is recorded with it.
-  caf::replies_to<create_atom, advertiser_spec, request_meta>::with<advertiser_record>,
-  // Create a campaign (PENDING) after checking its references; the ticket's
-  // Idempotency-Key is recorded with it.
-  caf::replies_to<create_atom, campaign_record, request_meta>::with<campaign_record>,
-  // Charge a click: delegated to the advertiser's ledger (activated on first
-  // use), which answers the caller.
-  caf::replies_to<click_atom, click_request>::with<click_result>,
-  // Serve an ad request: delegated to its auction, which answers the caller.
-  caf::replies_to<serve_atom, ad_request>::with<served_ads>,
+/// auction-router: the node's auctions (spawned on first use, retired when
+/// idle) and what campaigns target, published for the I/O threads
+/// (actors/auction_routes.hpp), which send a request straight to its running
+/// auction; money and campaign changes passed on to the auctions they concern.
+using auction_router_actor = caf::typed_actor<
+  // Serve an ad request whose auction is not running: spawned, then served.
+  caf::reacts_to<serve_atom, ad_request, serve_reply>,
   // The ranked list of the auction that would serve this request.
   caf::replies_to<inspect_atom, ad_request>::with<auction_view>,
-  // The ledgers in memory (reconciliation asks them directly).
-  caf::replies_to<list_atom, ledger_atom>::with<held_ledgers>,
-  // An advertiser's money changed (from its ledger): passed on to the auctions.
+  // An advertiser's money changed (from its ledger): to the auctions holding it.
   caf::reacts_to<money_atom, advertiser_money>,
-  // A campaign changed (from the campaign actor): passed on to the auctions.
+  // A campaign was created or changed: its targeting, and every auction.
   caf::reacts_to<campaign_atom, campaign_record>,
   // An auction has been idle: forget and retire it (what was already passed
   // on to it is served first; the next request for its key spawns a new one).
   caf::reacts_to<idle_atom, std::string, auction_actor>,
-  // A ledger or campaign has been idle: forget and retire it (passivation;
-  // memory follows what is in use).
-  caf::reacts_to<idle_atom, int64_t, ledger_actor>,
-  caf::reacts_to<idle_atom, int64_t, campaign_actor>,
   // An auction holds these advertisers' campaigns: pass it their money
   // changes only.
   caf::reacts_to<watch_atom, std::string, std::vector<int64_t>>,
@@ -341,10 +328,43 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<watch_atom, std::string>,
   // Internal: merge what campaigns target, as PostgreSQL has it.
   caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// directory: places and activates (from PostgreSQL) the node's entity
+/// actors, advertiser ledgers and campaigns, and passes work on to them.
+using directory_actor = caf::typed_actor<
+  // The ledger of an advertiser, activated on first use.
+  caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
+  // The actor of a campaign, activated on first use.
+  caf::replies_to<campaign_atom, int64_t>::with<campaign_actor>,
+  // Charge a click: delegated to the advertiser's ledger (activated on first
+  // use), which answers the caller.
+  caf::replies_to<click_atom, click_request>::with<click_result>,
+  // The ledgers in memory (reconciliation asks them directly).
+  caf::replies_to<list_atom, ledger_atom>::with<held_ledgers>,
+  // A campaign changed (from the campaign actor): its ledger's limits; passed
+  // on to the auction router.
+  caf::reacts_to<campaign_atom, campaign_record>,
+  // A ledger or campaign has been idle: forget and retire it (passivation;
+  // memory follows what is in use).
+  caf::reacts_to<idle_atom, int64_t, ledger_actor>,
+  caf::reacts_to<idle_atom, int64_t, campaign_actor>,
   // Count an impression (1, 0) or click (0, 1) for a campaign.
   caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
   // An impression of a token: passed to its campaign's actor.
   caf::reacts_to<impression_atom, token_claims, std::string>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// registrar: creates advertisers and campaigns (references checked by the
+/// application, written, their owners told), so creation never queues in
+/// front of serving or activation.
+using registrar_actor = caf::typed_actor<
+  // Register an advertiser (unique business number); the ticket's
+  // Idempotency-Key is recorded with it.
+  caf::replies_to<create_atom, advertiser_spec, request_meta>::with<advertiser_record>,
+  // Create a campaign (PENDING) after checking its references; the ticket's
+  // Idempotency-Key is recorded with it.
+  caf::replies_to<create_atom, campaign_record, request_meta>::with<campaign_record>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 }  // namespace adserver

@@ -88,7 +88,7 @@ void publish_money(self_ptr self) {
   m.balance = st.advertiser.balance;
   m.active = st.advertiser.audit.activated;
   m.campaigns = campaigns_today(st);
-  self->send(st.directory, money_atom::value, std::move(m));
+  self->send(st.auctions, money_atom::value, std::move(m));
 }
 
 void settle(self_ptr self) {
@@ -444,13 +444,15 @@ balance_view make_balance_view(ledger_state& st) {
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
                                    ledger_init init, io_handles io,
-                                   directory_actor directory, ledger_settings settings) {
+                                   directory_actor directory, auction_router_actor auctions,
+                                   ledger_settings settings) {
   self->state.io = std::move(io);
   self->state.settings = settings;
   self->state.last_used = epoch_seconds();
   if (settings.idle_seconds > 0)
     self->delayed_send(self, idle_check_interval(settings), poll_atom::value);
   self->state.directory = std::move(directory);
+  self->state.auctions = std::move(auctions);
   apply_init(self->state, std::move(init));
   return {
     [=](get_atom) -> caf::result<advertiser_record> {

@@ -49,7 +49,8 @@ struct ledger_state {
   // index on charged ad_clicks decides, on every node).
   std::map<std::string, int64_t> charged_tokens;
   io_handles io;
-  directory_actor directory;  // told when money changes, so auctions re-rank
+  directory_actor directory;  // told when idle, and of charged clicks
+  auction_router_actor auctions;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;
   // After a failed write the in-memory state may be ahead of the database:
   // stop, let in-flight writes settle, re-read, then serve what waited
@@ -83,7 +84,8 @@ struct ledger_state {
 
 ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> self,
                                    ledger_init init, io_handles io,
-                                   directory_actor directory, ledger_settings settings);
+                                   directory_actor directory, auction_router_actor auctions,
+                                   ledger_settings settings);
 
 /// Mirror keys (seed 000): balance:{advertiser_id}, daily_spent:{campaign_id}:{date}.
 std::string balance_key(int64_t advertiser_id);

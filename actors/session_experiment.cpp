@@ -95,8 +95,8 @@ void load(self_ptr self) {
         ++st.loads;
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
-        for (auto& [s, promise] : waiting)
-          promise.deliver(post_process(self, std::move(s)));
+        for (auto& [s, reply] : waiting)
+          reply(post_process(self, std::move(s)));
       },
       [=](caf::error& err) {
         auto& st = self->state;
@@ -104,7 +104,7 @@ void load(self_ptr self) {
         auto waiting = std::move(st.waiting);
         st.waiting.clear();
         for (auto& w : waiting)
-          w.second.deliver(err);
+          w.second.fail(err);
       });
 }
 
@@ -122,20 +122,19 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
   self->state.settings = std::move(settings);
   self->delayed_send(self, purge_interval, poll_atom::value);
   return {
-    [=](experiment_atom, slate& s) -> caf::result<served_ads> {
+    [=](experiment_atom, slate& s, serve_reply& reply) {
       auto& st = self->state;
       auto now = epoch_seconds();
       if (st.loaded_at > 0 && st.loaded_generation == st.generation) {
         // Warm: memory only; pick up changes made elsewhere in the background.
         if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
           load(self);
-        return post_process(self, std::move(s));
+        reply(post_process(self, std::move(s)));
+        return;
       }
-      auto promise = self->make_response_promise<served_ads>();
-      st.waiting.emplace_back(std::move(s), promise);
+      st.waiting.emplace_back(std::move(s), std::move(reply));
       if (!st.loading)
         load(self);
-      return promise;
     },
     [=](reload_atom) { ++self->state.generation; },
     [=](inspect_atom, const std::string& session_id) {

@@ -11,7 +11,6 @@
 #include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
-#include <caf/typed_response_promise.hpp>
 
 #include <map>
 #include <unordered_map>
@@ -39,7 +38,7 @@ struct session_experiment_state {
   int64_t loaded_at = 0;            // epoch seconds; 0: never loaded
   int64_t loaded_generation = -1;   // `generation` the mappings were read in
   bool loading = false;
-  std::vector<std::pair<slate, caf::typed_response_promise<served_ads>>> waiting;
+  std::vector<std::pair<slate, serve_reply>> waiting;
   std::unordered_map<std::string, session_mapping> sessions;
   int64_t generation = 0;  // bumped when mappings change
   int64_t served = 0;

@@ -19,6 +19,8 @@ enum class actor_kind : uint8_t {
   dashboard_window,
   dashboards,
   directory,
+  auction_router,
+  registrar,
   catalog,
   conversions,
   experiments,

@@ -3,7 +3,9 @@
 #include "actors/catalog.hpp"
 #include "actors/conversion.hpp"
 #include "actors/dashboard.hpp"
+#include "actors/auction_router.hpp"
 #include "actors/directory.hpp"
+#include "actors/registrar.hpp"
 #include "actors/experiments.hpp"
 #include "actors/integrity.hpp"
 #include "actors/session_experiment.hpp"
@@ -189,7 +191,10 @@ int run(const settings& cfg) {
   campaigns.idle_seconds = cfg.entities_idle_seconds;
   campaigns.traffic = traffic_counter;
   campaigns.pacing_allowance_percent = cfg.pacing_allowance_percent;
-  auto dir = sys.spawn(directory, io, products, auctions, ledgers, campaigns);
+  auto running_auctions = std::make_shared<auction_routes>();
+  auto router = sys.spawn(auction_router, io, auctions, running_auctions);
+  auto dir = sys.spawn(directory, io, router, ledgers, campaigns);
+  auto creator = sys.spawn(registrar, io, products, dir, router);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
   auto conversion_tracker = sys.spawn(conversions, io, int64_t{24});
@@ -201,6 +206,9 @@ int run(const settings& cfg) {
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
                        &address_limit,      health,        event_log};
+  app.auction_router = router;
+  app.running_auctions = running_auctions;
+  app.registrar = creator;
   auto api_keys = std::make_shared<net::api_key_registry>();
   auto key_refresher =
     net::spawn_api_key_refresher(sys, io.reader, api_keys, std::chrono::seconds(30));
@@ -282,7 +290,8 @@ int run(const settings& cfg) {
   // Every actor, state owners first, the I/O actors last; waits for all.
   auto stop_actors = [&] {
     bridge.stop();
-    for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(products),
+    for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(router),
+                   caf::actor_cast<caf::actor>(creator), caf::actor_cast<caf::actor>(products),
                    caf::actor_cast<caf::actor>(conversion_tracker),
                    caf::actor_cast<caf::actor>(experiment_mappings), key_refresher,
                    caf::actor_cast<caf::actor>(app.streams),

@@ -88,7 +88,7 @@ void add_admin_routes(router& r, const app_context& app) {
     auto meta = meta_of(ctx, ticket);
     idempotent(app, ticket, respond, replay_first_row(201, storage::parse_advertiser),
                [app, spec, meta](respond_fn respond) {
-                 ask<advertiser_record>(app, app.directory, respond,
+                 ask<advertiser_record>(app, app.registrar, respond,
                                         reply_with<advertiser_record>(201), create_atom::value,
                                         spec, meta);
                });
@@ -200,7 +200,7 @@ void add_admin_routes(router& r, const app_context& app) {
     auto meta = meta_of(ctx, ticket);
     idempotent(app, ticket, respond, replay_first_row(201, storage::parse_campaign),
                [app, spec, meta](respond_fn respond) {
-                 ask<campaign_record>(app, app.directory, respond,
+                 ask<campaign_record>(app, app.registrar, respond,
                                       reply_with<campaign_record>(201), create_atom::value, spec,
                                       meta);
                });

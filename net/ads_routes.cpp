@@ -1,4 +1,5 @@
 // Ad serving and tracking (public, token-checked): JSON -> actor message -> JSON.
+#include "actors/auction_routes.hpp"
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
 #include "actors/events.hpp"
@@ -188,15 +189,20 @@ void add_ads_routes(router& r, const app_context& app) {
         1, std::memory_order_relaxed);
     req.request_id = new_request_id();
     req.due = deadline{ctx.request.deadline_ms};
-    // The directory delegates to the auction, which answers from memory or
-    // after its load.
-    ask_within<served_ads>(
-      caf::infinite, app, app.directory, respond,
-      [id = req.request_id](const served_ads& ads) {
-        count_request(ads);
-        return ads_reply(id, ads);
-      },
-      serve_atom::value, req);
+    // Answered on the auction's thread (or its session's shard): the request
+    // crosses to one actor and back, with no bridge or directory between.
+    serve_reply reply{[respond, id = req.request_id](served_ads&& ads, const caf::error& err) {
+      if (err)
+        return respond(error_reply(err));
+      count_request(ads);
+      respond(ads_reply(id, ads));
+    }};
+    auto routed = app.running_auctions ? app.running_auctions->serve(req, reply)
+                                       : auction_routes::outcome::not_running;
+    if (routed == auction_routes::outcome::unmatched)
+      reply(served_ads{});
+    else if (routed == auction_routes::outcome::not_running)
+      caf::anon_send(app.auction_router, serve_atom::value, std::move(req), std::move(reply));
   });
 
   r.add("POST", "/api/v1/ads/impression", false, [app](route_context& ctx, respond_fn respond) {

@@ -13,6 +13,10 @@
 #include <memory>
 #include <vector>
 
+namespace adserver {
+class auction_routes;
+}
+
 namespace adserver::net {
 
 class metrics_registry;
@@ -56,6 +60,13 @@ struct app_context {
   pg_reader_actor reporting_reader;
   /// Hourly traffic curves (pacing targets on dashboards); null: uniform.
   traffic_actor traffic;
+  /// Places and retires auctions; ad requests whose auction is not running.
+  auction_router_actor auction_router;
+  /// The running auctions, for sending ad requests straight to them (null:
+  /// every request goes to the auction router).
+  std::shared_ptr<const auction_routes> running_auctions;
+  /// Creates advertisers and campaigns.
+  registrar_actor registrar;
   /// The session-experiment shards (session inspection).
   std::vector<session_experiment_actor> session_shards;
 

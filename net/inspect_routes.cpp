@@ -369,6 +369,8 @@ void add_inspect_routes(router& r, const app_context& app) {
           ask_status(self, g, handle, name);
       };
       maybe(app.directory, "directory");
+      maybe(app.auction_router, "auction-router");
+      maybe(app.registrar, "registrar");
       maybe(app.catalog, "product-catalog");
       maybe(app.conversions, "conversions");
       maybe(app.experiments, "experiments");
@@ -467,7 +469,7 @@ void add_inspect_routes(router& r, const app_context& app) {
             req.search_term = it->second;
           if (auto err = check_ad_request(req))
             return respond(error_reply(err));
-          ask<auction_view>(app, app.directory, respond,
+          ask<auction_view>(app, app.auction_router, respond,
                             [](const auction_view& v) { return json_reply(200, auction_json(v)); },
                             inspect_atom::value, req);
         });

@@ -155,7 +155,8 @@ protected:
     init.advertiser.balance = db->balance;
     init.version = db->version;
     settings.idle_seconds = 0;
-    auto l = sys.spawn(ledger, init, io, caf::actor_cast<directory_actor>(quiet), settings);
+    auto l = sys.spawn(ledger, init, io, caf::actor_cast<directory_actor>(quiet),
+                       caf::actor_cast<auction_router_actor>(quiet), settings);
     l->attach_functor([this](const caf::error& reason) { exit_reason = sys.render(reason); });
     return l;
   }
