@@ -18,11 +18,16 @@ std::atomic<int> threshold{static_cast<int>(log_level::info)};
 
 /// Lines go to a bounded queue that one thread writes out, so a request
 /// never waits for stderr (a slow pipe or journald): when the queue is full
-/// lines are dropped and counted, never blocking the caller. Never
-/// destroyed (threads may log until the process ends); flushed at exit.
+/// lines are dropped and counted, never blocking the caller. The writer
+/// wakes every `write_interval` or when `wake_lines` are queued, not per
+/// line: a wake-up and a write(2) per request cost the serving path more
+/// than formatting the line. Never destroyed (threads may log until the
+/// process ends); flushed at exit.
 class log_writer {
 public:
   static constexpr size_t max_lines = 65536;
+  static constexpr size_t wake_lines = 4096;
+  static constexpr auto write_interval = std::chrono::milliseconds(50);
 
   log_writer() {
     std::thread([this] { run(); }).detach();
@@ -42,6 +47,8 @@ public:
         return;
       }
       queue_.push_back(std::move(line));
+      if (queue_.size() != wake_lines)
+        return;
     }
     wake_.notify_one();
   }
@@ -49,8 +56,11 @@ public:
   /// Waits (at most 2 s) until every queued line is written.
   void flush() {
     std::unique_lock<std::mutex> lock{mtx_};
+    flushing_ = true;
+    wake_.notify_one();
     drained_.wait_for(lock, std::chrono::seconds(2),
                       [this] { return queue_.empty() && !writing_; });
+    flushing_ = false;
   }
 
   int64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -59,7 +69,12 @@ private:
   void run() {
     std::unique_lock<std::mutex> lock{mtx_};
     for (;;) {
-      wake_.wait(lock, [this] { return !queue_.empty(); });
+      wake_.wait_for(lock, write_interval,
+                     [this] { return queue_.size() >= wake_lines || (flushing_ && !queue_.empty()); });
+      if (queue_.empty()) {
+        drained_.notify_all();
+        continue;
+      }
       std::string batch;
       while (!queue_.empty() && batch.size() < (1 << 20)) {
         batch += queue_.front();
@@ -81,6 +96,7 @@ private:
   std::condition_variable drained_;
   std::deque<std::string> queue_;
   bool writing_ = false;
+  bool flushing_ = false;
   std::atomic<int64_t> dropped_{0};
 };
 
