@@ -43,7 +43,13 @@ void write_then(self_ptr self, std::vector<pg_statement> unit,
         ++st.changes;
         self->send(st.io.kafka, publish_atom::value, campaign_event(event_type, st.campaign, who));
         self->send(st.directory, campaign_atom::value, st.campaign);
-        promise.deliver(st.campaign);
+        // Answered once the auctions have the change in their mailboxes: a
+        // request the client sends next goes straight to them (not through
+        // the router) and must see it. Committed either way.
+        auto changed = st.campaign;
+        auto answer = [=]() mutable { promise.deliver(changed); };
+        self->request(st.auctions, change_ack_timeout, campaign_atom::value, changed)
+          .await(answer, [=](caf::error&) mutable { answer(); });
       },
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
@@ -145,7 +151,8 @@ kafka_event campaign_event(const std::string& event_type, const campaign_record&
 
 campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign_state> self,
                                        campaign_record record, io_handles io,
-                                       directory_actor directory, campaign_settings settings) {
+                                       directory_actor directory, auction_router_actor auctions,
+                                       campaign_settings settings) {
   self->state.campaign = std::move(record);
   self->state.impressions_seen = expiring_set{settings.impression_memory};
   self->state.settings = settings;
@@ -154,6 +161,7 @@ campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign
     self->delayed_send(self, idle_check_interval(settings), poll_atom::value);
   self->state.io = std::move(io);
   self->state.directory = std::move(directory);
+  self->state.auctions = std::move(auctions);
   return {
     [=](get_atom) -> caf::result<campaign_record> {
       self->state.last_used = epoch_seconds();

@@ -26,6 +26,9 @@ struct campaign_state {
   campaign_record campaign;
   io_handles io;
   directory_actor directory;
+  /// Hears of every change before the client does (its auctions then serve
+  /// the change to the client's next request: read your writes).
+  auction_router_actor auctions;
   int64_t changes = 0;
   int64_t impressions = 0;  // counted since start (the table holds the totals)
   int64_t clicks = 0;
@@ -43,7 +46,8 @@ struct campaign_state {
 
 campaign_actor::behavior_type campaign(campaign_actor::stateful_pointer<campaign_state> self,
                                        campaign_record record, io_handles io,
-                                       directory_actor directory, campaign_settings settings);
+                                       directory_actor directory, auction_router_actor auctions,
+                                       campaign_settings settings);
 
 /// campaign-events body (CAMPAIGN_CREATED / CAMPAIGN_UPDATED / CAMPAIGN_DELETED).
 kafka_event campaign_event(const std::string& event_type, const campaign_record& c,

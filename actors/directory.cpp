@@ -100,7 +100,8 @@ void activate_campaign(self_ptr self, int64_t id) {
           return;
         }
         auto c = self->spawn(campaign, storage::parse_campaign(rows.front()), self->state.io,
-                             directory_actor{self}, self->state.campaigns_config);
+                             directory_actor{self}, self->state.auctions,
+                             self->state.campaigns_config);
         self->state.campaigns[id] = c;
         ++self->state.activations;
         deliver_all(self->state.campaign_waiters, id, c);
@@ -211,7 +212,6 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
     },
     [=](campaign_atom, const campaign_record& changed) {
       auto& st = self->state;
-      self->send(st.auctions, campaign_atom::value, changed);
       // Its ledger judges when auctions must hear of money changes by the bids.
       if (auto it = st.ledgers.find(changed.advertiser_id); it != st.ledgers.end())
         self->send(it->second, campaign_atom::value,

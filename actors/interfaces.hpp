@@ -9,6 +9,8 @@
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 
+#include <chrono>
+
 namespace adserver {
 
 // -- atoms (at most 10 characters) ------------------------------------------
@@ -313,9 +315,11 @@ using auction_router_actor = caf::typed_actor<
   caf::reacts_to<serve_atom, ad_request, serve_reply>,
   // The ranked list of the auction that would serve this request.
   caf::replies_to<inspect_atom, ad_request>::with<auction_view>,
-  // An advertiser's money changed (from its ledger): to the auctions holding it.
+  // An advertiser's money changed (from its ledger): to the auctions holding
+  // it. As a request, answered once they have it (read your writes).
   caf::reacts_to<money_atom, advertiser_money>,
-  // A campaign was created or changed: its targeting, and every auction.
+  // A campaign was created or changed: its targeting, and every auction. As
+  // a request, answered once they have it (read your writes).
   caf::reacts_to<campaign_atom, campaign_record>,
   // An auction has been idle: forget and retire it (what was already passed
   // on to it is served first; the next request for its key spawns a new one).
@@ -329,6 +333,10 @@ using auction_router_actor = caf::typed_actor<
   // Internal: merge what campaigns target, as PostgreSQL has it.
   caf::reacts_to<poll_atom>,
   caf::replies_to<status_atom>::with<status_record>>;
+
+/// How long a state owner waits for the auction router to take a change
+/// before answering its client anyway (the change is committed by then).
+constexpr std::chrono::seconds change_ack_timeout{1};
 
 /// directory: places and activates (from PostgreSQL) the node's entity
 /// actors, advertiser ledgers and campaigns, and passes work on to them.

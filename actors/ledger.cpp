@@ -10,6 +10,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <algorithm>
+#include <functional>
 
 namespace adserver {
 
@@ -80,15 +81,28 @@ void share_budgets(ledger_state& st) {
   st.budget_share.set(budget);
 }
 
-/// Tells the auctions (through the directory) what this advertiser can pay now.
-void publish_money(self_ptr self) {
-  auto& st = self->state;
+advertiser_money money_now(ledger_state& st) {
   advertiser_money m;
   m.advertiser_id = st.advertiser.id;
   m.balance = st.advertiser.balance;
   m.active = st.advertiser.audit.activated;
   m.campaigns = campaigns_today(st);
-  self->send(st.auctions, money_atom::value, std::move(m));
+  return m;
+}
+
+/// Tells the auctions (through the auction router) what this advertiser can
+/// pay now.
+void publish_money(self_ptr self) {
+  self->send(self->state.auctions, money_atom::value, money_now(self->state));
+}
+
+/// The same, then `answer` once the auctions have it in their mailboxes (or
+/// after change_ack_timeout): an admin change is answered only then, since
+/// the client's next ad request goes straight to the auctions.
+void publish_money_then(self_ptr self, std::function<void()> answer) {
+  self->request(self->state.auctions, change_ack_timeout, money_atom::value,
+                money_now(self->state))
+    .then([=] { answer(); }, [=](caf::error&) { answer(); });
 }
 
 void settle(self_ptr self) {
@@ -238,8 +252,8 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
         } else {
           ++st.changes_committed;
           mirror_balance(self, r->balance_after);
-          publish_money(self);
-          promise.deliver(*r);
+          auto result = *r;
+          publish_money_then(self, [=]() mutable { promise.deliver(result); });
         }
         settle(self);
       },
@@ -491,8 +505,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
             st.advertiser.audit = rec.audit;
             st.advertiser.status = rec.status;
             rec.balance = st.advertiser.balance;
-            publish_money(self);
-            promise.deliver(rec);
+            publish_money_then(self, [=]() mutable { promise.deliver(rec); });
           },
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;

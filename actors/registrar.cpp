@@ -65,10 +65,14 @@ void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                           ++st.campaigns_created;
                           self->send(l, campaign_atom::value,
                                      campaign_limits(rec, business_today()));
-                          self->send(st.auctions, campaign_atom::value, rec);
                           self->send(st.io.kafka, publish_atom::value,
                                      campaign_event("CAMPAIGN_CREATED", rec, who));
-                          promise.deliver(rec);
+                          // Answered once its targeting is known to the
+                          // router (read your writes).
+                          auto answer = [=]() mutable { promise.deliver(rec); };
+                          self->request(st.auctions, change_ack_timeout, campaign_atom::value,
+                                        rec)
+                            .then(answer, [=](caf::error&) mutable { answer(); });
                         },
                         fail);
                   },

@@ -1,6 +1,6 @@
 #pragma once
 // Which search terms and category paths any campaign targets: lets the
-// directory answer requests no campaign can match without creating an
+// auction router (and the I/O threads, through auction_routes) answer requests no campaign can match without creating an
 // auction or reading the database (random search terms must not become
 // actors and queries). A superset: it only grows (paused or deleted
 // campaigns' terms stay; they just get an empty auction).

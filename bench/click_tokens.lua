@@ -3,6 +3,7 @@
 -- TOKENS_DIR/tokens-<thread>.txt for phase 2 (bench/click.lua).
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
 local term = os.getenv("TERM_KEYWORD")
+local term_count = tonumber(os.getenv("TERM_COUNT") or "1")
 local dir = os.getenv("TOKENS_DIR")
 local counter = 0
 local file
@@ -16,7 +17,7 @@ request = function()
   local device = string.format("%08x-1111-4000-8000-%012d", tid, counter)
   local body = string.format(
     '{"device_id":"%s","session_id":"bench","placement":"SEARCH","search_term":"%s","max_ads":1}',
-    device, term)
+    device, string.format("%s_%d", term, counter % term_count))
   return wrk.format("POST", "/api/v1/ads/request", {["Content-Type"] = "application/json"}, body)
 end
 
