@@ -1,6 +1,7 @@
 #include "actors/auction_router.hpp"
 
 #include "actors/deadline.hpp"
+#include "config/log.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
@@ -21,11 +22,14 @@ void load_targeting(self_ptr self) {
     .then(
       [=](const pg_rows& rows) {
         auto& st = self->state;
-        std::vector<std::string> keywords, categories;
+        // Merged outside the table's lock; published under it once.
+        std::vector<std::string> keywords, categories, all_keywords, all_categories;
         for (auto& r : rows) {
           storage::parse_targeting(r, keywords, categories);
-          st.routes->add_targeting(keywords, categories);
+          all_keywords.insert(all_keywords.end(), keywords.begin(), keywords.end());
+          all_categories.insert(all_categories.end(), categories.begin(), categories.end());
         }
+        st.routes->add_targeting(all_keywords, all_categories);
         st.routes->set_targeting_loaded();
         self->delayed_send(self, next, poll_atom::value);
       },
@@ -62,10 +66,21 @@ auction_actor auction_for(self_ptr self, const std::string& key) {
   if (it != st.auctions.end())
     return it->second;
   auto a = self->spawn(auction, key, st.settings, st.io, auction_router_actor{self});
+  // An auction that ends without retiring (an exception) is unpublished, so
+  // the next request for its key starts a new one instead of being dropped.
+  self->monitor(a);
   st.auctions.emplace(key, a);
   st.routes->put(key, a);
   ++st.spawned;
   return a;
+}
+
+/// Forgets a retired or failed auction.
+void forget(self_ptr self, std::map<std::string, auction_actor>::iterator it) {
+  auto& st = self->state;
+  st.routes->remove(it->first, it->second);
+  unwatch(st, it->first);
+  st.auctions.erase(it);
 }
 
 }  // namespace
@@ -81,6 +96,17 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
   self->state.io = std::move(io);
   self->state.settings = std::move(settings);
   self->state.routes = std::move(routes);
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    for (auto it = st.auctions.begin(); it != st.auctions.end(); ++it)
+      if (it->second.address() == down.source) {
+        ++st.failed;
+        log_line(log_level::error, "auction_failed",
+                 {{"auction", it->first}, {"reason", caf::to_string(down.reason)}});
+        forget(self, it);
+        return;
+      }
+  });
   load_targeting(self);
   return {
     [=](serve_atom, ad_request& req, serve_reply& reply) {
@@ -126,6 +152,9 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
       for (auto& [key, a] : st.auctions)
         self->send(a, campaign_atom::value, changed);
     },
+    [=](create_atom, const campaign_record& created) {
+      self->state.routes->add_targeting(created.keywords, created.categories);
+    },
     [=](idle_atom, const std::string& key, const auction_actor& idle) {
       auto& st = self->state;
       auto it = st.auctions.find(key);
@@ -133,9 +162,7 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
         return;
       // Unpublished first: a request an I/O thread routed to it is already in
       // its mailbox, ahead of retire_atom, and is served.
-      st.routes->remove(key, idle);
-      st.auctions.erase(it);
-      unwatch(st, key);
+      forget(self, it);
       ++st.retired;
       self->send(idle, retire_atom::value);
     },
@@ -164,6 +191,7 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
       r.figures = {{"auctions", static_cast<int64_t>(st.auctions.size())},
                    {"auctions_spawned", st.spawned},
                    {"auctions_retired", st.retired},
+                   {"auctions_failed", st.failed},
                    {"requests_unmatched", st.routes->unmatched()},
                    {"targeted_terms", st.routes->targeted_terms()},
                    {"watched_advertisers", static_cast<int64_t>(st.money_watchers.size())}};

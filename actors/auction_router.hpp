@@ -29,6 +29,7 @@ struct auction_router_state {
   std::map<std::string, std::vector<int64_t>> watched_by;
   int64_t spawned = 0;
   int64_t retired = 0;  // idle auctions retired
+  int64_t failed = 0;   // auctions that ended without retiring
   census_entry census{actor_kind::auction_router};
   static inline const char* name = "auction-router";
   /// The auctions live as long as the router that placed them (an auction

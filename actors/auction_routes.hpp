@@ -7,12 +7,31 @@
 #include "actors/interfaces.hpp"
 #include "actors/targeting_index.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
 namespace adserver {
+
+/// A reader-writer lock that lets a waiting writer in before new readers
+/// (std::shared_mutex on glibc prefers readers: a steady stream of ad
+/// requests could keep the auction router, a CAF worker thread, waiting).
+class writer_preferring_lock {
+public:
+  writer_preferring_lock();
+  ~writer_preferring_lock();
+  writer_preferring_lock(const writer_preferring_lock&) = delete;
+  writer_preferring_lock& operator=(const writer_preferring_lock&) = delete;
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+private:
+  pthread_rwlock_t rw_;
+};
 
 class auction_routes {
 public:
@@ -47,7 +66,7 @@ public:
 private:
   bool key_locked(const ad_request& req, std::string& key) const;
 
-  mutable std::shared_mutex mtx_;
+  mutable writer_preferring_lock mtx_;
   targeting_index targeting_;
   bool loaded_ = false;
   std::unordered_map<std::string, auction_actor> auctions_;

@@ -318,9 +318,12 @@ using auction_router_actor = caf::typed_actor<
   // An advertiser's money changed (from its ledger): to the auctions holding
   // it. As a request, answered once they have it (read your writes).
   caf::reacts_to<money_atom, advertiser_money>,
-  // A campaign was created or changed: its targeting, and every auction. As
-  // a request, answered once they have it (read your writes).
+  // A campaign changed: its targeting, and every auction. As a request,
+  // answered once they have it (read your writes).
   caf::reacts_to<campaign_atom, campaign_record>,
+  // A campaign was created (PENDING: no auction can hold it yet): its
+  // targeting only. As a request, answered once known.
+  caf::reacts_to<create_atom, campaign_record>,
   // An auction has been idle: forget and retire it (what was already passed
   // on to it is served first; the next request for its key spawns a new one).
   caf::reacts_to<idle_atom, std::string, auction_actor>,
@@ -350,8 +353,8 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<click_atom, click_request>::with<click_result>,
   // The ledgers in memory (reconciliation asks them directly).
   caf::replies_to<list_atom, ledger_atom>::with<held_ledgers>,
-  // A campaign changed (from the campaign actor): its ledger's limits; passed
-  // on to the auction router.
+  // A campaign changed (from the campaign actor, which tells the auction
+  // router itself): its ledger's limits.
   caf::reacts_to<campaign_atom, campaign_record>,
   // A ledger or campaign has been idle: forget and retire it (passivation;
   // memory follows what is in use).

@@ -96,13 +96,21 @@ void publish_money(self_ptr self) {
   self->send(self->state.auctions, money_atom::value, money_now(self->state));
 }
 
+void settle(self_ptr self);
+
 /// The same, then `answer` once the auctions have it in their mailboxes (or
 /// after change_ack_timeout): an admin change is answered only then, since
-/// the client's next ad request goes straight to the auctions.
+/// the client's next ad request goes straight to the auctions. Counted in
+/// flight, so a retiring ledger does not stop before it has answered.
 void publish_money_then(self_ptr self, std::function<void()> answer) {
+  ++self->state.inflight;
+  auto done = [=] {
+    answer();
+    settle(self);
+  };
   self->request(self->state.auctions, change_ack_timeout, money_atom::value,
                 money_now(self->state))
-    .then([=] { answer(); }, [=](caf::error&) { answer(); });
+    .then(done, [=](caf::error&) { done(); });
 }
 
 void settle(self_ptr self) {
@@ -491,6 +499,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
         return deadline_passed();
       auto promise = self->make_response_promise<advertiser_record>();
       auto id = self->state.advertiser.id;
+      ++self->state.inflight;  // a retiring ledger answers before it stops
       self->request(self->state.io.writer, caf::infinite, write_atom::value,
                     std::vector<pg_statement>{storage::advertiser_deactivate(id, meta.who)},
                     meta.due, idempotency_ticket{})
@@ -498,6 +507,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
           [=](const pg_results& results) mutable {
             if (results.empty() || results[0].empty()) {
               promise.deliver(make_error(ec::reference_not_found, "advertiser not found"));
+              settle(self);
               return;
             }
             auto rec = storage::parse_advertiser(results[0][0]);
@@ -506,8 +516,12 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
             st.advertiser.status = rec.status;
             rec.balance = st.advertiser.balance;
             publish_money_then(self, [=]() mutable { promise.deliver(rec); });
+            settle(self);
           },
-          [=](caf::error& err) mutable { promise.deliver(err); });
+          [=](caf::error& err) mutable {
+            promise.deliver(err);
+            settle(self);
+          });
       return promise;
     },
     [=](click_atom, click_request& click) -> caf::result<click_result> {

@@ -70,7 +70,7 @@ void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                           // Answered once its targeting is known to the
                           // router (read your writes).
                           auto answer = [=]() mutable { promise.deliver(rec); };
-                          self->request(st.auctions, change_ack_timeout, campaign_atom::value,
+                          self->request(st.auctions, change_ack_timeout, create_atom::value,
                                         rec)
                             .then(answer, [=](caf::error&) mutable { answer(); });
                         },

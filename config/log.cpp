@@ -19,9 +19,9 @@ std::atomic<int> threshold{static_cast<int>(log_level::info)};
 /// Lines go to a bounded queue that one thread writes out, so a request
 /// never waits for stderr (a slow pipe or journald): when the queue is full
 /// lines are dropped and counted, never blocking the caller. The writer
-/// wakes every `write_interval` or when `wake_lines` are queued, not per
-/// line: a wake-up and a write(2) per request cost the serving path more
-/// than formatting the line. Never destroyed (threads may log until the
+/// wakes every `write_interval`, when `wake_lines` are queued, or for a
+/// warning or error, not per line: a wake-up and a write(2) per request cost
+/// the serving path more than formatting the line. Never destroyed (threads may log until the
 /// process ends); flushed at exit.
 class log_writer {
 public:
@@ -39,7 +39,9 @@ public:
     return *writer;
   }
 
-  void push(std::string line) {
+  /// `urgent` lines (warnings and errors) are written at once: they are the
+  /// ones an operator needs if the process dies right after.
+  void push(std::string line, bool urgent) {
     {
       std::lock_guard<std::mutex> guard{mtx_};
       if (queue_.size() >= max_lines) {
@@ -47,7 +49,9 @@ public:
         return;
       }
       queue_.push_back(std::move(line));
-      if (queue_.size() != wake_lines)
+      if (urgent)
+        urgent_ = true;
+      else if (queue_.size() != wake_lines)
         return;
     }
     wake_.notify_one();
@@ -70,7 +74,11 @@ private:
     std::unique_lock<std::mutex> lock{mtx_};
     for (;;) {
       wake_.wait_for(lock, write_interval,
-                     [this] { return queue_.size() >= wake_lines || (flushing_ && !queue_.empty()); });
+                     [this] {
+                       return queue_.size() >= wake_lines
+                              || ((flushing_ || urgent_) && !queue_.empty());
+                     });
+      urgent_ = false;
       if (queue_.empty()) {
         drained_.notify_all();
         continue;
@@ -97,6 +105,7 @@ private:
   std::deque<std::string> queue_;
   bool writing_ = false;
   bool flushing_ = false;
+  bool urgent_ = false;
   std::atomic<int64_t> dropped_{0};
 };
 
@@ -182,7 +191,7 @@ void log_line(log_level level, std::string_view event, std::initializer_list<log
       append_quoted(line, f.value);
   }
   line += "}\n";
-  log_writer::instance().push(std::move(line));
+  log_writer::instance().push(std::move(line), level >= log_level::warn);
 }
 
 void flush_log() {
