@@ -52,6 +52,7 @@ void mirror_balance(self_ptr self, int64_t balance) {
 }
 
 void reload(self_ptr self);
+void write_clicks(self_ptr self);
 
 /// The advertiser's campaigns with today's spend (a new day starts at zero).
 std::vector<campaign_spend> campaigns_today(ledger_state& st) {
@@ -238,6 +239,10 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
     promise.deliver(plan.error());
     return;
   }
+  // Clicks applied before this change are written before it (pg-writer keeps
+  // one sender's order; each write expects the version the previous left).
+  while (!st.click_queue.empty())
+    write_clicks(self);
   auto expected_version = st.version;
   st.advertiser.balance = plan->balance_after;
   st.version += 1;
@@ -336,8 +341,193 @@ void forget_click(ledger_state& st, const std::pair<std::string, std::string>& k
     st.recent_clicks.erase(it);
 }
 
+}  // namespace
+
+/// A charged click applied in memory, waiting to be written.
+struct queued_click {
+  click_request click;
+  caf::typed_response_promise<click_result> promise;
+  storage::click_write row;
+  std::pair<std::string, std::string> key;  // (ad_id, device_id): the 1 h duplicate window
+  std::string token;
+  int64_t now = 0;
+  int64_t spent_today = 0;  // the campaign's spend today with this click
+  bool near_limit = false;  // the advertiser may no longer afford its ads
+  bool solo = false;        // written alone (its batch hit a duplicate token)
+};
+
+namespace {
+
+/// The longest batch one statement carries.
+constexpr size_t max_click_batch = 512;
+
 void charge_click(self_ptr self, click_request click,
-                  caf::typed_response_promise<click_result> promise) {
+                  caf::typed_response_promise<click_result> promise, bool solo = false);
+
+/// Undoes a click's duplicate marks: it was not charged, so its retry must
+/// not count as a duplicate.
+void unmark(ledger_state& st, const queued_click& q) {
+  forget_click(st, q.key, q.now);
+  st.charged_tokens.erase(q.token);
+}
+
+/// Clicks applied in memory but not yet written when a write failed: their
+/// rows expect a version that will not come. They are judged again after the
+/// re-read (parked; refused when too many wait), `solo` ones written alone.
+void replay_after_reload(self_ptr self, std::vector<std::shared_ptr<queued_click>> clicks,
+                         bool solo) {
+  auto& st = self->state;
+  for (auto& q : clicks) {
+    unmark(st, *q);
+    park(self, q->click.due,
+         [=] { charge_click(self, q->click, q->promise, solo || q->solo); },
+         [=](const caf::error& err) mutable { q->promise.deliver(err); });
+  }
+  for (size_t i = 0; i < clicks.size(); ++i)
+    settle(self);
+}
+
+void write_clicks(self_ptr self);
+
+/// After a click write answered: `settled` of its clicks leave the in-flight
+/// count. Clicks queued meanwhile are written next, or, when the ledger must
+/// re-read, judged again after it.
+void after_click_write(self_ptr self, size_t settled) {
+  auto& st = self->state;
+  if (st.recovering && !st.click_queue.empty()) {
+    auto queued = std::move(st.click_queue);
+    st.click_queue.clear();
+    replay_after_reload(self, std::move(queued), false);
+  } else if (!st.recovering && st.click_writes == 0 && !st.click_queue.empty()) {
+    write_clicks(self);
+  }
+  for (size_t i = 0; i < settled; ++i)
+    settle(self);
+}
+
+/// A batch committed: answer each click, mirror and publish once. When the
+/// advertiser may no longer afford its ads, the clicks are answered once the
+/// auctions have the new money (the client's next ad request goes straight to
+/// them and must not show an ad it can no longer pay for).
+void clicks_committed(self_ptr self, const std::vector<std::shared_ptr<queued_click>>& batch) {
+  auto& st = self->state;
+  auto& t = telemetry();
+  bool near_limit = false;
+  std::map<std::pair<int64_t, std::string>, int64_t> spent;  // (campaign, day) -> spend
+  for (auto& q : batch) {
+    ++st.clicks_charged;
+    t.clicks_charged.fetch_add(1, std::memory_order_relaxed);
+    t.money_charged.fetch_add(q->row.amount, std::memory_order_relaxed);
+    t.deductions_ok.fetch_add(1, std::memory_order_relaxed);
+    near_limit = near_limit || q->near_limit;
+    spent[{q->row.campaign_id, q->row.business_date}] = q->spent_today;
+    self->send(st.io.redis, set_atom::value,
+               "click:" + q->click.ad.ad_id + ":" + q->click.ad.device_id, std::string{"1"},
+               duplicate_window_seconds);
+    finish_click(self, q->click, click_result{true, q->row.amount, q->row.balance_after, ""});
+  }
+  share_budgets(st);
+  mirror_balance(self, batch.back()->row.balance_after);
+  for (auto& [campaign_day, amount] : spent)
+    self->send(st.io.redis, set_atom::value,
+               daily_spent_key(campaign_day.first, campaign_day.second), std::to_string(amount),
+               int64_t{86400});
+  auto answer = [batch] {
+    for (auto& q : batch)
+      q->promise.deliver(click_result{true, q->row.amount, q->row.balance_after, ""});
+  };
+  // Re-rank only when this advertiser may no longer afford its ads.
+  if (near_limit)
+    publish_money_then(self, answer);
+  else
+    answer();
+}
+
+/// A batch did not commit: nothing of it was applied.
+void clicks_failed(self_ptr self, const std::vector<std::shared_ptr<queued_click>>& batch,
+                   const caf::error& err) {
+  auto& st = self->state;
+  bool unknown = view(err).details_json.find("\"unknown\"") != std::string::npos;
+  for (auto& q : batch) {
+    // When the outcome is unknown it may have committed: keep the marks.
+    if (!unknown)
+      unmark(st, *q);
+    telemetry().deductions_failed.fetch_add(1, std::memory_order_relaxed);
+    q->promise.deliver(err);
+  }
+}
+
+/// Writes the next batch of queued clicks as one statement (a `solo` click
+/// alone), in the order they were applied. pg-writer keeps one sender's units
+/// in order, so batches sent back to back commit in that order.
+void write_clicks(self_ptr self) {
+  auto& st = self->state;
+  if (!st.click_queue.empty()) {
+    std::vector<std::shared_ptr<queued_click>> batch;
+    size_t n = 0;
+    while (n < st.click_queue.size() && batch.size() < max_click_batch
+           && !(st.click_queue[n]->solo && !batch.empty())) {
+      batch.push_back(st.click_queue[n++]);
+      if (batch.back()->solo)
+        break;
+    }
+    st.click_queue.erase(st.click_queue.begin(), st.click_queue.begin() + n);
+    std::vector<storage::click_write> rows;
+    rows.reserve(batch.size());
+    // The earliest deadline: a batch is never applied after one of its
+    // clicks was answered 503 at its deadline.
+    auto due = batch.front()->click.due;
+    for (auto& q : batch) {
+      rows.push_back(q->row);
+      auto at = q->click.due.at_ms;  // 0: none
+      if (at != 0 && (due.at_ms == 0 || at < due.at_ms))
+        due = q->click.due;
+    }
+    ++st.click_writes;
+    ++st.click_batches;
+    self->request(st.io.writer, caf::infinite, write_atom::value,
+                  std::vector<pg_statement>{storage::click_charge(rows)}, due,
+                  idempotency_ticket{})
+      .then(
+        [=](const pg_results& results) {
+          auto& st = self->state;
+          --st.click_writes;
+          if (results.empty() || results[0].size() != batch.size()) {
+            // The compare-and-set missed: memory is not the database's.
+            st.recovering = true;
+            clicks_failed(self, batch,
+                          make_error(ec::unavailable, "balance changed concurrently; retry"));
+          } else {
+            clicks_committed(self, batch);
+          }
+          after_click_write(self, batch.size());
+        },
+        [=](caf::error& err) {
+          auto& st = self->state;
+          --st.click_writes;
+          st.recovering = true;
+          if (view(err).code == ec::duplicate_click && batch.size() == 1) {
+            // Another writer charged this token first (PostgreSQL decides).
+            auto& q = batch.front();
+            forget_click(st, q->key, q->now);
+            st.charged_tokens[q->token] = q->now;
+            record_unbilled(self, q->click, "DUPLICATE_CLICK", q->promise);
+            after_click_write(self, 1);
+          } else if (view(err).code == ec::duplicate_click) {
+            // Which click? Each is judged again after the re-read and
+            // written alone: the duplicate one is then told so.
+            replay_after_reload(self, batch, true);
+            after_click_write(self, 0);
+          } else {
+            clicks_failed(self, batch, err);
+            after_click_write(self, batch.size());
+          }
+        });
+  }
+}
+
+void charge_click(self_ptr self, click_request click,
+                  caf::typed_response_promise<click_result> promise, bool solo) {
   auto& st = self->state;
   if (passed(click.due)) {
     ++st.expired;
@@ -345,7 +535,7 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   if (st.recovering) {
-    park(self, click.due, [=] { charge_click(self, click, promise); },
+    park(self, click.due, [=] { charge_click(self, click, promise, solo); },
          [=](const caf::error& err) mutable { promise.deliver(err); });
     return;
   }
@@ -370,7 +560,9 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   // Applied in memory at once: the next click is judged against it.
-  auto w = click_row(st, click);
+  auto q = std::make_shared<queued_click>();
+  auto& w = q->row;
+  w = click_row(st, click);
   w.expected_version = st.version;
   w.balance_before = st.advertiser.balance;
   w.balance_after = st.advertiser.balance - price;
@@ -383,65 +575,23 @@ void charge_click(self_ptr self, click_request click,
   spend->spent_total += price;
   st.recent_clicks[key] = now;
   st.charged_tokens[token] = now;
+  q->key = key;
+  q->token = token;
+  q->now = now;
+  q->spent_today = spend->spent_today;
+  q->near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns)
+                  || (spend->standard_delivery
+                      && pace_step_crossed(spend->spent_today - price, spend->spent_today,
+                                           spend->daily_budget));
+  q->solo = solo;
+  q->click = std::move(click);
+  q->promise = std::move(promise);
   ++st.inflight;
-  auto spent_today = spend->spent_today;
-  auto near_limit = may_leave_ranking(w.balance_after, *spend, click.ad.bid, st.campaigns)
-                    || (spend->standard_delivery
-                        && pace_step_crossed(spent_today - price, spent_today,
-                                             spend->daily_budget));
-  self->request(st.io.writer, caf::infinite, write_atom::value,
-                std::vector<pg_statement>{storage::click_charge(w)}, click.due,
-                idempotency_ticket{})
-    .then(
-      [=](const pg_results& results) mutable {
-        auto& st = self->state;
-        if (results.empty() || results[0].empty()) {
-          st.recovering = true;
-          forget_click(st, key, now);
-          st.charged_tokens.erase(token);
-          telemetry().deductions_failed.fetch_add(1, std::memory_order_relaxed);
-          promise.deliver(make_error(ec::unavailable, "balance changed concurrently; retry"));
-        } else {
-          ++st.clicks_charged;
-          auto& t = telemetry();
-          t.clicks_charged.fetch_add(1, std::memory_order_relaxed);
-          t.money_charged.fetch_add(price, std::memory_order_relaxed);
-          t.deductions_ok.fetch_add(1, std::memory_order_relaxed);
-          share_budgets(st);
-          click_result result{true, price, w.balance_after, ""};
-          mirror_balance(self, w.balance_after);
-          self->send(st.io.redis, set_atom::value, daily_spent_key(click.ad.campaign_id, today),
-                     std::to_string(spent_today), int64_t{86400});
-          self->send(st.io.redis, set_atom::value,
-                     "click:" + click.ad.ad_id + ":" + click.ad.device_id, std::string{"1"},
-                     duplicate_window_seconds);
-          // Re-rank only when this advertiser may no longer afford its ads.
-          if (near_limit)
-            publish_money(self);
-          finish_click(self, click, result);
-          promise.deliver(result);
-        }
-        settle(self);
-      },
-      [=](caf::error& err) mutable {
-        auto& st = self->state;
-        st.recovering = true;
-        // Not charged: a retry of this click must not count as a duplicate.
-        // When the outcome is unknown it may have been: keep both marks.
-        if (view(err).details_json.find("\"unknown\"") == std::string::npos) {
-          forget_click(st, key, now);
-          st.charged_tokens.erase(token);
-        }
-        if (view(err).code == ec::duplicate_click) {
-          // Another writer charged this token first (PostgreSQL decides).
-          st.charged_tokens[token] = now;
-          record_unbilled(self, click, "DUPLICATE_CLICK", promise);
-        } else {
-          telemetry().deductions_failed.fetch_add(1, std::memory_order_relaxed);
-          promise.deliver(err);
-        }
-        settle(self);
-      });
+  st.click_queue.push_back(std::move(q));
+  // Written now if no click write is in flight; otherwise together with the
+  // clicks that arrive meanwhile, when it has committed.
+  if (st.click_writes == 0)
+    write_clicks(self);
   // Forget clicks older than the window now and then.
   if ((st.recent_clicks.size() > 4096 || st.charged_tokens.size() > 4096)
       && st.clicks_charged % 1024 == 0) {
@@ -597,6 +747,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       r.figures = {{"balance", st.advertiser.balance},
                    {"version", st.version},
                    {"inflight", st.inflight},
+                   {"click_batches", st.click_batches},
                    {"waiting", static_cast<int64_t>(st.waiting.size())},
                    {"expired", st.expired},
                    {"refused", st.refused},

@@ -14,8 +14,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <vector>
 
 namespace adserver {
+
+struct queued_click;  // actors/ledger.cpp
 
 struct ledger_init {
   advertiser_record advertiser;
@@ -52,6 +56,13 @@ struct ledger_state {
   directory_actor directory;  // told when idle, and of charged clicks
   auction_router_actor auctions;  // told when money changes, so auctions re-rank
   int64_t inflight = 0;
+  /// Charged clicks applied in memory while a click write of this ledger is
+  /// in flight: written together when it answers, as one statement (one
+  /// balance and one spend update per campaign for all of them). Counted in
+  /// `inflight`.
+  std::vector<std::shared_ptr<queued_click>> click_queue;
+  int64_t click_writes = 0;   // click statements in flight
+  int64_t click_batches = 0;  // click statements written
   // After a failed write the in-memory state may be ahead of the database:
   // stop, let in-flight writes settle, re-read, then serve what waited
   // (bounded; what waited past its deadline is dropped unapplied).

@@ -144,31 +144,46 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " WHERE c.activated = 1 AND c.status = 'ACTIVE'"
    "   AND c.start_date <= $2::date AND c.end_date >= $2::date"},
   {"click_charge",
+   // One statement for a batch of one advertiser's clicks: the balance moves
+   // once (compare-and-set on version and balance, version + count), spend
+   // once per campaign and day; a history row and an ad_clicks row per click.
+   // The arrays are aligned, one element per click. No row when the
+   // compare-and-set missed.
    "WITH upd AS ("
-   "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + 1,"
+   "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + $5::bigint,"
    "    updated_user_id = 'click'"
    "  WHERE advertiser_id = $1::bigint AND version = $2::bigint"
    "    AND current_balance = $3::bigint RETURNING advertiser_id),"
+   " c AS ("
+   "  SELECT t.* FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[],"
+   "    $11::date[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],"
+   "    $17::text[], $18::text[], $19::text[], $20::text[]) WITH ORDINALITY"
+   "    AS t(campaign_id, amount, balance_before, balance_after, memo, spend_date, ad_id,"
+   "      device_id, session_id, request_id, clicked_at, product_id, original_product_id,"
+   "      exp_key, exp_var, n)"
+   "  WHERE EXISTS (SELECT 1 FROM upd)),"
    " hist AS ("
    "  INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
    "    balance_before, balance_after, campaign_id, memo, created_user_id, updated_user_id)"
-   "  SELECT advertiser_id, 'CLICK', $6::bigint, $3::bigint, $4::bigint, $5::bigint, $7,"
-   "    'click', 'click' FROM upd RETURNING id),"
+   "  SELECT $1::bigint, 'CLICK', amount, balance_before, balance_after, campaign_id, memo,"
+   "    'click', 'click' FROM c ORDER BY n RETURNING id),"
    " daily AS ("
    "  INSERT INTO ad_campaign_daily_spend (campaign_id, spend_date, spent, created_user_id,"
    "    updated_user_id)"
-   "  SELECT $5::bigint, $8::date, $6::bigint, 'click', 'click' FROM upd"
+   "  SELECT campaign_id, spend_date, sum(amount), 'click', 'click' FROM c"
+   "  GROUP BY campaign_id, spend_date"
    "  ON CONFLICT (campaign_id, spend_date)"
    "  DO UPDATE SET spent = ad_campaign_daily_spend.spent + EXCLUDED.spent),"
    " total AS ("
-   "  UPDATE ad_campaign_spend SET spent_total = spent_total + $6::bigint"
-   "  WHERE campaign_id = $5::bigint AND EXISTS (SELECT 1 FROM upd)),"
+   "  UPDATE ad_campaign_spend s SET spent_total = s.spent_total + x.amount"
+   "  FROM (SELECT campaign_id, sum(amount) AS amount FROM c GROUP BY campaign_id) x"
+   "  WHERE s.campaign_id = x.campaign_id),"
    " clk AS ("
    "  INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
    "    request_id, clicked_at, charged, amount, product_id, original_product_id, exp_key,"
    "    exp_var)"
-   "  SELECT advertiser_id, $5::bigint, $9, $10, $11, $12, $13::timestamptz, true,"
-   "    $6::bigint, $14, $15, $16, $17 FROM upd)"
+   "  SELECT $1::bigint, campaign_id, ad_id, device_id, session_id, request_id, clicked_at,"
+   "    true, amount, product_id, original_product_id, exp_key, exp_var FROM c)"
    " SELECT id FROM hist"},
   {"click_record",
    "INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
@@ -250,6 +265,23 @@ const std::vector<std::pair<const char*, const char*>> statements = {
 
 std::string str(int64_t x) {
   return std::to_string(x);
+}
+
+/// A PostgreSQL array literal of `items`: every element quoted, quotes and
+/// backslashes escaped (numbers, dates and timestamps read from it too).
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string array = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    array += i ? ",\"" : "\"";
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\')
+        array += '\\';
+      array += ch;
+    }
+    array += '"';
+  }
+  array += "}";
+  return array;
 }
 
 std::string bids_json(const placement_bids& bids) {
@@ -403,12 +435,36 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
           {"campaign_drop_other_bids", {str(id), json, who}}};
 }
 
-pg_statement click_charge(const click_write& c) {
+pg_statement click_charge(const std::vector<click_write>& clicks) {
+  std::vector<std::string> campaign, amount, before, after, memo, day, ad, device, session,
+    request, at, product, original, exp_key, exp_var;
+  for (auto& c : clicks) {
+    campaign.push_back(str(c.campaign_id));
+    amount.push_back(str(c.amount));
+    before.push_back(str(c.balance_before));
+    after.push_back(str(c.balance_after));
+    memo.push_back(c.memo);
+    day.push_back(c.business_date);
+    ad.push_back(c.ad_id);
+    device.push_back(c.device_id);
+    session.push_back(c.session_id);
+    request.push_back(c.request_id);
+    at.push_back(c.clicked_at);
+    product.push_back(c.product_id);
+    original.push_back(c.original_product_id);
+    exp_key.push_back(c.exp_key);
+    exp_var.push_back(c.exp_var);
+  }
+  auto& first = clicks.front();
+  auto& last = clicks.back();
   return {"click_charge",
-          {str(c.advertiser_id), str(c.expected_version), str(c.balance_before),
-           str(c.balance_after), str(c.campaign_id), str(c.amount), c.memo, c.business_date,
-           c.ad_id, c.device_id, c.session_id, c.request_id, c.clicked_at, c.product_id,
-           c.original_product_id, c.exp_key, c.exp_var}};
+          {str(first.advertiser_id), str(first.expected_version), str(first.balance_before),
+           str(last.balance_after), str(static_cast<int64_t>(clicks.size())),
+           array_literal(campaign), array_literal(amount), array_literal(before),
+           array_literal(after), array_literal(memo), array_literal(day), array_literal(ad),
+           array_literal(device), array_literal(session), array_literal(request),
+           array_literal(at), array_literal(product), array_literal(original),
+           array_literal(exp_key), array_literal(exp_var)}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {
@@ -420,19 +476,7 @@ pg_statement click_record(const click_write& c, const std::string& reason) {
 
 pg_statement conversion_attribution(const std::string& device_id, int64_t window_hours,
                                     const std::vector<std::string>& product_ids) {
-  // A text[] literal: every element quoted, quotes and backslashes escaped.
-  std::string array = "{";
-  for (size_t i = 0; i < product_ids.size(); ++i) {
-    array += i ? ",\"" : "\"";
-    for (char ch : product_ids[i]) {
-      if (ch == '"' || ch == '\\')
-        array += '\\';
-      array += ch;
-    }
-    array += '"';
-  }
-  array += "}";
-  return {"conversion_attribution", {device_id, str(window_hours), array}};
+  return {"conversion_attribution", {device_id, str(window_hours), array_literal(product_ids)}};
 }
 
 pg_statement conversion_insert(const std::string& order_id, const std::string& product_id,

@@ -81,10 +81,13 @@ struct click_write {
   std::string exp_key;
   std::string exp_var;
 };
-/// Balance CAS + CLICK history row + daily and total spend + ad_clicks row, as
-/// one statement: all or nothing. Returns the history id, or no row when the
-/// version did not match.
-pg_statement click_charge(const click_write& c);
+/// A batch of one advertiser's charged clicks, in the order they were
+/// applied (each row's balance_before is the previous row's balance_after;
+/// the first carries the expected version), as one statement, all or nothing:
+/// the balance compare-and-set once, spend once per campaign and day, a CLICK
+/// history row and an ad_clicks row per click. Returns one history id per
+/// click, or no row when the compare-and-set missed.
+pg_statement click_charge(const std::vector<click_write>& clicks);
 /// An unbilled click (duplicate, no money, no budget).
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.

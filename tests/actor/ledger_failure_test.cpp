@@ -26,7 +26,7 @@ namespace {
 
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
-enum class outcome { commit, fail, cas_miss };
+enum class outcome { commit, fail, cas_miss, duplicate };
 
 /// What the fake database holds and how its next writes and reads go.
 struct fake_db {
@@ -39,6 +39,8 @@ struct fake_db {
   std::atomic<int> commits{0};
   std::atomic<bool> reads_fail{false};
   std::atomic<bool> hold_reads{false};  // answer reads only on release
+  std::atomic<bool> hold_writes{false};  // answer click writes only on release
+  std::vector<size_t> click_batches;     // clicks per click statement, in order
   void script(std::deque<outcome> writes) {
     std::lock_guard<std::mutex> g{mtx};
     next_writes = std::move(writes);
@@ -59,16 +61,40 @@ pg_row advertiser_row(int64_t id, int64_t balance, int64_t version) {
           std::to_string(balance), "t", "", "", "tester", "tester", std::to_string(version)};
 }
 
-caf::behavior fake_writer(caf::event_based_actor*, std::shared_ptr<fake_db> db) {
-  auto write = [db](std::vector<pg_statement>& unit) -> caf::result<pg_results> {
+/// click_charge: $2 expected version, $3 balance before, $4 after, $5 clicks.
+caf::expected<pg_results> click_write(fake_db& db, const pg_statement& stmt, outcome o) {
+  auto count = std::stoll(stmt.params.at(4));
+  db.click_batches.push_back(static_cast<size_t>(count));
+  if (o == outcome::fail)
+    return make_error(ec::unavailable, "database unavailable: scripted");
+  if (o == outcome::duplicate)
+    return make_error(ec::duplicate_click, "this token was charged before");
+  if (o == outcome::cas_miss || std::stoll(stmt.params.at(1)) != db.version
+      || std::stoll(stmt.params.at(2)) != db.balance)
+    return pg_results{pg_rows{}};
+  db.balance = std::stoll(stmt.params.at(3));
+  db.version += count;
+  ++db.commits;
+  pg_rows ids;
+  for (int64_t i = 0; i < count; ++i)
+    ids.push_back({std::to_string(++db.history_id)});
+  return pg_results{ids};
+}
+
+caf::behavior fake_writer(caf::event_based_actor* self, std::shared_ptr<fake_db> db) {
+  auto write = [db](std::vector<pg_statement>& unit) -> caf::expected<pg_results> {
     std::lock_guard<std::mutex> g{db->mtx};
+    auto& stmt = unit.at(0);
+    if (stmt.name == "click_record")
+      return pg_results{pg_rows{}};  // an unbilled click: no money
     ++db->writes_seen;
     auto o = db->next_writes.empty() ? outcome::commit : db->next_writes.front();
     if (!db->next_writes.empty())
       db->next_writes.pop_front();
+    if (stmt.name == "click_charge")
+      return click_write(*db, stmt, o);
     if (o == outcome::fail)
       return make_error(ec::unavailable, "database unavailable: scripted");
-    auto& stmt = unit.at(0);
     // balance_change_write: $1 advertiser, $2 expected version, $3 before, $4 after.
     auto expected = std::stoll(stmt.params.at(1));
     if (o == outcome::cas_miss || expected != db->version)
@@ -79,10 +105,35 @@ caf::behavior fake_writer(caf::event_based_actor*, std::shared_ptr<fake_db> db) 
     return pg_results{pg_rows{{std::to_string(++db->history_id), stmt.params.at(0),
                                stmt.params.at(2), stmt.params.at(3)}}};
   };
+  // Held writes are answered in order on release (a commit in flight).
+  auto held = std::make_shared<std::vector<std::pair<caf::response_promise,
+                                                     std::vector<pg_statement>>>>();
+  auto handle = [=](std::vector<pg_statement>& unit) -> caf::result<pg_results> {
+    if (db->hold_writes && unit.at(0).name == "click_charge") {
+      auto promise = self->make_response_promise();
+      held->emplace_back(promise, unit);
+      return caf::delegated<pg_results>{};
+    }
+    auto r = write(unit);
+    if (!r)
+      return r.error();
+    return std::move(*r);
+  };
   return {
-    [=](write_atom, std::vector<pg_statement>& unit) { return write(unit); },
+    [=](write_atom, std::vector<pg_statement>& unit) { return handle(unit); },
     [=](write_atom, std::vector<pg_statement>& unit, deadline,
-        idempotency_ticket&) { return write(unit); },
+        idempotency_ticket&) { return handle(unit); },
+    [=](release_atom) {
+      db->hold_writes = false;
+      for (auto& [promise, unit] : *held) {
+        auto r = write(unit);
+        if (r)
+          promise.deliver(std::move(*r));
+        else
+          promise.deliver(r.error());
+      }
+      held->clear();
+    },
   };
 }
 
@@ -94,6 +145,9 @@ caf::behavior fake_reader(caf::event_based_actor* self, std::shared_ptr<fake_db>
       return make_error(ec::unavailable, "database unavailable: scripted");
     if (stmt.name == "advertiser_load")
       return pg_rows{advertiser_row(std::stoll(stmt.params.at(0)), db->balance, db->version)};
+    if (stmt.name == "ledger_campaigns")  // campaign 70: serving, large budgets
+      return pg_rows{{"70", "100000000", "100000000", "0", "0", "100", "ACTIVE", "", "",
+                      "ACCELERATED"}};
     return pg_rows{};
   };
   return {
@@ -154,7 +208,14 @@ protected:
     init.advertiser.id = 7;
     init.advertiser.balance = db->balance;
     init.version = db->version;
+    campaign_spend c;
+    c.campaign_id = 70;
+    c.daily_budget = c.total_budget = 100'000'000;
+    c.max_bid = 100;
+    c.day = business_today();
+    init.campaigns.push_back(c);
     settings.idle_seconds = 0;
+    writer = caf::actor_cast<caf::actor>(io.writer);
     auto l = sys.spawn(ledger, init, io, caf::actor_cast<directory_actor>(quiet),
                        caf::actor_cast<auction_router_actor>(quiet), settings);
     l->attach_functor([this](const caf::error& reason) { exit_reason = sys.render(reason); });
@@ -174,6 +235,19 @@ protected:
     return out;
   }
 
+  /// Sends a click on campaign 70 at `price` for device `n` (fresh token).
+  void send_click(caf::scoped_actor& client, const ledger_actor& l, int n, int64_t price) {
+    click_request click;
+    click.ad.request_id = "req-" + std::to_string(n);
+    click.ad.ad_id = "ad_70";
+    click.ad.campaign_id = 70;
+    click.ad.advertiser_id = 7;
+    click.ad.price = price;
+    click.ad.bid = 100;
+    click.ad.device_id = "device-" + std::to_string(n);
+    client->send(l, click_atom::value, click);
+  }
+
   int64_t balance_in_memory(const ledger_actor& l) {
     int64_t out = -1;
     self->request(l, caf::infinite, balance_atom::value)
@@ -187,6 +261,7 @@ protected:
   std::shared_ptr<fake_db> db = std::make_shared<fake_db>();
   io_handles io;
   caf::actor reader;
+  caf::actor writer;
   std::string last_error;
   std::string exit_reason;
 };
@@ -288,3 +363,85 @@ TEST_F(LedgerFailures, WhileTheDatabaseIsUnreachableRequestsFailFastAndNothingLa
 }
 
 }  // namespace
+
+TEST_F(LedgerFailures, ClicksArrivingDuringACommitAreWrittenAsOneStatement) {
+  auto l = start();
+  db->hold_writes = true;  // the first click's commit stays in flight
+  std::vector<std::unique_ptr<caf::scoped_actor>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<caf::scoped_actor>(sys));
+    send_click(*clients.back(), l, i, 10);
+  }
+  // All five are applied in memory before anything commits.
+  for (int i = 0; i < 200 && balance_in_memory(l) != 10'000 - 50; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(balance_in_memory(l), 10'000 - 50);
+  caf::anon_send(writer, release_atom::value);
+  std::vector<int64_t> remaining;
+  for (auto& c : clients)
+    (*c)->receive([&](const click_result& r) { remaining.push_back(r.charged ? r.remaining_balance : -1); },
+                  [&](const caf::error& err) { remaining.push_back(-2); last_error = sys.render(err); });
+  EXPECT_EQ(remaining, (std::vector<int64_t>{9'990, 9'980, 9'970, 9'960, 9'950})) << last_error;
+  // One statement for the first, one for the four that queued behind it.
+  EXPECT_EQ(db->click_batches, (std::vector<size_t>{1, 4}));
+  EXPECT_EQ(db->stored_balance(), 9'950);
+  EXPECT_EQ(db->version, 1 + 5);
+}
+
+TEST_F(LedgerFailures, ADuplicateInABatchIsFoundByWritingItsClicksAlone) {
+  auto l = start();
+  db->hold_writes = true;
+  // First click commits; the batch of three meets a token another node
+  // charged; written alone, the second of them is that duplicate.
+  db->script({outcome::commit, outcome::duplicate, outcome::commit, outcome::duplicate,
+              outcome::commit});
+  std::vector<std::unique_ptr<caf::scoped_actor>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<caf::scoped_actor>(sys));
+    send_click(*clients.back(), l, i, 10);
+  }
+  for (int i = 0; i < 200 && balance_in_memory(l) != 10'000 - 40; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  caf::anon_send(writer, release_atom::value);
+  std::vector<std::string> outcomes;
+  for (auto& c : clients)
+    (*c)->receive(
+      [&](const click_result& r) { outcomes.push_back(r.charged ? "charged" : r.reason); },
+      [&](const caf::error& err) { outcomes.push_back(sys.render(err)); });
+  EXPECT_EQ(outcomes,
+            (std::vector<std::string>{"charged", "charged", "DUPLICATE_CLICK", "charged"}));
+  EXPECT_EQ(db->click_batches, (std::vector<size_t>{1, 3, 1, 1, 1}));
+  EXPECT_EQ(db->stored_balance(), 10'000 - 30);
+  EXPECT_EQ(balance_in_memory(l), 10'000 - 30);
+}
+
+TEST_F(LedgerFailures, AFailedBatchChargesNoneOfItsClicks) {
+  auto l = start();
+  db->hold_writes = true;
+  db->script({outcome::commit, outcome::fail});
+  std::vector<std::unique_ptr<caf::scoped_actor>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<caf::scoped_actor>(sys));
+    send_click(*clients.back(), l, i, 10);
+  }
+  for (int i = 0; i < 200 && balance_in_memory(l) != 10'000 - 30; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  caf::anon_send(writer, release_atom::value);
+  std::vector<std::string> outcomes;
+  for (auto& c : clients)
+    (*c)->receive([&](const click_result& r) { outcomes.push_back(r.charged ? "charged" : r.reason); },
+                  [&](const caf::error& err) { outcomes.push_back(sys.render(err)); });
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0], "charged");
+  EXPECT_NE(outcomes[1], "charged");
+  EXPECT_NE(outcomes[2], "charged");
+  EXPECT_EQ(db->stored_balance(), 10'000 - 10);
+  // The ledger re-read: memory is the database's again, and a retry charges.
+  caf::scoped_actor retry{sys};
+  send_click(retry, l, 1, 10);
+  int64_t after = 0;
+  retry->receive([&](const click_result& r) { after = r.remaining_balance; },
+                 [&](const caf::error& err) { last_error = sys.render(err); });
+  EXPECT_EQ(after, 10'000 - 20) << last_error;
+  EXPECT_EQ(db->stored_balance(), 10'000 - 20);
+}
