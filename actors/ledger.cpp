@@ -100,17 +100,26 @@ void publish_money(self_ptr self) {
 void settle(self_ptr self);
 
 /// The same, then `answer` once the auctions have it in their mailboxes (or
-/// after change_ack_timeout): an admin change is answered only then, since
-/// the client's next ad request goes straight to the auctions. Counted in
-/// flight, so a retiring ledger does not stop before it has answered.
-void publish_money_then(self_ptr self, std::function<void()> answer) {
+/// after change_ack_timeout, or just before `due`, whichever comes first: a
+/// committed change is never answered after its client was told 503): an
+/// admin change is answered only then, since the client's next ad request
+/// goes straight to the auctions. Counted in flight, so a retiring ledger
+/// does not stop before it has answered.
+void publish_money_then(self_ptr self, std::function<void()> answer, deadline due) {
+  auto wait = std::chrono::milliseconds(change_ack_timeout);
+  if (due.at_ms != 0)
+    wait = std::min(wait, std::chrono::milliseconds(due.at_ms - epoch_millis() - 20));
+  if (wait.count() <= 0) {
+    publish_money(self);
+    answer();
+    return;
+  }
   ++self->state.inflight;
   auto done = [=] {
     answer();
     settle(self);
   };
-  self->request(self->state.auctions, change_ack_timeout, money_atom::value,
-                money_now(self->state))
+  self->request(self->state.auctions, wait, money_atom::value, money_now(self->state))
     .then(done, [=](caf::error&) { done(); });
 }
 
@@ -148,9 +157,11 @@ void reload_failed(self_ptr self, const std::string& why) {
 /// Holds a request until the ledger has re-read its state, or refuses it at
 /// once when the database is unreachable or too many already wait.
 void park(self_ptr self, deadline due, std::function<void()> resume,
-          std::function<void(const caf::error&)> refuse) {
+          std::function<void(const caf::error&)> refuse, bool admitted = false) {
   auto& st = self->state;
-  if (st.database_down || st.waiting.size() >= st.settings.max_parked) {
+  // `admitted` work was taken before the failure (clicks queued behind a
+  // failed write): the bound is for new arrivals.
+  if (st.database_down || (!admitted && st.waiting.size() >= st.settings.max_parked)) {
     ++st.refused;
     refuse(make_error(ec::unavailable,
                       st.database_down
@@ -225,6 +236,10 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
     promise.deliver(deadline_passed());
     return;
   }
+  // Clicks applied before this change are written before it (pg-writer keeps
+  // one sender's order; each write expects the version the previous left).
+  while (!st.click_queue.empty() && !st.recovering)
+    write_clicks(self);
   if (st.recovering) {
     park(self, meta.due, [=] { change_balance(self, change, meta, promise); },
          [=](const caf::error& err) mutable { promise.deliver(err); });
@@ -239,10 +254,6 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
     promise.deliver(plan.error());
     return;
   }
-  // Clicks applied before this change are written before it (pg-writer keeps
-  // one sender's order; each write expects the version the previous left).
-  while (!st.click_queue.empty())
-    write_clicks(self);
   auto expected_version = st.version;
   st.advertiser.balance = plan->balance_after;
   st.version += 1;
@@ -266,7 +277,7 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
           ++st.changes_committed;
           mirror_balance(self, r->balance_after);
           auto result = *r;
-          publish_money_then(self, [=]() mutable { promise.deliver(result); });
+          publish_money_then(self, [=]() mutable { promise.deliver(result); }, meta.due);
         }
         settle(self);
       },
@@ -381,10 +392,21 @@ void replay_after_reload(self_ptr self, std::vector<std::shared_ptr<queued_click
     unmark(st, *q);
     park(self, q->click.due,
          [=] { charge_click(self, q->click, q->promise, solo || q->solo); },
-         [=](const caf::error& err) mutable { q->promise.deliver(err); });
+         [=](const caf::error& err) mutable { q->promise.deliver(err); }, true);
   }
   for (size_t i = 0; i < clicks.size(); ++i)
     settle(self);
+}
+
+/// The earliest deadline of `clicks` (none: no deadline).
+deadline earliest_due(const std::vector<std::shared_ptr<queued_click>>& clicks) {
+  deadline due;
+  for (auto& q : clicks) {
+    auto at = q->click.due.at_ms;  // 0: none
+    if (at != 0 && (due.at_ms == 0 || at < due.at_ms))
+      due = q->click.due;
+  }
+  return due;
 }
 
 void write_clicks(self_ptr self);
@@ -438,7 +460,7 @@ void clicks_committed(self_ptr self, const std::vector<std::shared_ptr<queued_cl
   };
   // Re-rank only when this advertiser may no longer afford its ads.
   if (near_limit)
-    publish_money_then(self, answer);
+    publish_money_then(self, answer, earliest_due(batch));
   else
     answer();
 }
@@ -457,12 +479,41 @@ void clicks_failed(self_ptr self, const std::vector<std::shared_ptr<queued_click
   }
 }
 
+/// Queued clicks past their deadline (their clients get 503) must not be
+/// written, yet the clicks after them were judged on top of them: nothing
+/// of the queue is written; the expired are dropped, the rest judged again
+/// after a re-read. True when that happened.
+bool drop_expired(self_ptr self) {
+  auto& st = self->state;
+  bool any = false;
+  for (auto& q : st.click_queue)
+    any = any || passed(q->click.due);
+  if (!any)
+    return false;
+  st.recovering = true;
+  auto queued = std::move(st.click_queue);
+  st.click_queue.clear();
+  std::vector<std::shared_ptr<queued_click>> rest;
+  for (auto& q : queued) {
+    if (!passed(q->click.due)) {
+      rest.push_back(q);
+      continue;
+    }
+    ++st.expired;
+    unmark(st, *q);
+    q->promise.deliver(deadline_passed());
+    settle(self);
+  }
+  replay_after_reload(self, std::move(rest), false);
+  return true;
+}
+
 /// Writes the next batch of queued clicks as one statement (a `solo` click
 /// alone), in the order they were applied. pg-writer keeps one sender's units
 /// in order, so batches sent back to back commit in that order.
 void write_clicks(self_ptr self) {
   auto& st = self->state;
-  if (!st.click_queue.empty()) {
+  if (!st.click_queue.empty() && !drop_expired(self)) {
     std::vector<std::shared_ptr<queued_click>> batch;
     size_t n = 0;
     while (n < st.click_queue.size() && batch.size() < max_click_batch
@@ -474,15 +525,10 @@ void write_clicks(self_ptr self) {
     st.click_queue.erase(st.click_queue.begin(), st.click_queue.begin() + n);
     std::vector<storage::click_write> rows;
     rows.reserve(batch.size());
-    // The earliest deadline: a batch is never applied after one of its
-    // clicks was answered 503 at its deadline.
-    auto due = batch.front()->click.due;
-    for (auto& q : batch) {
+    for (auto& q : batch)
       rows.push_back(q->row);
-      auto at = q->click.due.at_ms;  // 0: none
-      if (at != 0 && (due.at_ms == 0 || at < due.at_ms))
-        due = q->click.due;
-    }
+    // The earliest deadline: pg-writer refuses the batch once it has passed.
+    auto due = earliest_due(batch);
     ++st.click_writes;
     ++st.click_batches;
     self->request(st.io.writer, caf::infinite, write_atom::value,
@@ -665,7 +711,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
             st.advertiser.audit = rec.audit;
             st.advertiser.status = rec.status;
             rec.balance = st.advertiser.balance;
-            publish_money_then(self, [=]() mutable { promise.deliver(rec); });
+            publish_money_then(self, [=]() mutable { promise.deliver(rec); }, meta.due);
             settle(self);
           },
           [=](caf::error& err) mutable {

@@ -236,8 +236,10 @@ protected:
   }
 
   /// Sends a click on campaign 70 at `price` for device `n` (fresh token).
-  void send_click(caf::scoped_actor& client, const ledger_actor& l, int n, int64_t price) {
+  void send_click(caf::scoped_actor& client, const ledger_actor& l, int n, int64_t price,
+                  deadline due = {}) {
     click_request click;
+    click.due = due;
     click.ad.request_id = "req-" + std::to_string(n);
     click.ad.ad_id = "ad_70";
     click.ad.campaign_id = 70;
@@ -444,4 +446,29 @@ TEST_F(LedgerFailures, AFailedBatchChargesNoneOfItsClicks) {
                  [&](const caf::error& err) { last_error = sys.render(err); });
   EXPECT_EQ(after, 10'000 - 20) << last_error;
   EXPECT_EQ(db->stored_balance(), 10'000 - 20);
+}
+
+TEST_F(LedgerFailures, AClickThatExpiredInTheQueueIsNotWrittenAndTheOthersAreJudgedAgain) {
+  auto l = start();
+  db->hold_writes = true;
+  caf::scoped_actor first{sys}, late{sys}, last{sys};
+  send_click(first, l, 1, 10);
+  send_click(late, l, 2, 10, deadline{epoch_millis() + 50});
+  send_click(last, l, 3, 10);
+  for (int i = 0; i < 200 && balance_in_memory(l) != 10'000 - 30; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // click 2's client gave up
+  caf::anon_send(writer, release_atom::value);
+  auto outcome = [&](caf::scoped_actor& c) {
+    std::string out;
+    c->receive([&](const click_result& r) { out = r.charged ? std::to_string(r.remaining_balance) : r.reason; },
+               [&](const caf::error& err) { out = to_code(view(err).code); });
+    return out;
+  };
+  EXPECT_EQ(outcome(first), "9990");
+  EXPECT_EQ(outcome(late), "UNAVAILABLE");
+  EXPECT_EQ(outcome(last), "9980");
+  // Click 2 was never written; click 3 was judged again on the re-read state.
+  EXPECT_EQ(db->click_batches, (std::vector<size_t>{1, 1}));
+  EXPECT_EQ(db->stored_balance(), 9'980);
 }
