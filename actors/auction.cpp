@@ -273,7 +273,9 @@ void with_baselines(self_ptr self, std::vector<candidate> candidates, std::strin
 void read_candidates(self_ptr self, const std::string& today, int64_t generation) {
   auto& st = self->state;
   self->request(st.io.reader, caf::infinite, query_atom::value,
-                storage::auction_candidates(st.placement, today))
+                storage::auction_candidates(st.placement, today,
+                                            st.placement == "SEARCH" ? st.search_term
+                                                                     : std::string{}))
     .then(
       [=](const pg_rows& rows) {
         auto& st = self->state;

@@ -142,7 +142,10 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " LEFT JOIN ad_campaign_spend s ON s.campaign_id = c.id"
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
    " WHERE c.activated = 1 AND c.status = 'ACTIVE'"
-   "   AND c.start_date <= $2::date AND c.end_date >= $2::date"},
+   "   AND c.start_date <= $2::date AND c.end_date >= $2::date"
+   // A SEARCH auction reads the campaigns of its term only (GIN index of
+   // migration 011), not every SEARCH campaign of the day.
+   "   AND ($3 = '' OR c.target_keywords @> to_jsonb($3::text))"},
   {"click_charge",
    // One statement for a batch of one advertiser's clicks: the balance moves
    // once (compare-and-set on version and balance, version + count), spend
@@ -492,8 +495,9 @@ pg_statement recent_charged_clicks(int64_t advertiser_id, int64_t seconds) {
   return {"recent_charged_clicks", {str(advertiser_id), str(seconds)}};
 }
 
-pg_statement auction_candidates(const std::string& placement, const std::string& today) {
-  return {"auction_candidates", {placement, today}};
+pg_statement auction_candidates(const std::string& placement, const std::string& today,
+                                const std::string& search_term) {
+  return {"auction_candidates", {placement, today, search_term}};
 }
 
 candidate parse_auction_row(const pg_row& row) {

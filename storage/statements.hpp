@@ -121,7 +121,10 @@ pg_statement conversion_insert(const std::string& order_id, const std::string& p
 // -- auctions --------------------------------------------------------------------
 /// ACTIVE, activated campaigns inside their dates with a bid for `placement`,
 /// with their advertiser's balance and their spend on `today`.
-pg_statement auction_candidates(const std::string& placement, const std::string& today);
+/// `search_term` (SEARCH auctions; empty otherwise) limits the rows to the
+/// campaigns that have it as a keyword.
+pg_statement auction_candidates(const std::string& placement, const std::string& today,
+                                const std::string& search_term);
 /// Adds impressions and clicks to a campaign's statistics (no lost updates).
 pg_statement campaign_stats_add(int64_t campaign_id, int64_t impressions, int64_t clicks);
 
