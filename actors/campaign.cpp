@@ -48,7 +48,13 @@ void write_then(self_ptr self, std::vector<pg_statement> unit,
         // the router) and must see it. Committed either way.
         auto changed = st.campaign;
         auto answer = [=]() mutable { promise.deliver(changed); };
-        self->request(st.auctions, change_ack_timeout, campaign_atom::value, changed)
+        auto wait = ack_wait(meta.due, change_ack_timeout);
+        if (wait.count() <= 0) {
+          self->send(st.auctions, campaign_atom::value, changed);
+          answer();
+          return;
+        }
+        self->request(st.auctions, wait, campaign_atom::value, changed)
           .await(answer, [=](caf::error&) mutable { answer(); });
       },
       [=](caf::error& err) mutable { promise.deliver(err); });

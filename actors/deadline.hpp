@@ -5,6 +5,9 @@
 #include "actors/errors.hpp"
 #include "actors/types.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 namespace adserver {
 
 /// True once `d` (not "none") has passed.
@@ -15,6 +18,15 @@ inline bool passed(const deadline& d) {
 /// The answer for work dropped at its deadline (the client has its 503).
 inline caf::error deadline_passed() {
   return make_error(ec::unavailable, "request deadline passed; nothing applied");
+}
+
+/// How long to wait for an acknowledgement before answering work due at
+/// `due`: `limit`, or less, so the answer still goes out before the client
+/// is told 503 (<= 0: answer now).
+inline std::chrono::milliseconds ack_wait(const deadline& due, std::chrono::milliseconds limit) {
+  if (due.at_ms == 0)
+    return limit;
+  return std::min(limit, std::chrono::milliseconds(due.at_ms - epoch_millis() - 20));
 }
 
 }  // namespace adserver

@@ -106,9 +106,7 @@ void settle(self_ptr self);
 /// goes straight to the auctions. Counted in flight, so a retiring ledger
 /// does not stop before it has answered.
 void publish_money_then(self_ptr self, std::function<void()> answer, deadline due) {
-  auto wait = std::chrono::milliseconds(change_ack_timeout);
-  if (due.at_ms != 0)
-    wait = std::min(wait, std::chrono::milliseconds(due.at_ms - epoch_millis() - 20));
+  auto wait = ack_wait(due, change_ack_timeout);
   if (wait.count() <= 0) {
     publish_money(self);
     answer();

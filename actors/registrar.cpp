@@ -70,8 +70,13 @@ void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                           // Answered once its targeting is known to the
                           // router (read your writes).
                           auto answer = [=]() mutable { promise.deliver(rec); };
-                          self->request(st.auctions, change_ack_timeout, create_atom::value,
-                                        rec)
+                          auto wait = ack_wait(meta.due, change_ack_timeout);
+                          if (wait.count() <= 0) {
+                            self->send(st.auctions, create_atom::value, rec);
+                            answer();
+                            return;
+                          }
+                          self->request(st.auctions, wait, create_atom::value, rec)
                             .then(answer, [=](caf::error&) mutable { answer(); });
                         },
                         fail);
