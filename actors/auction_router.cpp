@@ -83,6 +83,37 @@ void forget(self_ptr self, std::map<std::string, auction_actor>::iterator it) {
   st.auctions.erase(it);
 }
 
+/// Passes a change made on this node to every peer's gateway, for their
+/// auctions (each node serves from its own memory).
+template <class... Ts>
+void tell_peers(self_ptr self, const Ts&... xs) {
+  auto& st = self->state;
+  if (!st.cluster)
+    return;
+  for (auto& [node, gateway] : st.cluster->peers()) {
+    self->send(gateway, peer_atom::value, xs...);
+    ++st.sent_to_peers;
+  }
+}
+
+void pass_money(self_ptr self, const advertiser_money& money) {
+  auto& st = self->state;
+  // Loading auctions hear of everyone's money; the others only of the
+  // advertisers they hold.
+  auto watchers = st.money_watchers.find(money.advertiser_id);
+  for (auto& [key, a] : st.auctions)
+    if (st.watched_by.count(key) == 0
+        || (watchers != st.money_watchers.end() && watchers->second.count(key) > 0))
+      self->send(a, money_atom::value, money);
+}
+
+void pass_campaign(self_ptr self, const campaign_record& changed) {
+  auto& st = self->state;
+  st.routes->add_targeting(changed.keywords, changed.categories);
+  for (auto& [key, a] : st.auctions)
+    self->send(a, campaign_atom::value, changed);
+}
+
 }  // namespace
 
 auction_router_state::~auction_router_state() {
@@ -92,7 +123,9 @@ auction_router_state::~auction_router_state() {
 
 auction_router_actor::behavior_type
 auction_router(auction_router_actor::stateful_pointer<auction_router_state> self, io_handles io,
-               auction_settings settings, std::shared_ptr<auction_routes> routes) {
+               auction_settings settings, std::shared_ptr<auction_routes> routes,
+               std::shared_ptr<const cluster_view> cluster) {
+  self->state.cluster = std::move(cluster);
   self->state.io = std::move(io);
   self->state.settings = std::move(settings);
   self->state.routes = std::move(routes);
@@ -137,23 +170,27 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
       return self->delegate(auction_for(self, key), inspect_atom::value);
     },
     [=](money_atom, const advertiser_money& money) {
-      auto& st = self->state;
-      // Loading auctions hear of everyone's money; the others only of the
-      // advertisers they hold.
-      auto watchers = st.money_watchers.find(money.advertiser_id);
-      for (auto& [key, a] : st.auctions)
-        if (st.watched_by.count(key) == 0
-            || (watchers != st.money_watchers.end() && watchers->second.count(key) > 0))
-          self->send(a, money_atom::value, money);
+      pass_money(self, money);
+      tell_peers(self, money);
     },
     [=](campaign_atom, const campaign_record& changed) {
-      auto& st = self->state;
-      st.routes->add_targeting(changed.keywords, changed.categories);
-      for (auto& [key, a] : st.auctions)
-        self->send(a, campaign_atom::value, changed);
+      pass_campaign(self, changed);
+      tell_peers(self, changed, false);
     },
     [=](create_atom, const campaign_record& created) {
       self->state.routes->add_targeting(created.keywords, created.categories);
+      tell_peers(self, created, true);
+    },
+    [=](peer_atom, const advertiser_money& money) {
+      ++self->state.heard_from_peers;
+      pass_money(self, money);
+    },
+    [=](peer_atom, const campaign_record& changed, bool created) {
+      ++self->state.heard_from_peers;
+      if (created)
+        self->state.routes->add_targeting(changed.keywords, changed.categories);
+      else
+        pass_campaign(self, changed);
     },
     [=](idle_atom, const std::string& key, const auction_actor& idle) {
       auto& st = self->state;
@@ -194,6 +231,8 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
                    {"auctions_failed", st.failed},
                    {"requests_unmatched", st.routes->unmatched()},
                    {"targeted_terms", st.routes->targeted_terms()},
+                   {"changes_sent_to_peers", st.sent_to_peers},
+                   {"changes_heard_from_peers", st.heard_from_peers},
                    {"watched_advertisers", static_cast<int64_t>(st.money_watchers.size())}};
       r.info["targeting"] = st.routes->targeting_loaded() ? "loaded" : "loading";
       return r;

@@ -6,6 +6,7 @@
 // never queues behind this actor, let alone behind entity activation.
 #include "actors/auction.hpp"
 #include "actors/auction_routes.hpp"
+#include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
 #include "actors/telemetry.hpp"
 
@@ -22,6 +23,10 @@ struct auction_router_state {
   io_handles io;
   auction_settings settings;
   std::shared_ptr<auction_routes> routes;
+  /// The peers whose auctions hear this node's changes (null: single node).
+  std::shared_ptr<const cluster_view> cluster;
+  int64_t sent_to_peers = 0;     // changes sent to peers' gateways
+  int64_t heard_from_peers = 0;  // changes peers sent
   std::map<std::string, auction_actor> auctions;
   /// Which auctions hold an advertiser's campaigns (money changes go there),
   /// and what each auction named last.
@@ -39,6 +44,7 @@ struct auction_router_state {
 
 auction_router_actor::behavior_type
 auction_router(auction_router_actor::stateful_pointer<auction_router_state> self, io_handles io,
-               auction_settings settings, std::shared_ptr<auction_routes> routes);
+               auction_settings settings, std::shared_ptr<auction_routes> routes,
+               std::shared_ptr<const cluster_view> cluster);
 
 }  // namespace adserver

@@ -6,6 +6,7 @@
 #include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger.hpp"
+#include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/send.hpp>
@@ -46,7 +47,47 @@ ledger_actor spawn_ledger(self_ptr self, ledger_init init) {
   return l;
 }
 
-void activate_ledger(self_ptr self, int64_t id) {
+void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch);
+
+/// Takes the advertiser's ledger lease, then loads the ledger. While another
+/// live node holds the lease (it is passivating the ledger, or has not yet
+/// been found dead) the take is retried until ledgers_config.lease_wait_ms
+/// has passed since `first_try`.
+void activate_ledger(self_ptr self, int64_t id, int64_t first_try = 0) {
+  auto fail = [=](const caf::error& err) { deliver_all(self->state.ledger_waiters, id, err); };
+  if (first_try == 0)
+    first_try = epoch_millis();
+  auto& cfg = self->state.ledgers_config;
+  self->request(self->state.io.writer, caf::infinite, write_atom::value,
+                std::vector<pg_statement>{storage::ledger_lease_acquire(id, cfg.node_id)},
+                deadline{}, idempotency_ticket{})
+    .then(
+      [=](const pg_results& results) {
+        if (results.empty() || results[0].empty()) {
+          fail(not_found("advertiser", id));
+          return;
+        }
+        auto& row = results[0][0];
+        if (!row.at(0).empty()) {
+          load_ledger(self, id, storage::to_int(row.at(0)));
+          return;
+        }
+        auto holder = row.at(1);
+        if (epoch_millis() - first_try >= self->state.ledgers_config.lease_wait_ms) {
+          fail(make_error(ec::unavailable,
+                          "advertiser " + std::to_string(id) + "'s ledger is held by node "
+                            + holder + "; retry",
+                          "{\"retry_after_seconds\":1,\"holder\":" + json_quote(holder)
+                            + "}"));
+          return;
+        }
+        self->delayed_send(self, std::chrono::milliseconds(100), activate_atom::value, id,
+                           first_try);
+      },
+      fail);
+}
+
+void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch) {
   auto today = business_today();
   auto fail = [=](const caf::error& err) { deliver_all(self->state.ledger_waiters, id, err); };
   self->request(self->state.io.reader, caf::infinite, query_atom::value,
@@ -60,6 +101,7 @@ void activate_ledger(self_ptr self, int64_t id) {
         ledger_init init;
         init.advertiser = storage::parse_advertiser(rows.front());
         init.version = storage::parse_advertiser_version(rows.front());
+        init.lease_epoch = lease_epoch;
         self->request(self->state.io.reader, caf::infinite, query_atom::value,
                       storage::ledger_campaigns(id, today))
           .then(
@@ -103,6 +145,7 @@ void activate_campaign(self_ptr self, int64_t id) {
                              directory_actor{self}, self->state.auctions,
                              self->state.campaigns_config);
         self->state.campaigns[id] = c;
+        self->state.campaign_advertiser[id] = storage::parse_campaign(rows.front()).advertiser_id;
         ++self->state.activations;
         deliver_all(self->state.campaign_waiters, id, c);
       },
@@ -146,7 +189,11 @@ directory_state::~directory_state() {
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, auction_router_actor auctions,
                                          ledger_settings ledgers_config,
-                                         campaign_settings campaigns_config) {
+                                         campaign_settings campaigns_config,
+                                         std::shared_ptr<const cluster_view> cluster) {
+  self->state.cluster = std::move(cluster);
+  if (self->state.cluster && self->state.cluster->clustered())
+    self->send(self, poll_atom::value);
   self->state.io = std::move(io);
   self->state.auctions = std::move(auctions);
   self->state.ledgers_config = ledgers_config;
@@ -207,6 +254,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       if (it == st.campaigns.end() || it->second != idle)
         return;
       st.campaigns.erase(it);
+      st.campaign_advertiser.erase(id);
       ++st.passivated;
       self->send(idle, retire_atom::value);
     },
@@ -227,6 +275,40 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
         self->send(c, impression_atom::value, ad, session_id);
       });
     },
+    [=](poll_atom) {
+      auto& st = self->state;
+      auto generation = st.cluster->generation();
+      if (generation != st.placement_generation) {
+        st.placement_generation = generation;
+        auto& self_id = st.cluster->self();
+        for (auto it = st.ledgers.begin(); it != st.ledgers.end();) {
+          if (st.cluster->owner_of_advertiser(it->first) == self_id) {
+            ++it;
+            continue;
+          }
+          ++st.moved;
+          self->send(it->second, retire_atom::value);
+          it = st.ledgers.erase(it);
+        }
+        for (auto it = st.campaigns.begin(); it != st.campaigns.end();) {
+          auto owner = st.campaign_advertiser.find(it->first);
+          if (owner == st.campaign_advertiser.end()
+              || st.cluster->owner_of_advertiser(owner->second) == self_id) {
+            ++it;
+            continue;
+          }
+          ++st.moved;
+          self->send(it->second, retire_atom::value);
+          st.campaign_advertiser.erase(owner);
+          it = st.campaigns.erase(it);
+        }
+      }
+      self->delayed_send(self, std::chrono::milliseconds(200), poll_atom::value);
+    },
+    [=](activate_atom, int64_t id, int64_t first_try) {
+      if (self->state.ledger_waiters.count(id) > 0)
+        activate_ledger(self, id, first_try);
+    },
     [=](status_atom) {
       self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
@@ -235,6 +317,7 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       r.figures = {{"ledgers", static_cast<int64_t>(st.ledgers.size())},
                    {"campaigns", static_cast<int64_t>(st.campaigns.size())},
                    {"entities_passivated", st.passivated},
+                   {"entities_moved", st.moved},
                    {"activations", st.activations}};
       return r;
     },

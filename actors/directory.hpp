@@ -7,6 +7,7 @@
 // interface. Auctions are the auction router's; creation is the registrar's.
 #include "actors/campaign.hpp"
 #include "actors/io_handles.hpp"
+#include "actors/cluster_view.hpp"
 #include "actors/ledger.hpp"
 #include "actors/telemetry.hpp"
 
@@ -29,6 +30,13 @@ struct directory_state {
   std::map<int64_t, std::vector<caf::typed_response_promise<ledger_actor>>> ledger_waiters;
   std::map<int64_t, std::vector<caf::typed_response_promise<campaign_actor>>> campaign_waiters;
   int64_t activations = 0;
+  /// Placement (null: single node, every entity is this node's). When the
+  /// members change, the entities another node now owns are retired here:
+  /// a ledger frees its lease for the new owner, a campaign's memory goes.
+  std::shared_ptr<const cluster_view> cluster;
+  uint64_t placement_generation = 0;
+  std::map<int64_t, int64_t> campaign_advertiser;  // active campaign -> its advertiser
+  int64_t moved = 0;  // entities retired because another node owns them now
   census_entry census{actor_kind::directory};
   static inline const char* name = "directory";
   /// The entity actors live as long as the directory that placed them: CAF
@@ -41,6 +49,7 @@ struct directory_state {
 directory_actor::behavior_type directory(directory_actor::stateful_pointer<directory_state> self,
                                          io_handles io, auction_router_actor auctions,
                                          ledger_settings ledgers_config,
-                                         campaign_settings campaigns_config);
+                                         campaign_settings campaigns_config,
+                                         std::shared_ptr<const cluster_view> cluster);
 
 }  // namespace adserver

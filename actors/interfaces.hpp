@@ -51,6 +51,10 @@ using check_atom = caf::atom_constant<caf::atom("check")>;
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using traffic_atom = caf::atom_constant<caf::atom("traffic")>;
 using delivery_atom = caf::atom_constant<caf::atom("delivery")>;
+using activate_atom = caf::atom_constant<caf::atom("activate")>;
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -335,6 +339,27 @@ using auction_router_actor = caf::typed_actor<
   caf::reacts_to<watch_atom, std::string>,
   // Internal: merge what campaigns target, as PostgreSQL has it.
   caf::reacts_to<poll_atom>,
+  // The same changes, made on another node (its router sent them through
+  // the gateways): passed to this node's auctions, not sent on again.
+  caf::reacts_to<peer_atom, advertiser_money>,
+  // A campaign changed (false) or was created (true) on another node.
+  caf::reacts_to<peer_atom, campaign_record, bool>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// node-gateway: what a node's peers may send it over the middleman (the
+/// one actor each node publishes on cluster.actor_port).
+using node_gateway_actor = caf::typed_actor<
+  // An HTTP request another node received for an entity this node owns:
+  // answered as if it had come here.
+  caf::replies_to<forward_atom, forwarded_request>::with<forwarded_reply>,
+  // Internal: a forwarded request's answer, from an HTTP handler's thread.
+  caf::reacts_to<answer_atom, uint64_t, forwarded_reply>,
+  // Internal: answer 503 for what is past its deadline.
+  caf::reacts_to<poll_atom>,
+  // Money and campaign changes made on the sending node, for this node's
+  // auctions.
+  caf::reacts_to<peer_atom, advertiser_money>,
+  caf::reacts_to<peer_atom, campaign_record, bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// How long a state owner waits for the auction router to take a change
@@ -364,6 +389,27 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<track_atom, int64_t, int64_t, int64_t>,
   // An impression of a token: passed to its campaign's actor.
   caf::reacts_to<impression_atom, token_claims, std::string>,
+  // Take the advertiser's ledger lease again (another node held it), first
+  // tried at this Unix ms.
+  caf::reacts_to<activate_atom, int64_t, int64_t>,
+  // Internal: retire the entities another node owns since the members
+  // changed.
+  caf::reacts_to<poll_atom>,
+  caf::replies_to<status_atom>::with<status_record>>;
+
+/// membership: renews this node's row in cluster_members every
+/// cluster.heartbeat_ms on a connection of its own (heartbeats never queue
+/// behind money), and reads the members back into the cluster view.
+using membership_actor = caf::typed_actor<
+  // Internal: the next heartbeat.
+  caf::reacts_to<poll_atom>,
+  // This node's HTTP base URL, once it listens (written to its row).
+  caf::reacts_to<set_atom, std::string>,
+  // The members as last read.
+  caf::replies_to<list_atom>::with<std::vector<cluster_member>>,
+  // Leave: delete this node's row (orderly stop; its leases become free);
+  // true once written.
+  caf::replies_to<stop_atom>::with<bool>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// registrar: creates advertisers and campaigns (references checked by the

@@ -5,8 +5,10 @@
 #include "actors/errors.hpp"
 #include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
+#include "config/log.hpp"
 #include "storage/statements.hpp"
 
+#include <caf/send.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include <algorithm>
@@ -31,6 +33,7 @@ void share_budgets(ledger_state& st);
 void apply_init(ledger_state& st, ledger_init init) {
   st.advertiser = std::move(init.advertiser);
   st.version = init.version;
+  st.lease_epoch = init.lease_epoch;
   st.campaigns.clear();
   for (auto& c : init.campaigns)
     st.campaigns[c.campaign_id] = c;
@@ -99,6 +102,17 @@ void publish_money(self_ptr self) {
 
 void settle(self_ptr self);
 
+/// Ends the ledger, freeing its lease for the next owner (a no-op when the
+/// lease moved on: the release names this ledger's epoch).
+void stop_ledger(self_ptr self) {
+  auto& st = self->state;
+  caf::anon_send(st.io.writer, write_atom::value,
+                 std::vector<pg_statement>{
+                   storage::ledger_lease_release(st.advertiser.id, st.lease_epoch)},
+                 deadline{}, idempotency_ticket{});
+  self->quit();
+}
+
 /// The same, then `answer` once the auctions have it in their mailboxes (or
 /// after change_ack_timeout, or just before `due`, whichever comes first: a
 /// committed change is never answered after its client was told 503): an
@@ -127,7 +141,7 @@ void settle(self_ptr self) {
   if (st.recovering && st.inflight == 0)
     reload(self);
   else if (st.retiring && st.inflight == 0)
-    self->quit();
+    stop_ledger(self);
 }
 
 std::chrono::seconds idle_check_interval(const ledger_settings& s) {
@@ -171,8 +185,63 @@ void park(self_ptr self, deadline due, std::function<void()> resume,
   st.waiting.push_back({due, std::move(resume), std::move(refuse)});
 }
 
-/// Re-reads the advertiser, its balance and version from PostgreSQL.
+/// Another node took the lease (this one was presumed dead, or the key
+/// moved): nothing more is charged here. What waits is refused, retryable,
+/// and the directory forgets this ledger; the next request activates it
+/// again, which takes the lease only once its holder freed it or died.
+void lease_lost(self_ptr self, const std::string& holder, int64_t epoch) {
+  auto& st = self->state;
+  log_line(log_level::warn, "ledger_lease_lost",
+           {{"advertiser_id", std::to_string(st.advertiser.id), true},
+            {"epoch", std::to_string(st.lease_epoch), true},
+            {"holder", holder},
+            {"holder_epoch", std::to_string(epoch), true}});
+  st.lease_lost = true;
+  st.recovering = false;
+  st.retiring = true;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  auto err = make_error(ec::unavailable,
+                        "advertiser " + std::to_string(st.advertiser.id)
+                          + "'s ledger moved to another node; retry",
+                        "{\"retry_after_seconds\":1}");
+  for (auto& w : waiting) {
+    ++st.refused;
+    w.refuse(err);
+  }
+  self->send(st.directory, idle_atom::value, st.advertiser.id, ledger_actor{self});
+  if (st.inflight == 0)
+    self->quit();
+}
+
+void load_advertiser(self_ptr self);
+
+/// Re-reads the lease, then the advertiser, its balance and version from
+/// PostgreSQL. A write that missed its compare-and-set may have met another
+/// node's epoch: the lease is checked first.
 void reload(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.io.reader, caf::infinite, query_atom::value,
+                storage::ledger_lease_read(st.advertiser.id))
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        if (rows.empty()) {
+          reload_failed(self, "advertiser balance row missing");
+          return;
+        }
+        auto holder = rows.front().at(0);
+        auto epoch = storage::to_int(rows.front().at(1));
+        if (epoch != st.lease_epoch) {
+          lease_lost(self, holder, epoch);
+          return;
+        }
+        load_advertiser(self);
+      },
+      [=](caf::error& err) { reload_failed(self, view(err).message); });
+}
+
+void load_advertiser(self_ptr self) {
   auto id = self->state.advertiser.id;
   self->request(self->state.io.reader, caf::infinite, query_atom::value,
                 storage::advertiser_load(id))
@@ -211,7 +280,7 @@ void reload(self_ptr self) {
               for (auto& w : waiting)
                 w.resume();
               if (st.retiring && st.inflight == 0)
-                self->quit();
+                stop_ledger(self);
             },
             [=](caf::error& err) { reload_failed(self, view(err).message); });
       },
@@ -259,7 +328,7 @@ void change_balance(self_ptr self, balance_change change, request_meta meta,
   auto stmt = storage::balance_change_write(st.advertiser.id, expected_version,
                                             plan->balance_before, plan->balance_after,
                                             plan->transaction_type, plan->amount,
-                                            change.memo, meta.who);
+                                            change.memo, meta.who, st.lease_epoch);
   self->request(st.io.writer, caf::infinite, write_atom::value, std::vector<pg_statement>{stmt},
                 meta.due, meta.ticket)
     .then(
@@ -530,7 +599,7 @@ void write_clicks(self_ptr self) {
     ++st.click_writes;
     ++st.click_batches;
     self->request(st.io.writer, caf::infinite, write_atom::value,
-                  std::vector<pg_statement>{storage::click_charge(rows)}, due,
+                  std::vector<pg_statement>{storage::click_charge(rows, st.lease_epoch)}, due,
                   idempotency_ticket{})
       .then(
         [=](const pg_results& results) {
@@ -780,7 +849,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       auto& st = self->state;
       st.retiring = true;
       if (st.inflight == 0 && !st.recovering)
-        self->quit();
+        stop_ledger(self);
     },
     [=](status_atom) {
       self->state.census.sample(self->mailbox().size());
@@ -790,6 +859,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       r.key = std::to_string(st.advertiser.id);
       r.figures = {{"balance", st.advertiser.balance},
                    {"version", st.version},
+                   {"lease_epoch", st.lease_epoch},
                    {"inflight", st.inflight},
                    {"click_batches", st.click_batches},
                    {"waiting", static_cast<int64_t>(st.waiting.size())},

@@ -24,6 +24,10 @@ struct queued_click;  // actors/ledger.cpp
 struct ledger_init {
   advertiser_record advertiser;
   int64_t version = 0;
+  /// The epoch of the ledger lease this node took for it (ad_balances.
+  /// lease_epoch): every money write requires it, so after another node took
+  /// the lease this ledger can no longer charge.
+  int64_t lease_epoch = 0;
   std::vector<campaign_spend> campaigns;
   /// Charged clicks of the last hour: (ad_id, device_id) -> epoch seconds.
   std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
@@ -42,11 +46,18 @@ struct ledger_settings {
   int64_t token_ttl_seconds = 3600;
   /// Unused this long, the ledger is passivated (0: never).
   int64_t idle_seconds = 600;
+  /// This node's id (node.name): the holder named in ledger leases.
+  std::string node_id = "local";
+  /// How long activation waits for a lease another live node holds (it
+  /// frees it when it passivates the ledger, or its membership expires).
+  int64_t lease_wait_ms = 5000;
 };
 
 struct ledger_state {
   advertiser_record advertiser;  // balance field = balance after all accepted changes
   int64_t version = 0;           // ad_balances.version after all accepted changes
+  int64_t lease_epoch = 0;       // the lease every money write requires
+  bool lease_lost = false;       // another node took the lease: stop, never charge
   std::map<int64_t, campaign_spend> campaigns;
   std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
   // Tokens charged within a token lifetime (fast path; PostgreSQL's unique

@@ -71,6 +71,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<integrity_actor>("integrity_actor");
   cfg.add_message_type<traffic_curves>("traffic_curves");
   cfg.add_message_type<traffic_actor>("traffic_actor");
+  cfg.add_message_type<cluster_member>("cluster_member");
+  cfg.add_message_type<std::vector<cluster_member>>("std::vector<cluster_member>");
+  cfg.add_message_type<forwarded_request>("forwarded_request");
+  cfg.add_message_type<forwarded_reply>("forwarded_reply");
+  cfg.add_message_type<node_gateway_actor>("node_gateway_actor");
 }
 
 }  // namespace adserver

@@ -13,6 +13,7 @@ const char* kind_name(actor_kind k) {
     case actor_kind::directory: return "directory";
     case actor_kind::auction_router: return "auction-router";
     case actor_kind::registrar: return "registrar";
+    case actor_kind::membership: return "membership";
     case actor_kind::catalog: return "catalog";
     case actor_kind::conversions: return "conversions";
     case actor_kind::experiments: return "experiments";

@@ -31,6 +31,7 @@ enum class actor_kind : uint8_t {
   kafka_producer,
   integrity,
   traffic,
+  membership,
   count_  // not a kind
 };
 constexpr size_t actor_kind_count = static_cast<size_t>(actor_kind::count_);

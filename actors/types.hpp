@@ -509,6 +509,60 @@ typename Inspector::result_type inspect(Inspector& f, status_record& x) {
            x.info);
 }
 
+/// A node of the cluster as cluster_members lists it.
+struct cluster_member {
+  std::string node_id;      // node.name
+  int64_t incarnation = 0;  // the process: its start, Unix ms
+  std::string http_url;
+  std::string actor_host;
+  int64_t actor_port = 0;   // 0: takes no peers
+  bool live = false;        // its membership has not expired (database clock)
+  std::string heartbeat_at; // ISO 8601, UTC
+  std::string started_at;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_member& x) {
+  return f(caf::meta::type_name("cluster_member"), x.node_id, x.incarnation, x.http_url,
+           x.actor_host, x.actor_port, x.live, x.heartbeat_at, x.started_at);
+}
+
+/// An HTTP request a node received for an entity another node owns, as it
+/// crosses to the owner over the middleman (net/cluster_gateway.hpp).
+struct forwarded_request {
+  std::string method;
+  std::string path;
+  std::vector<std::string> query_names;   // decoded, aligned with query_values
+  std::vector<std::string> query_values;
+  std::vector<std::string> header_names;  // lower case, aligned with header_values
+  std::vector<std::string> header_values;
+  std::string body;
+  std::string client_address;
+  int64_t deadline_ms = 0;
+  int64_t answer_by_ms = 0;
+  std::string request_id;
+  std::string from_node;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forwarded_request& x) {
+  return f(caf::meta::type_name("forwarded_request"), x.method, x.path, x.query_names,
+           x.query_values, x.header_names, x.header_values, x.body, x.client_address,
+           x.deadline_ms, x.answer_by_ms, x.request_id, x.from_node);
+}
+
+/// The owner's answer to a forwarded request.
+struct forwarded_reply {
+  int64_t status = 200;
+  std::string body;
+  std::string content_type;
+  std::vector<std::string> header_names;
+  std::vector<std::string> header_values;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forwarded_reply& x) {
+  return f(caf::meta::type_name("forwarded_reply"), x.status, x.body, x.content_type,
+           x.header_names, x.header_values);
+}
+
 /// A ledger's money as it holds it, for reconciliation: the balance view,
 /// and writes not yet committed (memory is ahead of PostgreSQL by them).
 struct ledger_money_view {

@@ -8,6 +8,7 @@
 #include "actors/registrar.hpp"
 #include "actors/experiments.hpp"
 #include "actors/integrity.hpp"
+#include "actors/membership.hpp"
 #include "actors/session_experiment.hpp"
 #include "actors/system_setup.hpp"
 #include "actors/traffic.hpp"
@@ -16,11 +17,13 @@
 #include "config/settings.hpp"
 #include "net/api_key_refresh.hpp"
 #include "net/app_context.hpp"
+#include "net/cluster_gateway.hpp"
 #include "net/http_server.hpp"
 #include "net/metrics.hpp"
 #include "net/node_metrics.hpp"
 #include "net/telemetry_window.hpp"
 #include "net/router.hpp"
+#include "storage/cluster_join.hpp"
 #include "storage/io_health.hpp"
 #include "storage/kafka_actor.hpp"
 #include "storage/loaders.hpp"
@@ -66,6 +69,10 @@ std::string node_name_of(const settings& cfg) {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0)
     std::snprintf(host, sizeof host, "localhost");
+  // http.port 0 is picked when the server listens, after the node has joined
+  // the cluster under its name: the process id keeps such names apart.
+  if (cfg.http_port == 0)
+    return std::string{host} + ":pid-" + std::to_string(getpid());
   return std::string{host} + ":" + std::to_string(cfg.http_port);
 }
 
@@ -114,6 +121,22 @@ int run(const settings& cfg) {
       return 1;
     }
     brokers = embedded->bootstrap();
+  }
+
+  // In cluster_members before serving: this node's ledger leases are valid
+  // only while its row lives.
+  cluster_member me;
+  me.node_id = node;
+  me.incarnation = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  me.actor_host = cfg.cluster_actor_host;
+  me.actor_port = cfg.cluster_actor_port;
+  if (auto err = storage::join_cluster(cfg.postgres_conninfo, cfg.time_zone, me,
+                                       cfg.cluster_lease_ms, 2 * cfg.cluster_lease_ms + 1000);
+      !err.empty()) {
+    std::cerr << "adserver: cannot join the cluster (cluster_members): " << err << std::endl;
+    return 1;
   }
 
   system_config sys_cfg{cfg};
@@ -186,14 +209,29 @@ int run(const settings& cfg) {
   ledgers.max_parked = static_cast<size_t>(cfg.ledger_max_parked);
   ledgers.token_ttl_seconds = cfg.ads_token_ttl_seconds;
   ledgers.idle_seconds = cfg.entities_idle_seconds;
+  ledgers.node_id = node;
+  // A lease held by a node that died frees within cluster.lease_ms.
+  ledgers.lease_wait_ms = cfg.cluster_lease_ms + 2 * cfg.cluster_heartbeat_ms;
   campaign_settings campaigns;
   campaigns.impression_memory = static_cast<size_t>(cfg.ads_impression_memory);
   campaigns.idle_seconds = cfg.entities_idle_seconds;
   campaigns.traffic = traffic_counter;
   campaigns.pacing_allowance_percent = cfg.pacing_allowance_percent;
+  auto view = std::make_shared<cluster_view>(node, cfg.cluster_actor_port > 0);
+  membership_settings membership_config;
+  membership_config.self = me;
+  membership_config.heartbeat_ms = cfg.cluster_heartbeat_ms;
+  membership_config.lease_ms = cfg.cluster_lease_ms;
+  // Its own connection: heartbeats never queue behind money writes.
+  storage::pg_settings membership_pg = pg;
+  membership_pg.health = nullptr;
+  auto membership_db = sys.spawn<caf::detached>(storage::pg_writer, membership_pg);
+  auto members = sys.spawn(membership, membership_db, view, membership_config);
   auto running_auctions = std::make_shared<auction_routes>();
-  auto router = sys.spawn(auction_router, io, auctions, running_auctions);
-  auto dir = sys.spawn(directory, io, router, ledgers, campaigns);
+  auto router = sys.spawn(auction_router, io, auctions, running_auctions,
+                          std::shared_ptr<const cluster_view>{view});
+  auto dir = sys.spawn(directory, io, router, ledgers, campaigns,
+                       std::shared_ptr<const cluster_view>{view});
   auto creator = sys.spawn(registrar, io, products, dir, router);
 
   net::actor_bridge bridge{sys, static_cast<size_t>(std::max(2, cfg.http_io_threads))};
@@ -227,6 +265,8 @@ int run(const settings& cfg) {
   app.session_shards = session_shards;
   app.traffic = traffic_counter;
   app.node_name = node;
+  app.membership = members;
+  app.cluster = view;
   app.kafka_brokers = brokers;
   if (cfg.dashboards_enabled)
     app.streams = sys.spawn<caf::detached>(
@@ -241,6 +281,23 @@ int run(const settings& cfg) {
   routes.set_api_keys(api_keys);
   routes.set_metrics(metrics);
   net::add_all_routes(routes, app, api_keys, metrics);
+  // Peers reach this node through one published actor; requests for
+  // entities other nodes own go there (docs/cluster.md).
+  node_gateway_actor gateway;
+  bool unpublished = false;
+  if (cfg.cluster_actor_port > 0) {
+    gateway = net::spawn_gateway(sys, routes, router, node);
+    auto published = sys.middleman().publish(gateway, static_cast<uint16_t>(cfg.cluster_actor_port),
+                                             cfg.cluster_actor_host.c_str(), true);
+    if (!published) {
+      std::cerr << "adserver: cannot publish the gateway on " << cfg.cluster_actor_host << ":"
+                << cfg.cluster_actor_port << " (cluster.actor_port): "
+                << sys.render(published.error()) << std::endl;
+      unpublished = true;
+    } else {
+      routes.set_forwarder(net::make_forwarder(app));
+    }
+  }
 
   net::http_options http{cfg.http_address,         cfg.http_port,
                          cfg.http_io_threads,      cfg.http_body_limit,
@@ -290,6 +347,8 @@ int run(const settings& cfg) {
   // Every actor, state owners first, the I/O actors last; waits for all.
   auto stop_actors = [&] {
     bridge.stop();
+    if (gateway)
+      caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
     for (auto a : {caf::actor_cast<caf::actor>(dir), caf::actor_cast<caf::actor>(router),
                    caf::actor_cast<caf::actor>(creator), caf::actor_cast<caf::actor>(products),
                    caf::actor_cast<caf::actor>(conversion_tracker),
@@ -315,6 +374,15 @@ int run(const settings& cfg) {
                  });
       caf::anon_send_exit(dashboard_placement, caf::exit_reason::user_shutdown);
     }
+    // Out of cluster_members once the ledgers are gone: their leases are
+    // free at once rather than after cluster.lease_ms.
+    {
+      caf::scoped_actor waiter{sys};
+      waiter->request(members, std::chrono::seconds(3), stop_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+      caf::anon_send_exit(members, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(membership_db, caf::exit_reason::user_shutdown);
+    }
     // Traffic counts of the last minute are written before pg-writer stops.
     {
       caf::scoped_actor waiter{sys};
@@ -330,11 +398,17 @@ int run(const settings& cfg) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
   };
+  if (unpublished) {
+    stop_actors();
+    return 1;
+  }
   if (auto err = server.start(); !err.empty()) {
     std::cerr << "adserver: " << err << " (http.address/http.port)" << std::endl;
     stop_actors();  // else the actor system would wait for them forever
     return 1;
   }
+  caf::anon_send(members, set_atom::value,
+                 "http://" + cfg.http_address + ":" + std::to_string(server.port()));
   std::cout << "adserver ready: http://" << cfg.http_address << ":" << server.port()
             << std::endl;
   if (cfg.admin_announce_token)

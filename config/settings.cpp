@@ -255,6 +255,21 @@ const std::vector<option>& options() {
     {"node.name",
      "this node's name in logs, /metrics and the realtime view (default: host name:HTTP port)",
      text(&settings::node_name, false)},
+    {"cluster.actor_port",
+     "TCP port on which this node's gateway actor is published for its peers (CAF "
+     "middleman); 0: single node (default 0)",
+     integer(&settings::cluster_actor_port, 0, 65535)},
+    {"cluster.actor_host",
+     "address the gateway actor listens on and peers connect to (default 127.0.0.1)",
+     text(&settings::cluster_actor_host, true)},
+    {"cluster.heartbeat_ms",
+     "this node renews its membership row this often and re-reads the members "
+     "(default 1000)",
+     integer(&settings::cluster_heartbeat_ms, 100, 60000)},
+    {"cluster.lease_ms",
+     "a membership not renewed for this long is dead: its ledger leases may be taken "
+     "(default 3000)",
+     integer(&settings::cluster_lease_ms, 300, 600000)},
     {"log.level",
      "debug, info (one JSON line per request), warn or error (default info)",
      [](settings& s, const std::string& v, std::string& why) {

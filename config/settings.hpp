@@ -67,6 +67,12 @@ struct settings {
   /// This node's name in logs, metrics and the realtime view; empty: the
   /// host name and HTTP port.
   std::string node_name;
+  /// Cluster (docs/cluster.md). The node's id in membership and leases is
+  /// its name above.
+  std::string cluster_actor_host = "127.0.0.1";
+  int cluster_actor_port = 0;  // 0: this node takes no peers (single node)
+  int64_t cluster_heartbeat_ms = 1000;
+  int64_t cluster_lease_ms = 3000;
   /// debug, info (one line per request), warn or error.
   std::string log_level = "info";
   int64_t integrity_interval_seconds = 86400;  // 0: on demand only

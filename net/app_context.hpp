@@ -15,6 +15,7 @@
 
 namespace adserver {
 class auction_routes;
+class cluster_view;
 }
 
 namespace adserver::net {
@@ -67,6 +68,10 @@ struct app_context {
   std::shared_ptr<const auction_routes> running_auctions;
   /// Creates advertisers and campaigns.
   registrar_actor registrar;
+  /// This node's cluster membership and its view of the members (null:
+  /// tests without a cluster).
+  membership_actor membership;
+  std::shared_ptr<const cluster_view> cluster;
   /// The session-experiment shards (session inspection).
   std::vector<session_experiment_actor> session_shards;
 

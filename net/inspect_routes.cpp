@@ -371,6 +371,7 @@ void add_inspect_routes(router& r, const app_context& app) {
       maybe(app.directory, "directory");
       maybe(app.auction_router, "auction-router");
       maybe(app.registrar, "registrar");
+      maybe(app.membership, "membership");
       maybe(app.catalog, "product-catalog");
       maybe(app.conversions, "conversions");
       maybe(app.experiments, "experiments");

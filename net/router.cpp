@@ -149,6 +149,10 @@ std::vector<std::pair<std::string, std::string>> router::table() const {
   return out;
 }
 
+void router::set_forwarder(forward_fn forward) {
+  forward_ = std::move(forward);
+}
+
 void router::set_metrics(std::shared_ptr<metrics_registry> metrics) {
   metrics_ = std::move(metrics);
 }
@@ -299,6 +303,18 @@ void router::route_request(const http_request& req, respond_fn respond) const {
     route_context ctx{req, std::move(params), {}};
     if (!authenticate(r, ctx, respond))
       return;
+    if (forward_ && !req.forwarded) {
+      // Served here after all (the owner turned out to be this node): the
+      // request is a copy, so it may come from another thread, later.
+      auto handler = r.handler;
+      auto here = [handler, ctx_params = ctx.params, principal = ctx.principal,
+                   advertiser = ctx.advertiser_id](const http_request& copy, respond_fn answer) {
+        route_context later{copy, ctx_params, principal, advertiser};
+        handler(later, std::move(answer));
+      };
+      if (forward_(r.pattern, ctx, respond, here))
+        return;
+    }
     r.handler(ctx, std::move(respond));
     return;
   }

@@ -22,6 +22,9 @@ struct http_request {
   /// Unix ms after which actors drop this request's work (the HTTP answer,
   /// 503 if nothing else came, goes out a margin later); 0 = none.
   int64_t deadline_ms = 0;
+  /// Came from another node (net/cluster_gateway): served here, never
+  /// forwarded again.
+  bool forwarded = false;
   /// X-Request-Id of the answer (request_id_for(); empty: the router picks).
   std::string request_id;
   /// Unix ms at which the server answers 503 itself if the handler has not
@@ -68,6 +71,14 @@ class metrics_registry;
 
 using handler_fn = std::function<void(route_context&, respond_fn)>;
 
+/// Decides, after authentication, whether another node serves a request
+/// (net/cluster_gateway.hpp): true when it took the request (and answers
+/// it); false to serve it here. It may wrap `respond` (a header naming the
+/// owner). `here` serves the request on this node later, from any thread.
+using forward_fn = std::function<bool(const std::string& pattern, route_context& ctx,
+                                      respond_fn& respond,
+                                      std::function<void(const http_request&, respond_fn)> here)>;
+
 class router {
 public:
   /// `pattern` like "/admin/v1/advertisers/{id}/balance".
@@ -77,6 +88,8 @@ public:
   void set_admin_tokens(std::map<std::string, std::string> tokens);
   /// Advertiser API keys (reader routes); none: only admin tokens read.
   void set_api_keys(std::shared_ptr<const api_key_registry> keys);
+  /// Cluster forwarding (none: every request is served here).
+  void set_forwarder(forward_fn forward);
   /// Where each answered request is counted (route pattern, method, status,
   /// latency); none: not counted.
   void set_metrics(std::shared_ptr<metrics_registry> metrics);
@@ -106,6 +119,7 @@ private:
   std::map<std::string, std::string> admin_tokens_;
   std::shared_ptr<const api_key_registry> api_keys_;
   std::shared_ptr<metrics_registry> metrics_;
+  forward_fn forward_;
 };
 
 /// The JSON error body of SPEC.md with the status of its code.

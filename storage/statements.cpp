@@ -57,11 +57,54 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + 1,"
    "    updated_user_id = $8"
    "  WHERE advertiser_id = $1::bigint AND version = $2::bigint"
-   "    AND current_balance = $3::bigint RETURNING advertiser_id)"
+   "    AND current_balance = $3::bigint AND lease_epoch = $9::bigint RETURNING advertiser_id)"
    " INSERT INTO ad_balance_histories (advertiser_id, transaction_type, amount,"
    "   balance_before, balance_after, memo, created_user_id, updated_user_id)"
    " SELECT advertiser_id, $5, $6::bigint, $3::bigint, $4::bigint, $7, $8, $8 FROM upd"
    " RETURNING id, advertiser_id, balance_before, balance_after"},
+  // -- ledger leases and cluster membership (migration 012) --------------
+  {"ledger_lease_acquire",
+   // Free, already ours, or held by a node whose membership expired: taken,
+   // epoch + 1. Otherwise no epoch, and the holder.
+   "WITH taken AS ("
+   "  UPDATE ad_balances b SET lease_node = $2, lease_epoch = b.lease_epoch + 1"
+   "  WHERE b.advertiser_id = $1::bigint"
+   "    AND (b.lease_node IS NULL OR b.lease_node = $2"
+   "         OR NOT EXISTS (SELECT 1 FROM cluster_members m"
+   "                        WHERE m.node_id = b.lease_node AND m.expires_at > now()))"
+   "  RETURNING b.lease_epoch)"
+   " SELECT (SELECT lease_epoch FROM taken), coalesce(b.lease_node, '')"
+   " FROM ad_balances b WHERE b.advertiser_id = $1::bigint"},
+  {"campaign_advertiser", "SELECT advertiser_id FROM ad_campaigns WHERE id = $1::bigint"},
+  {"ledger_lease_read",
+   "SELECT coalesce(lease_node, ''), lease_epoch FROM ad_balances WHERE advertiser_id = $1::bigint"},
+  {"ledger_lease_release",
+   "UPDATE ad_balances SET lease_node = NULL"
+   " WHERE advertiser_id = $1::bigint AND lease_epoch = $2::bigint"},
+  {"member_register",
+   // A node id another live process holds is not taken over: that process
+   // still renews it (wait for its expiry, or choose another node.name).
+   "INSERT INTO cluster_members AS m (node_id, incarnation, http_url, actor_host, actor_port,"
+   "  expires_at)"
+   " VALUES ($1, $2::bigint, $3, $4, $5::integer, now() + $6::bigint * interval '1 millisecond')"
+   " ON CONFLICT (node_id) DO UPDATE SET incarnation = EXCLUDED.incarnation,"
+   "  http_url = EXCLUDED.http_url, actor_host = EXCLUDED.actor_host,"
+   "  actor_port = EXCLUDED.actor_port, started_at = now(), heartbeat_at = now(),"
+   "  expires_at = EXCLUDED.expires_at"
+   " WHERE m.expires_at <= now() OR m.incarnation = EXCLUDED.incarnation"
+   " RETURNING node_id"},
+  {"member_heartbeat",
+   "UPDATE cluster_members SET heartbeat_at = now(),"
+   "  expires_at = now() + $3::bigint * interval '1 millisecond'"
+   " WHERE node_id = $1 AND incarnation = $2::bigint RETURNING node_id"},
+  {"members_read",
+   "SELECT node_id, incarnation, http_url, actor_host, actor_port,"
+   "  (expires_at > now())::int, to_char(heartbeat_at AT TIME ZONE 'UTC',"
+   "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), to_char(started_at AT TIME ZONE 'UTC',"
+   "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+   " FROM cluster_members ORDER BY node_id"},
+  {"member_leave",
+   "DELETE FROM cluster_members WHERE node_id = $1 AND incarnation = $2::bigint"},
   {"ledger_campaigns",
    "SELECT c.id, c.daily_budget, c.total_budget, coalesce(d.spent, 0),"
    "       coalesce(s.spent_total, 0),"
@@ -156,7 +199,8 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "  UPDATE ad_balances SET current_balance = $4::bigint, version = $2::bigint + $5::bigint,"
    "    updated_user_id = 'click'"
    "  WHERE advertiser_id = $1::bigint AND version = $2::bigint"
-   "    AND current_balance = $3::bigint RETURNING advertiser_id),"
+   "    AND current_balance = $3::bigint AND lease_epoch = $21::bigint"
+   "  RETURNING advertiser_id),"
    " c AS ("
    "  SELECT t.* FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[],"
    "    $11::date[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],"
@@ -361,10 +405,59 @@ pg_statement advertiser_deactivate(int64_t id, const principal& who) {
 pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_version,
                                   int64_t balance_before, int64_t balance_after,
                                   const std::string& transaction_type, int64_t amount,
-                                  const std::string& memo, const principal& who) {
+                                  const std::string& memo, const principal& who,
+                                  int64_t lease_epoch) {
   return {"balance_change_write",
           {str(advertiser_id), str(expected_version), str(balance_before),
-           str(balance_after), transaction_type, str(amount), memo, who}};
+           str(balance_after), transaction_type, str(amount), memo, who, str(lease_epoch)}};
+}
+
+pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id) {
+  return {"ledger_lease_acquire", {str(advertiser_id), node_id}};
+}
+
+pg_statement ledger_lease_read(int64_t advertiser_id) {
+  return {"ledger_lease_read", {str(advertiser_id)}};
+}
+
+pg_statement ledger_lease_release(int64_t advertiser_id, int64_t lease_epoch) {
+  return {"ledger_lease_release", {str(advertiser_id), str(lease_epoch)}};
+}
+
+pg_statement member_register(const cluster_member& m, int64_t lease_ms) {
+  return {"member_register",
+          {m.node_id, str(m.incarnation), m.http_url, m.actor_host, str(m.actor_port),
+           str(lease_ms)}};
+}
+
+pg_statement member_heartbeat(const std::string& node_id, int64_t incarnation,
+                              int64_t lease_ms) {
+  return {"member_heartbeat", {node_id, str(incarnation), str(lease_ms)}};
+}
+
+pg_statement members_read() {
+  return {"members_read", {}};
+}
+
+std::vector<cluster_member> parse_members(const pg_rows& rows) {
+  std::vector<cluster_member> out;
+  for (auto& r : rows) {
+    cluster_member m;
+    m.node_id = r.at(0);
+    m.incarnation = to_int(r.at(1));
+    m.http_url = r.at(2);
+    m.actor_host = r.at(3);
+    m.actor_port = to_int(r.at(4));
+    m.live = r.at(5) == "1";
+    m.heartbeat_at = r.at(6);
+    m.started_at = r.at(7);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+pg_statement member_leave(const std::string& node_id, int64_t incarnation) {
+  return {"member_leave", {node_id, str(incarnation)}};
 }
 
 pg_statement ledger_campaigns(int64_t advertiser_id, const std::string& today) {
@@ -423,6 +516,10 @@ traffic_curves parse_traffic_curves(const pg_rows& rows, const std::string& toda
   return out;
 }
 
+pg_statement campaign_advertiser(int64_t id) {
+  return {"campaign_advertiser", {str(id)}};
+}
+
 pg_statement campaign_load(int64_t id) {
   return {"campaign_load", {str(id)}};
 }
@@ -438,7 +535,7 @@ std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids
           {"campaign_drop_other_bids", {str(id), json, who}}};
 }
 
-pg_statement click_charge(const std::vector<click_write>& clicks) {
+pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_epoch) {
   std::vector<std::string> campaign, amount, before, after, memo, day, ad, device, session,
     request, at, product, original, exp_key, exp_var;
   for (auto& c : clicks) {
@@ -467,7 +564,7 @@ pg_statement click_charge(const std::vector<click_write>& clicks) {
            array_literal(after), array_literal(memo), array_literal(day), array_literal(ad),
            array_literal(device), array_literal(session), array_literal(request),
            array_literal(at), array_literal(product), array_literal(original),
-           array_literal(exp_key), array_literal(exp_var)}};
+           array_literal(exp_key), array_literal(exp_var), str(lease_epoch)}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {

@@ -25,11 +25,32 @@ pg_statement advertiser_deactivate(int64_t id, const principal& who);
 pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_version,
                                   int64_t balance_before, int64_t balance_after,
                                   const std::string& transaction_type, int64_t amount,
-                                  const std::string& memo, const principal& who);
+                                  const std::string& memo, const principal& who,
+                                  int64_t lease_epoch);
+/// Takes the advertiser's ledger lease for `node_id` (free, already ours, or
+/// its holder's membership expired), adding one to its epoch. One row: the
+/// new epoch (empty when not taken) and the holder before; no row: no
+/// balance row.
+pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id);
+/// (holder, epoch) of an advertiser's lease.
+pg_statement ledger_lease_read(int64_t advertiser_id);
+/// Frees the lease if `lease_epoch` still holds it.
+pg_statement ledger_lease_release(int64_t advertiser_id, int64_t lease_epoch);
 /// Active campaigns of an advertiser with budgets and spend on `today`.
 pg_statement ledger_campaigns(int64_t advertiser_id, const std::string& today);
 pg_statement all_balances();
 pg_statement all_daily_spend(const std::string& today);
+
+// -- cluster membership (cluster_members) -----------------------------------------
+/// Inserts or takes over this node's row (only from an expired or the same
+/// incarnation): one row when registered.
+pg_statement member_register(const cluster_member& m, int64_t lease_ms);
+/// Renews this incarnation's row for `lease_ms`: no row when it was lost.
+pg_statement member_heartbeat(const std::string& node_id, int64_t incarnation,
+                              int64_t lease_ms);
+pg_statement members_read();
+std::vector<cluster_member> parse_members(const pg_rows& rows);
+pg_statement member_leave(const std::string& node_id, int64_t incarnation);
 
 // -- products -------------------------------------------------------------------
 pg_statement product_create(const product_record& x, const principal& who);
@@ -45,6 +66,8 @@ pg_statement traffic_add(const std::string& placement, const std::string& date, 
 pg_statement traffic_curves_read(const std::string& today);
 traffic_curves parse_traffic_curves(const pg_rows& rows, const std::string& today);
 pg_statement campaign_load(int64_t id);
+/// The advertiser of a campaign (no row: no such campaign).
+pg_statement campaign_advertiser(int64_t id);
 pg_statement campaign_set_status(int64_t id, const std::string& status, const principal& who);
 /// Replace the bids: upsert the given placements, deactivate the others.
 std::vector<pg_statement> campaign_replace_bids(int64_t id, const placement_bids& bids,
@@ -87,7 +110,8 @@ struct click_write {
 /// the balance compare-and-set once, spend once per campaign and day, a CLICK
 /// history row and an ad_clicks row per click. Returns one history id per
 /// click, or no row when the compare-and-set missed.
-pg_statement click_charge(const std::vector<click_write>& clicks);
+/// Refused (no row) unless the ledger lease's epoch is still `lease_epoch`.
+pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_epoch);
 /// An unbilled click (duplicate, no money, no budget).
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.

@@ -34,6 +34,8 @@ struct fake_db {
   int64_t balance = 10'000;
   int64_t version = 1;
   int64_t history_id = 100;
+  int64_t lease_epoch = 3;  // the epoch the ledger under test holds
+  std::string lease_node = "local";
   std::deque<outcome> next_writes;  // empty: commit
   std::atomic<int> writes_seen{0};  // units that reached the writer
   std::atomic<int> commits{0};
@@ -54,6 +56,12 @@ struct fake_db {
     std::lock_guard<std::mutex> g{mtx};
     return balance;
   }
+  /// Another node takes the lease (as ledger_lease_acquire would).
+  void lease_taken_by(const std::string& node) {
+    std::lock_guard<std::mutex> g{mtx};
+    lease_node = node;
+    lease_epoch += 1;
+  }
 };
 
 pg_row advertiser_row(int64_t id, int64_t balance, int64_t version) {
@@ -70,7 +78,8 @@ caf::expected<pg_results> click_write(fake_db& db, const pg_statement& stmt, out
   if (o == outcome::duplicate)
     return make_error(ec::duplicate_click, "this token was charged before");
   if (o == outcome::cas_miss || std::stoll(stmt.params.at(1)) != db.version
-      || std::stoll(stmt.params.at(2)) != db.balance)
+      || std::stoll(stmt.params.at(2)) != db.balance
+      || std::stoll(stmt.params.at(20)) != db.lease_epoch)
     return pg_results{pg_rows{}};
   db.balance = std::stoll(stmt.params.at(3));
   db.version += count;
@@ -87,6 +96,11 @@ caf::behavior fake_writer(caf::event_based_actor* self, std::shared_ptr<fake_db>
     auto& stmt = unit.at(0);
     if (stmt.name == "click_record")
       return pg_results{pg_rows{}};  // an unbilled click: no money
+    if (stmt.name == "ledger_lease_release") {
+      if (std::stoll(stmt.params.at(1)) == db->lease_epoch)
+        db->lease_node.clear();
+      return pg_results{pg_rows{}};
+    }
     ++db->writes_seen;
     auto o = db->next_writes.empty() ? outcome::commit : db->next_writes.front();
     if (!db->next_writes.empty())
@@ -95,9 +109,11 @@ caf::behavior fake_writer(caf::event_based_actor* self, std::shared_ptr<fake_db>
       return click_write(*db, stmt, o);
     if (o == outcome::fail)
       return make_error(ec::unavailable, "database unavailable: scripted");
-    // balance_change_write: $1 advertiser, $2 expected version, $3 before, $4 after.
+    // balance_change_write: $1 advertiser, $2 expected version, $3 before, $4 after,
+    // $9 lease epoch.
     auto expected = std::stoll(stmt.params.at(1));
-    if (o == outcome::cas_miss || expected != db->version)
+    if (o == outcome::cas_miss || expected != db->version
+        || std::stoll(stmt.params.at(8)) != db->lease_epoch)
       return pg_results{pg_rows{}};
     db->balance = std::stoll(stmt.params.at(3));
     db->version += 1;
@@ -143,6 +159,8 @@ caf::behavior fake_reader(caf::event_based_actor* self, std::shared_ptr<fake_db>
     std::lock_guard<std::mutex> g{db->mtx};
     if (db->reads_fail)
       return make_error(ec::unavailable, "database unavailable: scripted");
+    if (stmt.name == "ledger_lease_read")
+      return pg_rows{{db->lease_node, std::to_string(db->lease_epoch)}};
     if (stmt.name == "advertiser_load")
       return pg_rows{advertiser_row(std::stoll(stmt.params.at(0)), db->balance, db->version)};
     if (stmt.name == "ledger_campaigns")  // campaign 70: serving, large budgets
@@ -208,6 +226,7 @@ protected:
     init.advertiser.id = 7;
     init.advertiser.balance = db->balance;
     init.version = db->version;
+    init.lease_epoch = db->lease_epoch;
     campaign_spend c;
     c.campaign_id = 70;
     c.daily_budget = c.total_budget = 100'000'000;
@@ -286,6 +305,54 @@ TEST_F(LedgerFailures, ACompareAndSetMissReloadsInsteadOfOverwriting) {
   EXPECT_EQ(charge(l, 100).second, ec::unavailable);  // its version was stale
   EXPECT_EQ(charge(l, 100).first, 20'100);            // now on top of the real balance
   EXPECT_EQ(db->stored_balance(), 20'100);
+}
+
+TEST_F(LedgerFailures, AfterAnotherNodeTookTheLeaseNothingIsCharged) {
+  auto l = start();
+  EXPECT_EQ(charge(l, 100).first, 10'100);
+  // A partition: another node found this one dead and took the lease; this
+  // ledger still believes it owns the advertiser.
+  db->lease_taken_by("node-b");
+  EXPECT_EQ(charge(l, 100).second, ec::unavailable) << "the database refused the stale epoch";
+  // A click is refused too (or, once the ledger has stopped, never reaches it).
+  click_request click;
+  click.ad.request_id = "req-lease";
+  click.ad.ad_id = "ad_70";
+  click.ad.campaign_id = 70;
+  click.ad.advertiser_id = 7;
+  click.ad.price = 50;
+  click.ad.bid = 100;
+  click.ad.device_id = "device-lease";
+  self->request(l, std::chrono::seconds(5), click_atom::value, click)
+    .receive([](const click_result&) { ADD_FAILURE() << "a click was charged"; },
+             [](const caf::error&) {});
+  EXPECT_EQ(db->stored_balance(), 10'100);
+  EXPECT_EQ(db->commits, 1);
+  // The ledger stops, and its release does not free the new holder's lease.
+  for (int i = 0; i < 100 && exit_reason.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(exit_reason.empty()) << "the ledger kept running without its lease";
+  std::lock_guard<std::mutex> g{db->mtx};
+  EXPECT_EQ(db->lease_node, "node-b");
+}
+
+TEST_F(LedgerFailures, APassivatedLedgerFreesItsLease) {
+  auto l = start();
+  EXPECT_EQ(charge(l, 100).first, 10'100);
+  caf::anon_send(l, retire_atom::value);
+  for (int i = 0; i < 100 && exit_reason.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(exit_reason.empty());
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard<std::mutex> g{db->mtx};
+      if (db->lease_node.empty())
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> g{db->mtx};
+  EXPECT_EQ(db->lease_node, "") << "the next owner would wait for the lease to expire";
 }
 
 TEST_F(LedgerFailures, ParkedRequestsRunOnceAfterTheReloadAndTheBoundRefusesTheRest) {

@@ -148,6 +148,50 @@ TEST(Ledger, AcknowledgedChangesSurviveKillDashNine) {
   EXPECT_EQ(std::stoll(found[0][0]), 100);
 }
 
+TEST(Ledger, AfterAnotherNodeTakesTheLeaseThisOneChargesNothing) {
+  server_process s;
+  ASSERT_TRUE(s.start()) << s.output();
+  auto id = create_advertiser(s, 1000);
+  auto a = std::to_string(id);
+  auto path = "/admin/v1/advertisers/" + a + "/balance";
+  auto charge = [&] { return s.admin("PUT", path, R"({"action":"charge","amount":100})"); };
+  ASSERT_EQ(charge().status, 200);
+  auto lease = sql("SELECT lease_node, lease_epoch FROM ad_balances WHERE advertiser_id = " + a);
+  ASSERT_EQ(lease.size(), 1u);
+  auto node = lease[0][0];
+  EXPECT_FALSE(node.empty()) << "the ledger serves without a lease";
+  EXPECT_EQ(sql("SELECT count(*) FROM cluster_members WHERE node_id = '" + node
+                + "' AND expires_at > now()")[0][0],
+            "1");
+  // A partition: another node, alive, found this one dead and took the lease.
+  auto intruder = "intruder-" + unique_suffix();
+  sql("INSERT INTO cluster_members (node_id, incarnation, http_url, expires_at) VALUES ('"
+      + intruder + "', 1, 'http://127.0.0.1:1', now() + interval '1 minute') RETURNING 1");
+  sql("UPDATE ad_balances SET lease_node = '" + intruder
+      + "', lease_epoch = lease_epoch + 1 WHERE advertiser_id = " + a + " RETURNING 1");
+  auto refused = charge();
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json["error"]["code"], "UNAVAILABLE") << refused.body;
+  // While the other node lives, this one cannot take the lease back.
+  EXPECT_EQ(charge().status, 503);
+  EXPECT_EQ(sql("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a)[0][0],
+            "1100");
+  EXPECT_EQ(sql("SELECT count(*) FROM ad_balance_histories WHERE advertiser_id = " + a)[0][0],
+            "2");  // INITIAL and the first charge
+  // The other node dies: its lease is taken back and money moves again.
+  sql("UPDATE cluster_members SET expires_at = now() - interval '1 second' WHERE node_id = '"
+      + intruder + "' RETURNING 1");
+  auto again = charge();
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json["balance_after"], 1200);
+  EXPECT_EQ(sql("SELECT lease_node FROM ad_balances WHERE advertiser_id = " + a)[0][0], node);
+  sql("DELETE FROM cluster_members WHERE node_id = '" + intruder + "' RETURNING 1");
+  // An orderly stop leaves the members table: the lease is free at once.
+  EXPECT_TRUE(s.stop());
+  EXPECT_EQ(sql("SELECT count(*) FROM cluster_members WHERE node_id = '" + node + "'")[0][0],
+            "0");
+}
+
 TEST(Ledger, RedisOutageDoesNotStopMoneyAndTheMirrorCatchesUp) {
   server_process s;
   ASSERT_TRUE(s.start()) << s.output();

@@ -61,7 +61,9 @@ TEST(Metrics, PromtoolAcceptsTheExpositionOfALiveServer) {
   EXPECT_NE(r.body.find("adserver_http_request_duration_seconds_bucket"), std::string::npos);
   // The node's own figures: actors by kind, commits, build.
   EXPECT_NE(r.body.find("adserver_actors{kind=\"directory\"} 1\n"), std::string::npos);
-  EXPECT_NE(r.body.find("adserver_actors{kind=\"pg-writer\"} 1\n"), std::string::npos);
+  // The serving writer, and membership's own (heartbeats never queue behind money).
+  EXPECT_NE(r.body.find("adserver_actors{kind=\"pg-writer\"} 2\n"), std::string::npos);
+  EXPECT_NE(r.body.find("adserver_actors{kind=\"membership\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("# TYPE adserver_pg_commit_seconds histogram"), std::string::npos);
   EXPECT_NE(r.body.find("adserver_build_info{version=\""), std::string::npos);
   EXPECT_NE(r.body.find("adserver_integrity_findings{check=\"balance_differs_from_history\"}"),

@@ -41,9 +41,9 @@ TEST_F(Storage, BatchCommitsManyUnitsInOneTransaction) {
   auto id = to_int(out[0][0][0][0]);
   // Three pipelined compare-and-set changes in one commit; the stale one
   // (wrong version) writes nothing and does not disturb the others.
-  std::vector<pg_statement> a{balance_change_write(id, 0, 100, 150, "CHARGE", 50, "", "it")};
-  std::vector<pg_statement> b{balance_change_write(id, 1, 150, 120, "DEDUCT", 30, "", "it")};
-  std::vector<pg_statement> stale{balance_change_write(id, 0, 100, 90, "DEDUCT", 10, "", "it")};
+  std::vector<pg_statement> a{balance_change_write(id, 0, 100, 150, "CHARGE", 50, "", "it", 0)};
+  std::vector<pg_statement> b{balance_change_write(id, 1, 150, 120, "DEDUCT", 30, "", "it", 0)};
+  std::vector<pg_statement> stale{balance_change_write(id, 0, 100, 90, "DEDUCT", 10, "", "it", 0)};
   ASSERT_EQ(conn.run_batch({&a, &b, &stale}, out, err), batch_outcome::committed) << err;
   EXPECT_EQ(out[0][0].size(), 1u);
   EXPECT_EQ(out[1][0].size(), 1u);
@@ -62,15 +62,90 @@ TEST_F(Storage, AFailingStatementRollsBackItsBatch) {
   std::string err;
   ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
   auto id = to_int(out[0][0][0][0]);
-  std::vector<pg_statement> ok{balance_change_write(id, 0, 10, 20, "CHARGE", 10, "", "it")};
+  std::vector<pg_statement> ok{balance_change_write(id, 0, 10, 20, "CHARGE", 10, "", "it", 0)};
   // balance_after below zero violates the CHECK constraint.
-  std::vector<pg_statement> bad{balance_change_write(id, 1, 20, -5, "DEDUCT", 25, "", "it")};
+  std::vector<pg_statement> bad{balance_change_write(id, 1, 20, -5, "DEDUCT", 25, "", "it", 0)};
   EXPECT_EQ(conn.run_batch({&ok, &bad}, out, err), batch_outcome::statement_failed);
   pg_rows rows;
   ASSERT_EQ(conn.query(advertiser_load(id), rows), "");
   EXPECT_EQ(parse_advertiser(rows.at(0)).balance, 10);
   // The connection is usable afterwards.
   ASSERT_EQ(conn.run_batch({&ok}, out, err), batch_outcome::committed) << err;
+}
+
+TEST_F(Storage, LedgerLeasesFenceMoneyWritesInTheDatabase) {
+  advertiser_spec spec{"lease", adserver::testing::unique_business_number(), "l@x.example", "T", 100};
+  std::vector<pg_statement> create{advertiser_create(spec, "it")};
+  std::vector<pg_results> out;
+  std::string err;
+  ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
+  auto id = to_int(out[0][0][0][0]);
+  auto a = "lease-a-" + adserver::testing::unique_suffix();
+  auto b = "lease-b-" + adserver::testing::unique_suffix();
+  auto acquire = [&](const std::string& node) {
+    pg_rows rows;
+    EXPECT_EQ(conn.query(ledger_lease_acquire(id, node), rows), "");
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? pg_row{} : rows[0];
+  };
+  cluster_member member_a;
+  member_a.node_id = a;
+  member_a.incarnation = 1;
+  member_a.http_url = "http://127.0.0.1:1";
+  pg_rows rows;
+  ASSERT_EQ(conn.query(member_register(member_a, 60000), rows), "");
+  ASSERT_EQ(rows.size(), 1u);
+  // A free lease is taken: epoch 1.
+  auto first = acquire(a);
+  EXPECT_EQ(first.at(0), "1");
+  // Held by a live node: not taken; the holder is named.
+  auto refused = acquire(b);
+  EXPECT_EQ(refused.at(0), "");
+  EXPECT_EQ(refused.at(1), a);
+  // A's membership expires: B takes the lease, epoch 2.
+  ASSERT_EQ(conn.exec("UPDATE cluster_members SET expires_at = now() - interval '1 second'"
+                      " WHERE node_id = '" + a + "'"),
+            "");
+  EXPECT_EQ(acquire(b).at(0), "2");
+  // A (paused, then resumed) still writes with epoch 1: refused by the
+  // database; B's write with epoch 2 commits.
+  std::vector<pg_statement> stale{balance_change_write(id, 0, 100, 50, "DEDUCT", 50, "", "it", 1)};
+  std::vector<pg_statement> current{balance_change_write(id, 0, 100, 70, "DEDUCT", 30, "", "it", 2)};
+  ASSERT_EQ(conn.run_batch({&stale}, out, err), batch_outcome::committed) << err;
+  EXPECT_EQ(out[0][0].size(), 0u);
+  click_write click;
+  click.advertiser_id = id;
+  click.expected_version = 0;
+  click.balance_before = 100;
+  click.balance_after = 90;
+  click.amount = 10;
+  click.business_date = "2026-12-06";
+  click.ad_id = "ad_0";
+  click.device_id = "lease-device";
+  click.request_id = "lease-" + adserver::testing::unique_suffix();
+  click.clicked_at = "2026-12-06T10:00:00+09:00";
+  std::vector<pg_statement> stale_click{click_charge({click}, 1)};
+  ASSERT_EQ(conn.run_batch({&stale_click}, out, err), batch_outcome::committed) << err;
+  EXPECT_EQ(out[0][0].size(), 0u);
+  ASSERT_EQ(conn.run_batch({&current}, out, err), batch_outcome::committed) << err;
+  EXPECT_EQ(out[0][0].size(), 1u);
+  rows.clear();
+  ASSERT_EQ(conn.query(advertiser_load(id), rows), "");
+  EXPECT_EQ(parse_advertiser(rows.at(0)).balance, 70);
+  // A's release names epoch 1: B keeps the lease. B's own release frees it.
+  std::vector<pg_statement> release_a{ledger_lease_release(id, 1)};
+  ASSERT_EQ(conn.run_batch({&release_a}, out, err), batch_outcome::committed) << err;
+  rows.clear();
+  ASSERT_EQ(conn.query(ledger_lease_read(id), rows), "");
+  EXPECT_EQ(rows.at(0).at(0), b);
+  std::vector<pg_statement> release_b{ledger_lease_release(id, 2)};
+  ASSERT_EQ(conn.run_batch({&release_b}, out, err), batch_outcome::committed) << err;
+  rows.clear();
+  ASSERT_EQ(conn.query(ledger_lease_read(id), rows), "");
+  EXPECT_EQ(rows.at(0).at(0), "");
+  EXPECT_EQ(rows.at(0).at(1), "2");
+  std::vector<pg_statement> leave{member_leave(a, 1)};
+  ASSERT_EQ(conn.run_batch({&leave}, out, err), batch_outcome::committed) << err;
 }
 
 TEST(RedisConnection, PipelinedSetGet) {

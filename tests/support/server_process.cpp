@@ -121,6 +121,9 @@ test_campaign active_search_campaign(const server_process& s, const std::string&
 
 server_process::server_process(std::map<std::string, std::string> flags)
   : flags_(std::move(flags)), token_("test-admin-token-" + unique_suffix()) {
+  // Nodes of one cluster share their admin token ("principal:token").
+  if (auto it = flags_.find("admin.tokens"); it != flags_.end())
+    token_ = it->second.substr(it->second.find(':') + 1);
 }
 
 server_process::~server_process() {

@@ -1,0 +1,100 @@
+// Rendezvous placement: every node agrees on the owner, keys spread evenly,
+// and a membership change moves only the keys it must.
+#include "actors/cluster_view.hpp"
+#include "actors/placement.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace adserver;
+
+namespace {
+
+std::map<std::string, std::string> owners(const std::vector<std::string>& nodes, int keys) {
+  std::map<std::string, std::string> out;
+  for (int i = 1; i <= keys; ++i)
+    out[advertiser_key(i)] = rendezvous_owner(nodes, advertiser_key(i));
+  return out;
+}
+
+TEST(Placement, OrderOfTheMemberListDoesNotMatter) {
+  for (int i = 1; i <= 200; ++i)
+    EXPECT_EQ(rendezvous_owner({"a", "b", "c"}, advertiser_key(i)),
+              rendezvous_owner({"c", "a", "b"}, advertiser_key(i)));
+  EXPECT_EQ(rendezvous_owner({}, "advertiser:1"), "");
+  EXPECT_EQ(rendezvous_owner({"only"}, "advertiser:1"), "only");
+}
+
+TEST(Placement, KeysSpreadOverTheNodes) {
+  std::map<std::string, int> count;
+  for (auto& [key, node] : owners({"node-1", "node-2", "node-3"}, 30000))
+    ++count[node];
+  ASSERT_EQ(count.size(), 3u);
+  for (auto& [node, n] : count) {
+    EXPECT_GT(n, 9000) << node;
+    EXPECT_LT(n, 11000) << node;
+  }
+}
+
+TEST(Placement, ANodeLeavingMovesOnlyItsOwnKeys) {
+  auto before = owners({"node-1", "node-2", "node-3"}, 5000);
+  auto after = owners({"node-1", "node-3"}, 5000);
+  int moved = 0;
+  for (auto& [key, node] : before) {
+    if (node == "node-2") {
+      EXPECT_NE(after[key], "node-2");
+      ++moved;
+    } else {
+      EXPECT_EQ(after[key], node) << key << " moved though its node stayed";
+    }
+  }
+  EXPECT_GT(moved, 0);
+}
+
+TEST(Placement, ANodeJoiningTakesKeysOnlyForItself) {
+  auto before = owners({"node-1", "node-2"}, 5000);
+  auto after = owners({"node-1", "node-2", "node-3"}, 5000);
+  for (auto& [key, node] : after)
+    if (node != "node-3")
+      EXPECT_EQ(before[key], node) << key << " moved between nodes that stayed";
+}
+
+TEST(ClusterView, ASingleNodeOwnsEverything) {
+  cluster_view alone{"n1", false};
+  cluster_member peer;
+  peer.node_id = "n2";
+  peer.live = true;
+  peer.actor_port = 4000;
+  alone.set_members({peer});
+  for (int i = 1; i <= 50; ++i)
+    EXPECT_EQ(alone.owner_of_advertiser(i), "n1");
+}
+
+TEST(ClusterView, PlacesOverLiveMembersThatTakePeers) {
+  cluster_view view{"n1", true};
+  auto member = [](const std::string& id, bool live, int64_t port) {
+    cluster_member m;
+    m.node_id = id;
+    m.live = live;
+    m.actor_port = port;
+    return m;
+  };
+  auto generation = view.generation();
+  view.set_members({member("n1", true, 4001), member("n2", true, 4002),
+                    member("dead", false, 4003), member("single", true, 0)});
+  // Live, but not reached yet: nothing is placed on it.
+  EXPECT_EQ(view.placement_nodes(), (std::vector<std::string>{"n1"}));
+  view.set_peer("n2", node_gateway_actor{});
+  view.set_peer("dead", node_gateway_actor{});
+  EXPECT_EQ(view.placement_nodes(), (std::vector<std::string>{"n1", "n2"}));
+  EXPECT_NE(view.generation(), generation);
+  for (int i = 1; i <= 50; ++i)
+    EXPECT_EQ(view.owner_of_advertiser(i), rendezvous_owner({"n1", "n2"}, advertiser_key(i)));
+  // The same members again: no new generation.
+  generation = view.generation();
+  view.set_members({member("n1", true, 4001), member("n2", true, 4002)});
+  EXPECT_EQ(view.generation(), generation);
+}
+
+}  // namespace
