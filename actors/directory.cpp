@@ -6,6 +6,7 @@
 #include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/ledger.hpp"
+#include "actors/placement.hpp"
 #include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
@@ -38,6 +39,28 @@ caf::error not_found(const char* what, int64_t id) {
                     std::string{"{\""} + what + "_id\":" + std::to_string(id) + "}");
 }
 
+/// The node owning advertiser `id` (this one unless clustered).
+std::string owner_of(self_ptr self, int64_t id) {
+  auto& st = self->state;
+  if (!st.cluster || !st.cluster->clustered())
+    return st.ledgers_config.node_id;
+  return st.cluster->owner_of_advertiser(id);
+}
+
+bool owns(self_ptr self, int64_t id) {
+  auto& st = self->state;
+  return !st.cluster || !st.cluster->clustered()
+         || st.cluster->owner_of_advertiser(id) == st.cluster->self();
+}
+
+caf::error moved(self_ptr self, int64_t id) {
+  auto owner = owner_of(self, id);
+  return make_error(ec::unavailable,
+                    "advertiser " + std::to_string(id) + " is placed on node " + owner
+                      + ", not here; retry",
+                    "{\"retry_after_seconds\":1,\"node\":" + json_quote(owner) + "}");
+}
+
 ledger_actor spawn_ledger(self_ptr self, ledger_init init) {
   auto id = init.advertiser.id;
   auto l = self->spawn(ledger, std::move(init), self->state.io, directory_actor{self},
@@ -59,7 +82,8 @@ void activate_ledger(self_ptr self, int64_t id, int64_t first_try = 0) {
     first_try = epoch_millis();
   auto& cfg = self->state.ledgers_config;
   self->request(self->state.io.writer, caf::infinite, write_atom::value,
-                std::vector<pg_statement>{storage::ledger_lease_acquire(id, cfg.node_id)},
+                std::vector<pg_statement>{storage::ledger_lease_acquire(
+                  id, cfg.node_id, cfg.incarnation, cfg.take_over)},
                 deadline{}, idempotency_ticket{})
     .then(
       [=](const pg_results& results) {
@@ -73,7 +97,8 @@ void activate_ledger(self_ptr self, int64_t id, int64_t first_try = 0) {
           return;
         }
         auto holder = row.at(1);
-        if (epoch_millis() - first_try >= self->state.ledgers_config.lease_wait_ms) {
+        if (epoch_millis() - first_try >= self->state.ledgers_config.lease_wait_ms
+            || !owns(self, id)) {
           fail(make_error(ec::unavailable,
                           "advertiser " + std::to_string(id) + "'s ledger is held by node "
                             + holder + "; retry",
@@ -81,15 +106,26 @@ void activate_ledger(self_ptr self, int64_t id, int64_t first_try = 0) {
                             + "}"));
           return;
         }
-        self->delayed_send(self, std::chrono::milliseconds(100), activate_atom::value, id,
-                           first_try);
+        // Often at first (a release is on its way), then backing off to 1 s
+        // (a dead holder's membership takes cluster.lease_ms to expire):
+        // takes go through the serving pg-writer.
+        auto waited = epoch_millis() - first_try;
+        self->delayed_send(self, std::chrono::milliseconds(std::clamp<int64_t>(waited / 2, 100, 1000)),
+                           activate_atom::value, id, first_try);
       },
       fail);
 }
 
 void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch) {
   auto today = business_today();
-  auto fail = [=](const caf::error& err) { deliver_all(self->state.ledger_waiters, id, err); };
+  // What waits is refused and the lease just taken freed: no ledger will
+  // use it.
+  auto fail = [=](const caf::error& err) {
+    caf::anon_send(self->state.io.writer, write_atom::value,
+                   std::vector<pg_statement>{storage::ledger_lease_release(id, lease_epoch)},
+                   deadline{}, idempotency_ticket{});
+    deliver_all(self->state.ledger_waiters, id, err);
+  };
   self->request(self->state.io.reader, caf::infinite, query_atom::value,
                 storage::advertiser_load(id))
     .then(
@@ -120,6 +156,11 @@ void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch) {
                       if (now - at < 3600)
                         init.recent_clicks[{c[0], c[1]}] = at;
                       init.charged_tokens[c[3] + ' ' + c[0]] = at;
+                    }
+                    // The members changed while it loaded.
+                    if (!owns(self, id)) {
+                      fail(moved(self, id));
+                      return;
                     }
                     auto l = spawn_ledger(self, std::move(init));
                     deliver_all(self->state.ledger_waiters, id, l);
@@ -159,6 +200,12 @@ void with_ledger(self_ptr self, int64_t id, caf::typed_response_promise<ledger_a
     promise.deliver(it->second);
     return;
   }
+  // Another node owns it (the members changed while the request was on its
+  // way): refused, retryable, rather than taking the owner's lease.
+  if (!owns(self, id)) {
+    promise.deliver(moved(self, id));
+    return;
+  }
   auto& waiters = st.ledger_waiters[id];
   waiters.push_back(promise);
   if (waiters.size() == 1)
@@ -175,6 +222,55 @@ void with_campaign(self_ptr self, int64_t id, std::function<void(const campaign_
   }
   self->request(directory_actor{self}, std::chrono::seconds(30), campaign_atom::value, id)
     .then([=](campaign_actor& c) { f(c); }, [](caf::error&) {});
+}
+
+/// Retires the ledgers and campaigns another node owns now (members came or
+/// went, or a ledger finished loading after they did): each ledger frees its
+/// lease for the new owner.
+void retire_moved(self_ptr self) {
+  auto& st = self->state;
+  auto nodes = st.cluster->placement_nodes();
+  auto& me = st.cluster->self();
+  auto mine = [&](int64_t advertiser) {
+    return rendezvous_owner(nodes, advertiser_key(advertiser)) == me;
+  };
+  for (auto it = st.ledgers.begin(); it != st.ledgers.end();) {
+    if (mine(it->first)) {
+      ++it;
+      continue;
+    }
+    ++st.moved;
+    self->send(it->second, retire_atom::value);
+    it = st.ledgers.erase(it);
+  }
+  for (auto it = st.campaigns.begin(); it != st.campaigns.end();) {
+    auto owner = st.campaign_advertiser.find(it->first);
+    if (owner == st.campaign_advertiser.end() || mine(owner->second)) {
+      ++it;
+      continue;
+    }
+    ++st.moved;
+    self->send(it->second, retire_atom::value);
+    st.campaign_advertiser.erase(owner);
+    it = st.campaigns.erase(it);
+  }
+}
+
+/// Frees the leases held under this node's name for advertisers it has no
+/// ledger for and is not activating (a release that did not commit). Sent
+/// through pg-writer after this actor's lease takes, so it never frees one
+/// taken for a ledger still loading.
+void sweep_leases(self_ptr self) {
+  auto& st = self->state;
+  std::vector<int64_t> held;
+  for (auto& [id, l] : st.ledgers)
+    held.push_back(id);
+  for (auto& [id, w] : st.ledger_waiters)
+    held.push_back(id);
+  caf::anon_send(st.io.writer, write_atom::value,
+                 std::vector<pg_statement>{
+                   storage::ledger_leases_sweep(st.ledgers_config.node_id, held)},
+                 deadline{}, idempotency_ticket{});
 }
 
 }  // namespace
@@ -276,33 +372,10 @@ directory_actor::behavior_type directory(directory_actor::stateful_pointer<direc
       });
     },
     [=](poll_atom) {
-      auto& st = self->state;
-      auto generation = st.cluster->generation();
-      if (generation != st.placement_generation) {
-        st.placement_generation = generation;
-        auto& self_id = st.cluster->self();
-        for (auto it = st.ledgers.begin(); it != st.ledgers.end();) {
-          if (st.cluster->owner_of_advertiser(it->first) == self_id) {
-            ++it;
-            continue;
-          }
-          ++st.moved;
-          self->send(it->second, retire_atom::value);
-          it = st.ledgers.erase(it);
-        }
-        for (auto it = st.campaigns.begin(); it != st.campaigns.end();) {
-          auto owner = st.campaign_advertiser.find(it->first);
-          if (owner == st.campaign_advertiser.end()
-              || st.cluster->owner_of_advertiser(owner->second) == self_id) {
-            ++it;
-            continue;
-          }
-          ++st.moved;
-          self->send(it->second, retire_atom::value);
-          st.campaign_advertiser.erase(owner);
-          it = st.campaigns.erase(it);
-        }
-      }
+      retire_moved(self);
+      // Now and then: free the leases this node holds without a ledger.
+      if (++self->state.polls % 25 == 0)
+        sweep_leases(self);
       self->delayed_send(self, std::chrono::milliseconds(200), poll_atom::value);
     },
     [=](activate_atom, int64_t id, int64_t first_try) {

@@ -34,7 +34,7 @@ struct directory_state {
   /// members change, the entities another node now owns are retired here:
   /// a ledger frees its lease for the new owner, a campaign's memory goes.
   std::shared_ptr<const cluster_view> cluster;
-  uint64_t placement_generation = 0;
+  int64_t polls = 0;
   std::map<int64_t, int64_t> campaign_advertiser;  // active campaign -> its advertiser
   int64_t moved = 0;  // entities retired because another node owns them now
   census_entry census{actor_kind::directory};

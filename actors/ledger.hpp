@@ -46,8 +46,14 @@ struct ledger_settings {
   int64_t token_ttl_seconds = 3600;
   /// Unused this long, the ledger is passivated (0: never).
   int64_t idle_seconds = 600;
-  /// This node's id (node.name): the holder named in ledger leases.
+  /// This node's id (node.name) and process (its cluster_members
+  /// incarnation): the holder named in ledger leases.
   std::string node_id = "local";
+  int64_t incarnation = 0;
+  /// Single node (cluster.actor_port 0): take a lease whoever holds it (a
+  /// previous process under another name, a blue/green twin); the epoch
+  /// still fences the one that lost it.
+  bool take_over = false;
   /// How long activation waits for a lease another live node holds (it
   /// frees it when it passivates the ledger, or its membership expires).
   int64_t lease_wait_ms = 5000;

@@ -28,18 +28,28 @@ void connect_peers(self_ptr self) {
   for (auto& m : st.members) {
     auto node = m.node_id;
     if (!m.live || m.actor_port <= 0 || node == st.settings.self.node_id
-        || st.view->peer(node) || st.connecting.count(node) > 0)
+        || st.view->peer(node) || st.connecting.count(node) > 0
+        || st.not_peers.count(node) > 0)
       continue;
     st.connecting.insert(node);
     self
       ->request(mm, std::chrono::seconds(5), caf::connect_atom::value, m.actor_host,
                 static_cast<uint16_t>(m.actor_port))
       .then(
-        [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        [=](const caf::node_id& reached, caf::strong_actor_ptr& ptr,
+            const std::set<std::string>&) {
           auto& st = self->state;
           st.connecting.erase(node);
           if (!ptr)
             return;
+          // A member row naming this node's own address (a copied config):
+          // never a peer.
+          if (reached == self->home_system().node()) {
+            st.not_peers.insert(node);
+            log_line(log_level::error, "peer_is_self",
+                     {{"peer", node}, {"address", st.settings.self.actor_host}});
+            return;
+          }
           auto gateway = caf::actor_cast<node_gateway_actor>(ptr);
           self->monitor(gateway);
           st.peer_of[gateway.address()] = node;
@@ -69,7 +79,7 @@ void heartbeat(self_ptr self) {
                  : storage::member_register(me, st.settings.lease_ms);
   self
     ->request(st.db, std::chrono::milliseconds(st.settings.heartbeat_ms), write_atom::value,
-              std::vector<pg_statement>{renew, storage::members_read()})
+              std::vector<pg_statement>{renew, storage::members_read(), storage::members_prune()})
     .then(
       [=](const pg_results& results) {
         auto& st = self->state;

@@ -36,6 +36,7 @@ struct membership_state {
   int64_t heartbeats_failed = 0;
   int64_t last_heartbeat_ms = 0; // Unix ms of the last renewal that committed
   std::set<std::string> connecting;               // peers being connected
+  std::set<std::string> not_peers;                // members found to be this node
   std::map<caf::actor_addr, std::string> peer_of;  // monitored gateway -> node
   int64_t peers_connected = 0;
   int64_t peers_lost = 0;

@@ -537,8 +537,9 @@ struct forwarded_request {
   std::vector<std::string> header_values;
   std::string body;
   std::string client_address;
-  int64_t deadline_ms = 0;
-  int64_t answer_by_ms = 0;
+  // Time left, not instants: the nodes' clocks may differ.
+  int64_t deadline_in_ms = 0;   // 0: none
+  int64_t answer_in_ms = 0;     // 0: none
   std::string request_id;
   std::string from_node;
 };
@@ -546,7 +547,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_request& x) {
   return f(caf::meta::type_name("forwarded_request"), x.method, x.path, x.query_names,
            x.query_values, x.header_names, x.header_values, x.body, x.client_address,
-           x.deadline_ms, x.answer_by_ms, x.request_id, x.from_node);
+           x.deadline_in_ms, x.answer_in_ms, x.request_id, x.from_node);
 }
 
 /// The owner's answer to a forwarded request.

@@ -130,6 +130,8 @@ int run(const settings& cfg) {
   me.incarnation = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
+  if (cfg.http_port != 0)  // else written once the server listens
+    me.http_url = "http://" + cfg.http_address + ":" + std::to_string(cfg.http_port);
   me.actor_host = cfg.cluster_actor_host;
   me.actor_port = cfg.cluster_actor_port;
   if (auto err = storage::join_cluster(cfg.postgres_conninfo, cfg.time_zone, me,
@@ -210,6 +212,8 @@ int run(const settings& cfg) {
   ledgers.token_ttl_seconds = cfg.ads_token_ttl_seconds;
   ledgers.idle_seconds = cfg.entities_idle_seconds;
   ledgers.node_id = node;
+  ledgers.incarnation = me.incarnation;
+  ledgers.take_over = cfg.cluster_actor_port == 0;
   // A lease held by a node that died frees within cluster.lease_ms.
   ledgers.lease_wait_ms = cfg.cluster_lease_ms + 2 * cfg.cluster_heartbeat_ms;
   campaign_settings campaigns;
@@ -286,7 +290,7 @@ int run(const settings& cfg) {
   node_gateway_actor gateway;
   bool unpublished = false;
   if (cfg.cluster_actor_port > 0) {
-    gateway = net::spawn_gateway(sys, routes, router, node);
+    gateway = net::spawn_gateway(sys, routes, router, node, cfg.http_body_limit);
     auto published = sys.middleman().publish(gateway, static_cast<uint16_t>(cfg.cluster_actor_port),
                                              cfg.cluster_actor_host.c_str(), true);
     if (!published) {

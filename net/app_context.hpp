@@ -100,6 +100,8 @@ void add_monitoring_routes(router& r, const app_context& app);
 void add_inspect_routes(router& r, const app_context& app);
 /// GET /admin/v1/advertisers and /admin/v1/campaigns: keyset-paginated listings.
 void add_list_routes(router& r, const app_context& app);
+/// /admin/v1/inspect/nodes and /admin/v1/inspect/where: the cluster.
+void add_cluster_routes(router& r, const app_context& app);
 /// Every route above (and the web page), as the server serves them.
 void add_all_routes(router& r, const app_context& app, std::shared_ptr<api_key_registry> keys,
                     std::shared_ptr<const metrics_registry> metrics);

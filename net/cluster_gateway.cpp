@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -24,6 +25,10 @@ namespace adserver::net {
 namespace {
 
 constexpr const char* node_header = "X-Adserver-Node";
+/// What the hop to the owner and back may take out of a request's time.
+constexpr int64_t forward_margin_ms = 50;
+/// The longest a forwarded request may run on its owner.
+constexpr int64_t max_forwarded_ms = 60000;
 
 forwarded_request to_wire(const http_request& req, const std::string& from) {
   forwarded_request w;
@@ -39,8 +44,12 @@ forwarded_request to_wire(const http_request& req, const std::string& from) {
   }
   w.body = req.body;
   w.client_address = req.client_address;
-  w.deadline_ms = req.deadline_ms;
-  w.answer_by_ms = req.answer_by_ms;
+  auto now = epoch_millis();
+  // The hop's own time comes off what the owner is given.
+  if (req.deadline_ms != 0)
+    w.deadline_in_ms = std::max<int64_t>(1, req.deadline_ms - now - forward_margin_ms);
+  if (req.answer_by_ms != 0)
+    w.answer_in_ms = std::max<int64_t>(1, req.answer_by_ms - now - forward_margin_ms);
   w.request_id = req.request_id;
   w.from_node = from;
   return w;
@@ -56,8 +65,13 @@ http_request from_wire(const forwarded_request& w) {
     req.headers[w.header_names[i]] = w.header_values[i];
   req.body = w.body;
   req.client_address = w.client_address;
-  req.deadline_ms = w.deadline_ms;
-  req.answer_by_ms = w.answer_by_ms;
+  // Rebased on this node's clock; bounded whatever a peer claims.
+  auto now = epoch_millis();
+  auto within = [now](int64_t in) {
+    return now + std::clamp<int64_t>(in <= 0 ? max_forwarded_ms : in, 1, max_forwarded_ms);
+  };
+  req.deadline_ms = within(w.deadline_in_ms);
+  req.answer_by_ms = within(w.answer_in_ms);
   req.request_id = w.request_id;
   req.forwarded = true;
   return req;
@@ -97,6 +111,7 @@ forwarded_reply timed_out() {
 
 struct gateway_state {
   const router* routes = nullptr;
+  int64_t body_limit = 1 << 20;
   auction_router_actor auctions;
   std::string node;
   struct pending {
@@ -113,8 +128,9 @@ struct gateway_state {
 
 node_gateway_actor::behavior_type
 gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* routes,
-        auction_router_actor auctions, std::string node) {
+        auction_router_actor auctions, std::string node, int64_t body_limit) {
   self->state.routes = routes;
+  self->state.body_limit = body_limit;
   self->state.auctions = std::move(auctions);
   self->state.node = std::move(node);
   self->delayed_send(self, std::chrono::milliseconds(250), poll_atom::value);
@@ -128,14 +144,18 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
                                      + "; retry",
                                    "{\"retry_after_seconds\":1}"));
       }
+      if (static_cast<int64_t>(wire.body.size()) > st.body_limit) {
+        ++st.refused;
+        return to_wire(error_reply(413, "PAYLOAD_TOO_LARGE", "the request body is too large"));
+      }
       auto id = ++st.next_id;
       auto promise = self->make_response_promise<forwarded_reply>();
-      auto answer_by = wire.answer_by_ms != 0 ? wire.answer_by_ms : epoch_millis() + 30000;
-      st.waiting.emplace(id, gateway_state::pending{promise, answer_by});
+      auto req = from_wire(wire);
+      st.waiting.emplace(id, gateway_state::pending{promise, req.answer_by_ms});
       node_gateway_actor me{self};
       // The handler answers from whichever thread completes it: the answer
       // comes back here, where the promise lives.
-      st.routes->dispatch(from_wire(wire), [me, id](http_reply reply) {
+      st.routes->dispatch(req, [me, id](http_reply reply) {
         caf::anon_send(me, answer_atom::value, id, to_wire(reply));
       });
       return promise;
@@ -282,6 +302,10 @@ int64_t placement_advertiser(const std::string& pattern, const route_context& ct
     return param("id");
   if (pattern == "/admin/v1/inspect/ledgers/{advertiser_id}")
     return param("advertiser_id");
+  if (pattern == "/admin/v1/inspect/reconcile") {
+    auto it = ctx.request.query.find("advertiser_id");
+    return it == ctx.request.query.end() ? 0 : id_of(it->second);
+  }
   // A stream reads Redis, which every node shares: served where it arrives.
   if (pattern == "/api/v1/campaigns/{id}/dashboard/stream")
     return 0;
@@ -311,8 +335,9 @@ int64_t placement_advertiser(const std::string& pattern, const route_context& ct
 }
 
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
-                                 auction_router_actor auctions, std::string node) {
-  return sys.spawn(gateway, &routes, std::move(auctions), std::move(node));
+                                 auction_router_actor auctions, std::string node,
+                                 int64_t body_limit) {
+  return sys.spawn(gateway, &routes, std::move(auctions), std::move(node), body_limit);
 }
 
 forward_fn make_forwarder(const app_context& app) {

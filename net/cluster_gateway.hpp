@@ -22,7 +22,8 @@ constexpr size_t max_forwarded_pending = 10000;
 /// must outlive it), and passes peers' money and campaign changes to
 /// `auctions`.
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
-                                 auction_router_actor auctions, std::string node);
+                                 auction_router_actor auctions, std::string node,
+                                 int64_t body_limit);
 
 /// The router's forwarder for this node (app.cluster and app.bridge set).
 forward_fn make_forwarder(const app_context& app);

@@ -16,6 +16,7 @@ void add_all_routes(router& r, const app_context& app, std::shared_ptr<api_key_r
   add_dashboard_routes(r, app, std::move(keys));
   add_monitoring_routes(r, app);
   add_inspect_routes(r, app);
+  add_cluster_routes(r, app);
   add_web_routes(r);
 }
 

@@ -64,12 +64,16 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " RETURNING id, advertiser_id, balance_before, balance_after"},
   // -- ledger leases and cluster membership (migration 012) --------------
   {"ledger_lease_acquire",
-   // Free, already ours, or held by a node whose membership expired: taken,
+   // Only by the live incarnation of node $2 (a process whose membership
+   // expired or was replaced takes nothing). Free, already ours, held by a
+   // node whose membership expired, or $4 (single nodes take over): taken,
    // epoch + 1. Otherwise no epoch, and the holder.
    "WITH taken AS ("
    "  UPDATE ad_balances b SET lease_node = $2, lease_epoch = b.lease_epoch + 1"
    "  WHERE b.advertiser_id = $1::bigint"
-   "    AND (b.lease_node IS NULL OR b.lease_node = $2"
+   "    AND EXISTS (SELECT 1 FROM cluster_members me WHERE me.node_id = $2"
+   "                AND me.incarnation = $3::bigint AND me.expires_at > now())"
+   "    AND ($4::boolean OR b.lease_node IS NULL OR b.lease_node = $2"
    "         OR NOT EXISTS (SELECT 1 FROM cluster_members m"
    "                        WHERE m.node_id = b.lease_node AND m.expires_at > now()))"
    "  RETURNING b.lease_epoch)"
@@ -78,6 +82,15 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"campaign_advertiser", "SELECT advertiser_id FROM ad_campaigns WHERE id = $1::bigint"},
   {"ledger_lease_read",
    "SELECT coalesce(lease_node, ''), lease_epoch FROM ad_balances WHERE advertiser_id = $1::bigint"},
+  {"ledger_leases_sweep",
+   // Leases this node holds for advertisers it has no ledger for (a release
+   // that failed, a load that failed after the take).
+   "UPDATE ad_balances SET lease_node = NULL"
+   " WHERE lease_node = $1 AND NOT (advertiser_id = ANY($2::bigint[]))"},
+  {"lease_counts",
+   "SELECT lease_node, count(*) FROM ad_balances WHERE lease_node IS NOT NULL GROUP BY 1"},
+  {"members_prune",
+   "DELETE FROM cluster_members WHERE expires_at < now() - interval '10 minutes'"},
   {"ledger_lease_release",
    "UPDATE ad_balances SET lease_node = NULL"
    " WHERE advertiser_id = $1::bigint AND lease_epoch = $2::bigint"},
@@ -412,8 +425,25 @@ pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_versio
            str(balance_after), transaction_type, str(amount), memo, who, str(lease_epoch)}};
 }
 
-pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id) {
-  return {"ledger_lease_acquire", {str(advertiser_id), node_id}};
+pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id,
+                                  int64_t incarnation, bool take_over) {
+  return {"ledger_lease_acquire",
+          {str(advertiser_id), node_id, str(incarnation), take_over ? "true" : "false"}};
+}
+
+pg_statement ledger_leases_sweep(const std::string& node_id, const std::vector<int64_t>& held) {
+  std::vector<std::string> ids;
+  for (auto id : held)
+    ids.push_back(str(id));
+  return {"ledger_leases_sweep", {node_id, array_literal(ids)}};
+}
+
+pg_statement lease_counts() {
+  return {"lease_counts", {}};
+}
+
+pg_statement members_prune() {
+  return {"members_prune", {}};
 }
 
 pg_statement ledger_lease_read(int64_t advertiser_id) {

@@ -27,11 +27,19 @@ pg_statement balance_change_write(int64_t advertiser_id, int64_t expected_versio
                                   const std::string& transaction_type, int64_t amount,
                                   const std::string& memo, const principal& who,
                                   int64_t lease_epoch);
-/// Takes the advertiser's ledger lease for `node_id` (free, already ours, or
-/// its holder's membership expired), adding one to its epoch. One row: the
+/// Takes the advertiser's ledger lease for the live incarnation of `node_id`
+/// (free, already ours, its holder's membership expired, or `take_over`),
+/// adding one to its epoch. One row: the
 /// new epoch (empty when not taken) and the holder before; no row: no
 /// balance row.
-pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id);
+pg_statement ledger_lease_acquire(int64_t advertiser_id, const std::string& node_id,
+                                  int64_t incarnation, bool take_over);
+/// Frees the leases `node_id` holds for advertisers not in `held`.
+pg_statement ledger_leases_sweep(const std::string& node_id, const std::vector<int64_t>& held);
+/// (node, ledger leases it holds) for every holder.
+pg_statement lease_counts();
+/// Deletes members expired for over 10 minutes.
+pg_statement members_prune();
 /// (holder, epoch) of an advertiser's lease.
 pg_statement ledger_lease_read(int64_t advertiser_id);
 /// Frees the lease if `lease_epoch` still holds it.

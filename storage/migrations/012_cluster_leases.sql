@@ -22,3 +22,6 @@ CREATE TABLE IF NOT EXISTS cluster_members (
 -- node whose membership expired, and every take adds one to the epoch.
 ALTER TABLE ad_balances ADD COLUMN IF NOT EXISTS lease_node text;
 ALTER TABLE ad_balances ADD COLUMN IF NOT EXISTS lease_epoch bigint NOT NULL DEFAULT 0;
+-- A node's leases (the sweep of leases it holds without a ledger).
+CREATE INDEX IF NOT EXISTS ad_balances_lease_node ON ad_balances (lease_node)
+  WHERE lease_node IS NOT NULL;

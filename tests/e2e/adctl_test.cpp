@@ -301,7 +301,8 @@ TEST_F(Adctl, HelpOnEveryCommandExitsZero) {
   EXPECT_EQ(overview.status, 0) << describe(overview);
   EXPECT_EQ(adctl({"--help"}).status, 0);
   for (std::string name : {"status", "top", "ledger", "campaign", "auction", "session", "actors",
-                           "events", "reconcile", "integrity", "advertisers", "campaigns", "help"}) {
+                           "nodes", "where", "events", "reconcile", "integrity", "advertisers",
+                           "campaigns", "help"}) {
     EXPECT_NE(overview.out.find("\n  " + name), std::string::npos) << name << "\n" << overview.out;
     auto r = adctl({name, "--help"});
     EXPECT_EQ(r.status, 0) << name << describe(r);
@@ -604,6 +605,47 @@ TEST_F(AdctlInspect, TopOncePrintsOneFrameWithoutEscapes) {
   auto doc = json::parse(j.out, nullptr, false);
   ASSERT_TRUE(doc.is_object()) << j.out;
   EXPECT_TRUE(doc["routes"].is_array());
+}
+
+TEST_F(AdctlInspect, NodesAndWhereNameTheOwningNode) {
+  auto advertiser = create_advertiser(*server, "AdctlWhere " + unique_suffix(), 500);
+  auto campaign = create_campaign(*server, advertiser, "adctl-where-c");
+  // The ledger activates (and takes its lease) on its first use.
+  ASSERT_EQ(server->admin("GET", "/admin/v1/advertisers/" + std::to_string(advertiser) + "/balance")
+              .status,
+            200);
+  auto nodes = run({"--json", "nodes"});
+  ASSERT_EQ(nodes.status, 0) << describe(nodes);
+  auto doc = json::parse(nodes.out, nullptr, false);
+  auto self = doc.value("node", "");
+  ASSERT_FALSE(self.empty()) << nodes.out;
+  EXPECT_EQ(doc["clustered"], false);
+  bool listed = false;
+  for (auto& n : doc["nodes"])
+    if (n["node"] == self) {
+      listed = true;
+      EXPECT_EQ(n["live"], true) << nodes.out;
+      EXPECT_EQ(n["placed"], true) << nodes.out;
+      EXPECT_GE(n["ledger_leases"].get<int64_t>(), 1) << nodes.out;
+    }
+  EXPECT_TRUE(listed) << nodes.out;
+  auto table = run({"nodes"});
+  ASSERT_EQ(table.status, 0) << describe(table);
+  EXPECT_FALSE(lines_with(table.out, self + " *").empty()) << table.out;
+
+  auto where = run({"--json", "where", "campaign", std::to_string(campaign)});
+  ASSERT_EQ(where.status, 0) << describe(where);
+  auto w = json::parse(where.out, nullptr, false);
+  EXPECT_EQ(w["node"], self) << where.out;
+  EXPECT_EQ(w["advertiser_id"], advertiser) << where.out;
+  EXPECT_EQ(w["lease_node"], self) << where.out;
+  auto text = run({"where", "advertiser", std::to_string(advertiser)});
+  ASSERT_EQ(text.status, 0) << describe(text);
+  EXPECT_FALSE(lines_with(text.out, self).empty()) << text.out;
+  EXPECT_EQ(run({"where", "session", "s-1"}).status, 0);
+  EXPECT_EQ(run({"where", "campaign", "999999999"}).status, 1);  // no such campaign
+  EXPECT_EQ(run({"where", "planet", "1"}).status, 2);
+  EXPECT_EQ(run({"where", "advertiser", "x"}).status, 2);
 }
 
 TEST_F(AdctlInspect, LedgerAndCampaignShowTheirActors) {

@@ -152,6 +152,19 @@ TEST_F(Cluster, EveryNodeAnswersForEveryEntityAndAClickIsChargedOnceByItsOwner) 
     owners.insert(owners_agree_on(made.back().advertiser));
   }
   EXPECT_GE(owners.size(), 2u) << "12 advertisers all placed on one node";
+  // Every node lists the three, live, reached and placed.
+  for (auto& n : c.nodes) {
+    auto nodes = n->admin("GET", "/admin/v1/inspect/nodes");
+    ASSERT_EQ(nodes.status, 200) << nodes.body;
+    int placed = 0;
+    for (auto& row : nodes.json["nodes"])
+      if (c.index_of(row["node"]) < 3) {
+        EXPECT_EQ(row["live"], true) << nodes.body;
+        EXPECT_EQ(row["reachable"], true) << nodes.body;
+        placed += row["placed"] == true ? 1 : 0;
+      }
+    EXPECT_EQ(placed, 3) << nodes.body;
+  }
   for (auto& o : owners)
     EXPECT_LT(c.index_of(o), 3u) << o;
   // A click through a node that does not own the advertiser.
@@ -178,6 +191,12 @@ TEST_F(Cluster, EveryNodeAnswersForEveryEntityAndAClickIsChargedOnceByItsOwner) 
                       " AND advertiser_id = " + a),
             "1");
   EXPECT_EQ(sql_count("SELECT lease_node FROM ad_balances WHERE advertiser_id = " + a), owner);
+  // adctl where's answer, from a node that is not the owner.
+  auto where = c.nodes[other]->admin("GET", "/admin/v1/inspect/where?campaign_id="
+                                              + std::to_string(m.campaign));
+  ASSERT_EQ(where.status, 200) << where.body;
+  EXPECT_EQ(where.json["node"], owner) << where.body;
+  EXPECT_EQ(where.json["lease_node"], owner) << where.body;
   auto price = click.json["amount"].get<int64_t>();
   EXPECT_EQ(sql_count("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a),
             std::to_string(1'000'000 - price));

@@ -82,9 +82,9 @@ TEST_F(Storage, LedgerLeasesFenceMoneyWritesInTheDatabase) {
   auto id = to_int(out[0][0][0][0]);
   auto a = "lease-a-" + adserver::testing::unique_suffix();
   auto b = "lease-b-" + adserver::testing::unique_suffix();
-  auto acquire = [&](const std::string& node) {
+  auto acquire = [&](const std::string& node, bool take_over = false) {
     pg_rows rows;
-    EXPECT_EQ(conn.query(ledger_lease_acquire(id, node), rows), "");
+    EXPECT_EQ(conn.query(ledger_lease_acquire(id, node, 1, take_over), rows), "");
     EXPECT_EQ(rows.size(), 1u);
     return rows.empty() ? pg_row{} : rows[0];
   };
@@ -95,6 +95,11 @@ TEST_F(Storage, LedgerLeasesFenceMoneyWritesInTheDatabase) {
   pg_rows rows;
   ASSERT_EQ(conn.query(member_register(member_a, 60000), rows), "");
   ASSERT_EQ(rows.size(), 1u);
+  // A node without a live membership takes nothing, even a free lease.
+  EXPECT_EQ(acquire(b).at(0), "");
+  auto member_b = member_a;
+  member_b.node_id = b;
+  ASSERT_EQ(conn.query(member_register(member_b, 60000), rows), "");
   // A free lease is taken: epoch 1.
   auto first = acquire(a);
   EXPECT_EQ(first.at(0), "1");
@@ -144,7 +149,27 @@ TEST_F(Storage, LedgerLeasesFenceMoneyWritesInTheDatabase) {
   ASSERT_EQ(conn.query(ledger_lease_read(id), rows), "");
   EXPECT_EQ(rows.at(0).at(0), "");
   EXPECT_EQ(rows.at(0).at(1), "2");
-  std::vector<pg_statement> leave{member_leave(a, 1)};
+  // A single node takes over whoever holds the lease (the epoch still
+  // fences the other).
+  ASSERT_EQ(acquire(b).at(0), "3");
+  EXPECT_EQ(acquire(a, true).at(0), "");  // a's membership expired: nothing
+  ASSERT_EQ(conn.exec("UPDATE cluster_members SET expires_at = now() + interval '1 minute'"
+                      " WHERE node_id = '" + a + "'"),
+            "");
+  EXPECT_EQ(acquire(a).at(0), "");  // b is live
+  EXPECT_EQ(acquire(a, true).at(0), "4");
+  // Leases a node holds without a ledger are swept; those it names are kept.
+  std::vector<pg_statement> keep{ledger_leases_sweep(a, {id})};
+  ASSERT_EQ(conn.run_batch({&keep}, out, err), batch_outcome::committed) << err;
+  rows.clear();
+  ASSERT_EQ(conn.query(ledger_lease_read(id), rows), "");
+  EXPECT_EQ(rows.at(0).at(0), a);
+  std::vector<pg_statement> sweep{ledger_leases_sweep(a, {})};
+  ASSERT_EQ(conn.run_batch({&sweep}, out, err), batch_outcome::committed) << err;
+  rows.clear();
+  ASSERT_EQ(conn.query(ledger_lease_read(id), rows), "");
+  EXPECT_EQ(rows.at(0).at(0), "");
+  std::vector<pg_statement> leave{member_leave(a, 1), member_leave(b, 1)};
   ASSERT_EQ(conn.run_batch({&leave}, out, err), batch_outcome::committed) << err;
 }
 

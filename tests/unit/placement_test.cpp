@@ -98,3 +98,51 @@ TEST(ClusterView, PlacesOverLiveMembersThatTakePeers) {
 }
 
 }  // namespace
+
+#include "net/cluster_gateway.hpp"
+#include "actors/business_time.hpp"
+#include "actors/tracking_token.hpp"
+
+namespace {
+
+using adserver::net::http_request;
+using adserver::net::placement_advertiser;
+using adserver::net::route_context;
+
+int64_t placed(const std::string& method, const std::string& pattern,
+               std::map<std::string, std::string> params, const std::string& body,
+               int64_t& campaign, std::map<std::string, std::string> query = {}) {
+  http_request req;
+  req.method = method;
+  req.body = body;
+  req.query = std::move(query);
+  route_context ctx{req, std::move(params), {}};
+  return placement_advertiser(pattern, ctx, "secret-0123456789abcdef", campaign);
+}
+
+TEST(Forwarding, EachRouteIsPlacedByItsAdvertiser) {
+  int64_t campaign = 0;
+  EXPECT_EQ(placed("PUT", "/admin/v1/advertisers/{id}/balance", {{"id", "42"}}, "", campaign), 42);
+  EXPECT_EQ(placed("GET", "/admin/v1/inspect/reconcile", {}, "", campaign,
+                   {{"advertiser_id", "7"}}),
+            7);
+  EXPECT_EQ(placed("PATCH", "/admin/v1/campaigns/{id}/status", {{"id", "9"}}, "", campaign), -1);
+  EXPECT_EQ(campaign, 9);  // looked up first
+  EXPECT_EQ(placed("GET", "/api/v1/campaigns/{id}/dashboard/stream", {{"id", "9"}}, "", campaign),
+            0);  // streams read Redis where they arrive
+  EXPECT_EQ(placed("POST", "/admin/v1/campaigns", {}, R"({"advertiser_id":5})", campaign), 5);
+  EXPECT_EQ(placed("POST", "/admin/v1/campaigns", {}, "not json", campaign), 0);
+  EXPECT_EQ(placed("POST", "/api/v1/ads/request", {}, "{}", campaign), 0);
+  EXPECT_EQ(placed("PUT", "/admin/v1/advertisers/{id}/balance", {{"id", "4x"}}, "", campaign), 0);
+  // A click goes to the token's advertiser; a token that does not verify
+  // stays where it arrived (its handler refuses it).
+  adserver::token_claims claims;
+  claims.advertiser_id = 31;
+  claims.campaign_id = 3;
+  claims.expires_at = adserver::epoch_seconds() + 600;
+  auto token = adserver::sign_token(claims, "secret-0123456789abcdef");
+  EXPECT_EQ(placed("POST", "/api/v1/ads/click", {}, "{\"token\":\"" + token + "\"}", campaign), 31);
+  EXPECT_EQ(placed("POST", "/api/v1/ads/click", {}, "{\"token\":\"" + token + "x\"}", campaign), 0);
+}
+
+}  // namespace

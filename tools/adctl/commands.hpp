@@ -20,6 +20,10 @@ int run_integrity(invocation& inv);
 int run_advertisers(invocation& inv);
 int run_campaigns(invocation& inv);
 
+// cluster_commands.cpp: the members, and which node owns an entity.
+int run_nodes(invocation& inv);
+int run_where(invocation& inv);
+
 // top_command.cpp: the realtime monitor, refreshed.
 int run_top(invocation& inv);
 

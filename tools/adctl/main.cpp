@@ -29,6 +29,11 @@ const std::vector<command>& command_table() {
      run_auction, {}, 1, 2},
     {"session", "SESSION_ID", "a session's experiment codes in memory", run_session, {}, 1, 1},
     {"actors", "", "actor kinds on the node with their counts and mailboxes", run_actors, {}, 0, 0},
+    {"nodes", "", "the cluster's members: liveness, reachability, placement, ledger leases",
+     run_nodes, {}, 0, 0},
+    {"where", "advertiser|campaign|session ID",
+     "the node owning an advertiser or campaign (and its ledger lease); sessions: their shard",
+     run_where, {}, 2, 2},
     {"events", "tail TOPIC [--from-beginning] [--brokers LIST] [--max N] [--timeout S]",
      "print ad-events, conversion-events or campaign-events as JSON lines until Ctrl-C "
      "(Kafka's errors on stderr)",
