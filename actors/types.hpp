@@ -537,9 +537,13 @@ struct forwarded_request {
   std::vector<std::string> header_values;
   std::string body;
   std::string client_address;
-  // Time left, not instants: the nodes' clocks may differ.
-  int64_t deadline_in_ms = 0;   // 0: none
-  int64_t answer_in_ms = 0;     // 0: none
+  // Both the instants (the sender's clock) and the time left at sending: the
+  // owner takes the earlier, so neither a clock ahead nor a message held up
+  // on the way (a paused owner) gives a request more time than it had.
+  int64_t deadline_ms = 0;      // 0: none
+  int64_t answer_by_ms = 0;
+  int64_t deadline_in_ms = 0;
+  int64_t answer_in_ms = 0;
   std::string request_id;
   std::string from_node;
 };
@@ -547,7 +551,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_request& x) {
   return f(caf::meta::type_name("forwarded_request"), x.method, x.path, x.query_names,
            x.query_values, x.header_names, x.header_values, x.body, x.client_address,
-           x.deadline_in_ms, x.answer_in_ms, x.request_id, x.from_node);
+           x.deadline_ms, x.answer_by_ms, x.deadline_in_ms, x.answer_in_ms, x.request_id,
+           x.from_node);
 }
 
 /// The owner's answer to a forwarded request.

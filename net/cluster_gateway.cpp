@@ -45,6 +45,8 @@ forwarded_request to_wire(const http_request& req, const std::string& from) {
   w.body = req.body;
   w.client_address = req.client_address;
   auto now = epoch_millis();
+  w.deadline_ms = req.deadline_ms;
+  w.answer_by_ms = req.answer_by_ms;
   // The hop's own time comes off what the owner is given.
   if (req.deadline_ms != 0)
     w.deadline_in_ms = std::max<int64_t>(1, req.deadline_ms - now - forward_margin_ms);
@@ -65,13 +67,16 @@ http_request from_wire(const forwarded_request& w) {
     req.headers[w.header_names[i]] = w.header_values[i];
   req.body = w.body;
   req.client_address = w.client_address;
-  // Rebased on this node's clock; bounded whatever a peer claims.
+  // The time left rebased on this clock, never past the sender's instant
+  // (a request that waited in a paused node's socket must not start afresh),
+  // and bounded whatever a peer claims.
   auto now = epoch_millis();
-  auto within = [now](int64_t in) {
-    return now + std::clamp<int64_t>(in <= 0 ? max_forwarded_ms : in, 1, max_forwarded_ms);
+  auto within = [now](int64_t at, int64_t in) {
+    auto by = now + std::clamp<int64_t>(in <= 0 ? max_forwarded_ms : in, 1, max_forwarded_ms);
+    return at > 0 ? std::min(by, at) : by;
   };
-  req.deadline_ms = within(w.deadline_in_ms);
-  req.answer_by_ms = within(w.answer_in_ms);
+  req.deadline_ms = within(w.deadline_ms, w.deadline_in_ms);
+  req.answer_by_ms = within(w.answer_by_ms, w.answer_in_ms);
   req.request_id = w.request_id;
   req.forwarded = true;
   return req;
@@ -148,9 +153,13 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
         ++st.refused;
         return to_wire(error_reply(413, "PAYLOAD_TOO_LARGE", "the request body is too large"));
       }
+      auto req = from_wire(wire);
+      if (epoch_millis() >= req.deadline_ms) {  // its client has had its 503
+        ++st.expired;
+        return timed_out();
+      }
       auto id = ++st.next_id;
       auto promise = self->make_response_promise<forwarded_reply>();
-      auto req = from_wire(wire);
       st.waiting.emplace(id, gateway_state::pending{promise, req.answer_by_ms});
       node_gateway_actor me{self};
       // The handler answers from whichever thread completes it: the answer

@@ -8,11 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <set>
 #include <thread>
@@ -130,6 +134,12 @@ protected:
     return "";
   }
 
+public:
+  /// owners_agree_on, public for the helpers below.
+  std::string owner_of(int64_t advertiser) { return owners_agree_on(advertiser); }
+  std::string last_term;
+
+protected:
   json ads(server_process& s, const std::string& term, int device) {
     auto r = s.call("POST", "/api/v1/ads/request",
                     json{{"device_id", test_uuid("c1a5", device)}, {"session_id", "s"},
@@ -225,58 +235,142 @@ TEST_F(Cluster, APauseThroughOneNodeLeavesEveryNodesAuctionsWithinASecond) {
   }
 }
 
-TEST_F(Cluster, AKilledNodesAdvertisersServeAgainElsewhereAndComeBackWithoutLosingACharge) {
-  // An advertiser the last node owns (created until one lands there).
+/// An advertiser the last node owns (created until one lands there).
+test_campaign owned_by_last(Cluster& t, cluster& c, const std::string& term) {
   test_campaign m;
   std::string owner;
   for (int i = 0; i < 40 && owner != c.name(2); ++i) {
-    m = active_search_campaign(*c.nodes[0], "kill" + unique_suffix());
-    owner = owners_agree_on(m.advertiser);
+    t.last_term = term + std::to_string(i);
+    m = active_search_campaign(*c.nodes[0], t.last_term);
+    owner = t.owner_of(m.advertiser);
   }
-  ASSERT_EQ(owner, c.name(2));
-  auto path = "/admin/v1/advertisers/" + std::to_string(m.advertiser) + "/balance";
-  int64_t acknowledged = 0;
-  auto charge_via = [&](size_t node) {
-    auto r = c.nodes[node]->admin("PUT", path, R"({"action":"charge","amount":7})");
-    if (r.status == 200)
-      acknowledged += 7;
-    return r;
+  EXPECT_EQ(owner, c.name(2));
+  return m;
+}
+
+TEST_F(Cluster, AKilledNodesAdvertisersServeAgainElsewhereAndComeBackWithoutLosingACharge) {
+  auto term = "kill" + unique_suffix();
+  auto m = owned_by_last(*this, c, term);
+  auto served_term = last_term;
+  // Tokens for 150 devices, fetched before the kill (any node signs them).
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 150; ++i) {
+    auto got = ads(*c.nodes[i % 2], served_term, 100 + i);
+    ASSERT_EQ(got.size(), 1u);
+    tokens.push_back(got[0]["token"]);
+  }
+  // A steady click load through the two nodes that stay, every 40 ms.
+  std::atomic<int64_t> charged_sum{0};
+  std::atomic<int> charged{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> killed_at_ms{0}, first_after_kill_ms{0};
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
   };
-  ASSERT_EQ(charge_via(0).status, 200);
-  c.nodes[2]->kill9();
-  c.nodes[2].reset();
-  auto killed = std::chrono::steady_clock::now();
-  std::string served_by;
-  while (std::chrono::steady_clock::now() - killed < std::chrono::seconds(10)) {
-    auto r = charge_via(0);
-    if (r.status == 200) {
-      served_by = r.header("X-Adserver-Node");
-      break;
+  std::thread load([&] {
+    for (size_t i = 0; i < tokens.size() && !stop; ++i) {
+      auto r = c.nodes[i % 2]->call(
+        "POST", "/api/v1/ads/click",
+        json{{"token", tokens[i]}, {"device_id", test_uuid("c1a5", 100 + static_cast<int>(i))},
+             {"session_id", "s"}}
+          .dump());
+      if (r.status == 200 && r.json["charged"] == true) {
+        ++charged;
+        charged_sum += r.json["amount"].get<int64_t>();
+        if (killed_at_ms != 0 && first_after_kill_ms == 0)
+          first_after_kill_ms = now_ms();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  auto took = std::chrono::steady_clock::now() - killed;
-  EXPECT_LT(took, std::chrono::seconds(5)) << "the advertiser did not serve again within 5 s";
-  EXPECT_TRUE(served_by == c.name(0) || served_by == c.name(1)) << served_by;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  c.nodes[2]->kill9();
+  killed_at_ms = now_ms();
+  c.nodes[2].reset();
+  load.join();
+  ASSERT_NE(first_after_kill_ms.load(), 0) << "no click was charged after the kill";
+  EXPECT_LT(first_after_kill_ms - killed_at_ms, 5000)
+    << "the advertiser did not serve again within 5 s";
+  auto a = std::to_string(m.advertiser);
+  // Every acknowledged click is in PostgreSQL once; the balance reconciles.
+  EXPECT_EQ(sql_count("SELECT count(*) FROM ad_balance_histories WHERE transaction_type = 'CLICK'"
+                      " AND advertiser_id = " + a),
+            std::to_string(charged.load()));
+  EXPECT_EQ(sql_count("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a),
+            std::to_string(1'000'000 - charged_sum.load()));
   // The node returns under its name and takes its advertiser back.
   ASSERT_TRUE(c.start(2)) << c.nodes[2]->output();
   EXPECT_TRUE(formed());
+  auto path = "/admin/v1/advertisers/" + a + "/balance";
   std::string back;
+  int64_t charged_after = 0;
   for (int i = 0; i < 100 && back != c.name(2); ++i) {
-    auto r = charge_via(1);
+    auto r = c.nodes[1]->admin("PUT", path, R"({"action":"charge","amount":7})");
+    if (r.status == 200)
+      charged_after += 7;
     back = r.status == 200 ? r.header("X-Adserver-Node") : "";
     if (back != c.name(2))
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(back, c.name(2));
-  // Every acknowledged charge is in PostgreSQL once; the balance reconciles.
+  EXPECT_EQ(sql_count("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a),
+            std::to_string(1'000'000 - charged_sum.load() + charged_after));
+  EXPECT_EQ(sql_count("SELECT lease_node FROM ad_balances WHERE advertiser_id = " + a), c.name(2));
+}
+
+TEST_F(Cluster, APausedOwnerThatLostItsLeaseChargesNothingWhenItResumes) {
+  auto m = owned_by_last(*this, c, "pause" + unique_suffix());
   auto a = std::to_string(m.advertiser);
+  auto path = "/admin/v1/advertisers/" + a + "/balance";
+  // The owner's ledger is in memory with its epoch.
+  ASSERT_EQ(c.nodes[2]->admin("PUT", path, R"({"action":"charge","amount":5})").status, 200);
+  auto epoch = sql_count("SELECT lease_epoch FROM ad_balances WHERE advertiser_id = " + a);
+  c.nodes[2]->signal(SIGSTOP);
+  struct resume {
+    server_process* s;
+    ~resume() { if (s) s->signal(SIGCONT); }
+  } guard{c.nodes[2].get()};
+  // Past its lease the others take the advertiser over (a new epoch).
+  int64_t acknowledged = 5;
+  bool moved = false;
+  for (int i = 0; i < 100 && !moved; ++i) {
+    auto r = c.nodes[0]->admin("PUT", path, R"({"action":"charge","amount":11})");
+    moved = r.status == 200;
+    if (moved)
+      acknowledged += 11;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(moved);
+  EXPECT_NE(sql_count("SELECT lease_epoch FROM ad_balances WHERE advertiser_id = " + a), epoch);
+  // A charge sent to the paused node waits in its socket; it resumes still
+  // believing it owns the advertiser, with the old epoch in memory.
+  http_result late;
+  std::thread paused_client(
+    [&] { late = c.nodes[2]->admin("PUT", path, R"({"action":"charge","amount":13})"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  c.nodes[2]->signal(SIGCONT);
+  guard.s = nullptr;
+  paused_client.join();
+  // Which way it went depends on what the resumed node does first (serve the
+  // request from its stale ledger, refused by the epoch; or re-read the
+  // members and forward it): both are correct, shown for the log.
+  std::cout << "request to the resumed node: " << late.status << " "
+            << late.header("X-Adserver-Node") << " " << late.body << std::endl;
+  if (late.status == 200)  // served by the new owner after all (forwarded): once
+    acknowledged += 13;
+  else
+    EXPECT_EQ(sql_count("SELECT count(*) FROM ad_balance_histories WHERE transaction_type = 'CHARGE'"
+                        " AND amount = 13 AND advertiser_id = " + a),
+              "0")
+      << "answered " << late.status << " but charged";
   EXPECT_EQ(sql_count("SELECT coalesce(sum(amount), 0) FROM ad_balance_histories"
                       " WHERE transaction_type = 'CHARGE' AND advertiser_id = " + a),
             std::to_string(acknowledged));
   EXPECT_EQ(sql_count("SELECT current_balance FROM ad_balances WHERE advertiser_id = " + a),
             std::to_string(1'000'000 + acknowledged));
-  EXPECT_EQ(sql_count("SELECT lease_node FROM ad_balances WHERE advertiser_id = " + a), c.name(2));
 }
 
 }  // namespace

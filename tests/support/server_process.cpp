@@ -205,6 +205,11 @@ bool server_process::start() {
   return false;
 }
 
+void server_process::signal(int sig) {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+
 void server_process::kill9() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);

@@ -61,6 +61,8 @@ public:
   bool start();
   /// SIGKILL: no clean shutdown.
   void kill9();
+  /// Sends `sig` (SIGSTOP, SIGCONT: a paused process) to the server.
+  void signal(int sig);
   /// SIGTERM and wait; true when it exited by itself (SIGKILL after 10 s
   /// otherwise), false also when it was not running.
   bool stop();
