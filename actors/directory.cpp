@@ -48,9 +48,7 @@ std::string owner_of(self_ptr self, int64_t id) {
 }
 
 bool owns(self_ptr self, int64_t id) {
-  auto& st = self->state;
-  return !st.cluster || !st.cluster->clustered()
-         || st.cluster->owner_of_advertiser(id) == st.cluster->self();
+  return owner_of(self, id) == self->state.ledgers_config.node_id;
 }
 
 caf::error moved(self_ptr self, int64_t id) {

@@ -212,19 +212,6 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
   };
 }
 
-/// A positive decimal id, else 0.
-int64_t id_of(const std::string& s) {
-  if (s.empty() || s.size() > 18)
-    return 0;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return 0;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
 bool starts_with(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
@@ -303,17 +290,18 @@ void forward(const app_context& app, const std::string& owner, const http_reques
 int64_t placement_advertiser(const std::string& pattern, const route_context& ctx,
                              const std::string& hmac_secret, int64_t& campaign_id) {
   campaign_id = 0;
+  // A malformed id is served where it arrives (its handler answers 400).
   auto param = [&](const char* name) {
-    auto it = ctx.params.find(name);
-    return it == ctx.params.end() ? int64_t{0} : id_of(it->second);
+    int64_t id = 0;
+    return read_id(ctx, name, id) ? int64_t{0} : id;
   };
   if (starts_with(pattern, "/admin/v1/advertisers/{id}"))
     return param("id");
   if (pattern == "/admin/v1/inspect/ledgers/{advertiser_id}")
     return param("advertiser_id");
   if (pattern == "/admin/v1/inspect/reconcile") {
-    auto it = ctx.request.query.find("advertiser_id");
-    return it == ctx.request.query.end() ? 0 : id_of(it->second);
+    int64_t id = 0;
+    return read_query_id(ctx, "advertiser_id", id) ? int64_t{0} : id;
   }
   // A stream reads Redis, which every node shares: served where it arrives.
   if (pattern == "/api/v1/campaigns/{id}/dashboard/stream")

@@ -19,18 +19,9 @@ namespace {
 
 /// An id of the query (1..), or 0 after answering 400.
 int64_t query_id(const route_context& ctx, const char* name, const respond_fn& respond) {
-  auto it = ctx.request.query.find(name);
   int64_t id = 0;
-  bool ok = it != ctx.request.query.end() && !it->second.empty() && it->second.size() <= 18;
-  if (ok)
-    for (char c : it->second) {
-      ok = ok && c >= '0' && c <= '9';
-      id = ok ? id * 10 + (c - '0') : 0;
-    }
-  if (!ok || id <= 0) {
-    respond(error_reply(400, "VALIDATION_FAILED",
-                        std::string{name} + " must be a positive integer",
-                        "{\"field\":" + json_quote(name) + "}"));
+  if (auto err = read_query_id(ctx, name, id)) {
+    respond(error_reply(err));
     return 0;
   }
   return id;

@@ -143,15 +143,28 @@ caf::error read_bids(const json& j, const char* field, placement_bids& out) {
   return caf::none;
 }
 
-caf::error read_id(const route_context& ctx, const char* name, int64_t& out) {
-  auto it = ctx.params.find(name);
-  const std::string& s = it == ctx.params.end() ? std::string{} : it->second;
+namespace {
+
+caf::error positive_id(const std::map<std::string, std::string>& from, const char* name,
+                       int64_t& out) {
+  auto it = from.find(name);
+  const std::string& s = it == from.end() ? std::string{} : it->second;
   bool ok = !s.empty() && s.size() <= 18;
   for (char c : s)
     ok = ok && c >= '0' && c <= '9';
   if (!ok || (out = std::stoll(s)) <= 0)
     return validation_error(name, std::string{name} + " must be a positive integer");
   return caf::none;
+}
+
+}  // namespace
+
+caf::error read_id(const route_context& ctx, const char* name, int64_t& out) {
+  return positive_id(ctx.params, name, out);
+}
+
+caf::error read_query_id(const route_context& ctx, const char* name, int64_t& out) {
+  return positive_id(ctx.request.query, name, out);
 }
 
 caf::error decode(const json& j, advertiser_spec& out) {

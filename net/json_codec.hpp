@@ -24,6 +24,8 @@ caf::error read_string_array(const nlohmann::json& j, const char* field,
 caf::error read_bids(const nlohmann::json& j, const char* field, placement_bids& out);
 /// Path parameter {id} as a positive integer.
 caf::error read_id(const route_context& ctx, const char* name, int64_t& out);
+/// The same for a query parameter.
+caf::error read_query_id(const route_context& ctx, const char* name, int64_t& out);
 
 caf::error decode(const nlohmann::json& j, advertiser_spec& out);
 caf::error decode(const nlohmann::json& j, balance_change& out);
