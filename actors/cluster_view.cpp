@@ -49,11 +49,31 @@ std::vector<std::string> cluster_view::placement_nodes() const {
   return nodes_;
 }
 
-std::string cluster_view::owner_of_advertiser(int64_t id) const {
+std::string cluster_view::owner_of(const std::string& key) const {
   if (!clustered_)
     return self_;
   std::lock_guard<std::mutex> guard{mutex_};
-  return rendezvous_owner(nodes_, advertiser_key(id));
+  return rendezvous_owner(nodes_, key);
+}
+
+std::string cluster_view::owner_of_advertiser(int64_t id) const {
+  return owner_of(advertiser_key(id));
+}
+
+std::string cluster_view::owner_of_session(const std::string& id) const {
+  return owner_of(session_key(id));
+}
+
+bool cluster_view::settled() const {
+  if (!clustered_)
+    return true;
+  std::lock_guard<std::mutex> guard{mutex_};
+  return settled_;
+}
+
+void cluster_view::mark_settled() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  settled_ = true;
 }
 
 uint64_t cluster_view::generation() const {

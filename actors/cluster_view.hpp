@@ -36,8 +36,17 @@ public:
   /// peers (actor_port > 0) and whose gateway this node reaches, when this
   /// one takes peers too. Sorted.
   std::vector<std::string> placement_nodes() const;
+  /// The node owning placement key `key` (placement.hpp).
+  std::string owner_of(const std::string& key) const;
   /// The node owning advertiser `id` (and its campaigns).
   std::string owner_of_advertiser(int64_t id) const;
+  /// The node owning session `id`'s experiment codes.
+  std::string owner_of_session(const std::string& id) const;
+  /// True once the members have been read and the first connections to them
+  /// tried (or this node takes no peers): until then this node would place
+  /// every key on itself, so /readyz says not ready.
+  bool settled() const;
+  void mark_settled();
   /// Changes whenever the placement nodes change.
   uint64_t generation() const;
 
@@ -57,6 +66,7 @@ private:
   std::vector<cluster_member> members_;
   std::vector<std::string> nodes_;
   uint64_t generation_ = 0;
+  bool settled_ = false;
   std::map<std::string, node_gateway_actor> peers_;
 };
 

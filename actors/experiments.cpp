@@ -15,15 +15,21 @@ namespace {
 void mappings_changed(experiments_state& st) {
   for (auto& shard : st.session_shards)
     caf::anon_send(shard, reload_atom::value);
+  // Sessions another node owns are finished there: its shards re-read too.
+  if (st.cluster)
+    for (auto& [node, gateway] : st.cluster->peers())
+      caf::anon_send(gateway, peer_atom::value, reload_atom::value);
 }
 
 }  // namespace
 
 experiments_actor::behavior_type
 experiments(experiments_actor::stateful_pointer<experiments_state> self, io_handles io,
-            std::vector<session_experiment_actor> session_shards) {
+            std::vector<session_experiment_actor> session_shards,
+            std::shared_ptr<const cluster_view> cluster) {
   self->state.io = std::move(io);
   self->state.session_shards = std::move(session_shards);
+  self->state.cluster = std::move(cluster);
   return {
     [=](create_atom, experiment_mapping& m,
         request_meta& meta) -> caf::result<experiment_mapping> {

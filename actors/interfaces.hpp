@@ -202,6 +202,9 @@ using session_experiment_actor = caf::typed_actor<
   // remember them for the session (Redis experiment:mapping:{session_id}),
   // sign, answer the reply.
   caf::reacts_to<experiment_atom, slate, serve_reply>,
+  // The same for a slate another node's auction served to a session this
+  // node owns (through the node-gateway): answers the signed ads.
+  caf::replies_to<experiment_atom, slate>::with<served_ads>,
   // A session's experiment codes (found = false: none in memory).
   caf::replies_to<inspect_atom, std::string>::with<session_view>,
   // Mappings were created or deleted: re-read them on next use.
@@ -360,6 +363,12 @@ using node_gateway_actor = caf::typed_actor<
   // auctions.
   caf::reacts_to<peer_atom, advertiser_money>,
   caf::reacts_to<peer_atom, campaign_record, bool>,
+  // Experiment mappings changed on the sending node: re-read them.
+  caf::reacts_to<peer_atom, reload_atom>,
+  // A slate served by the sending node's auction to a session this node
+  // owns, with the milliseconds left to answer: the session's shard here
+  // swaps in its experiment codes, remembers them and signs.
+  caf::replies_to<experiment_atom, slate, int64_t>::with<served_ads>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// How long a state owner waits for the auction router to take a change

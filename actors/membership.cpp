@@ -16,6 +16,12 @@ namespace {
 
 using self_ptr = membership_actor::stateful_pointer<membership_state>;
 
+/// Ready to place keys once the first round of connections has answered.
+void settle_when_tried(membership_state& st) {
+  if (st.connecting.empty())
+    st.view->mark_settled();
+}
+
 /// Connects (asynchronously, through the middleman actor) to the gateway of
 /// every live member that takes peers and is not connected yet. A connected
 /// gateway is monitored: when its node goes, it is dropped and connected
@@ -40,12 +46,15 @@ void connect_peers(self_ptr self) {
             const std::set<std::string>&) {
           auto& st = self->state;
           st.connecting.erase(node);
-          if (!ptr)
+          if (!ptr) {
+            settle_when_tried(st);
             return;
+          }
           // A member row naming this node's own address (a copied config):
           // never a peer.
           if (reached == self->home_system().node()) {
             st.not_peers.insert(node);
+            settle_when_tried(st);
             log_line(log_level::error, "peer_is_self",
                      {{"peer", node}, {"address", st.settings.self.actor_host}});
             return;
@@ -54,11 +63,13 @@ void connect_peers(self_ptr self) {
           self->monitor(gateway);
           st.peer_of[gateway.address()] = node;
           st.view->set_peer(node, gateway);
+          settle_when_tried(st);
           ++st.peers_connected;
           log_line(log_level::info, "peer_connected", {{"peer", node}});
         },
         [=](caf::error& err) {
           self->state.connecting.erase(node);
+          settle_when_tried(self->state);
           log_line(log_level::warn, "peer_unreachable",
                    {{"peer", node}, {"error", caf::to_string(err)}});
         });
@@ -107,6 +118,7 @@ void heartbeat(self_ptr self) {
           st.members = storage::parse_members(results[1]);
           st.view->set_members(st.members);
           connect_peers(self);
+          settle_when_tried(st);
         }
       },
       [=](caf::error& err) {

@@ -37,4 +37,8 @@ std::string advertiser_key(int64_t advertiser_id) {
   return "advertiser:" + std::to_string(advertiser_id);
 }
 
+std::string session_key(const std::string& session_id) {
+  return "session:" + session_id;
+}
+
 }  // namespace adserver

@@ -21,4 +21,8 @@ std::string rendezvous_owner(const std::vector<std::string>& nodes, const std::s
 /// never needs two nodes.
 std::string advertiser_key(int64_t advertiser_id);
 
+/// The placement key of a session: its experiment codes (the session's shard
+/// on the owning node, and the Redis mirror it writes) live on one node.
+std::string session_key(const std::string& session_id);
+
 }  // namespace adserver

@@ -7,6 +7,8 @@
 #include "actors/slate.hpp"
 #include "storage/statements.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
 #include <chrono>
 
 namespace adserver {
@@ -108,6 +110,23 @@ void load(self_ptr self) {
       });
 }
 
+/// Post-processes `s` and answers `reply`: at once when the mappings are in
+/// memory, after they are read otherwise.
+void finish(self_ptr self, slate s, serve_reply reply) {
+  auto& st = self->state;
+  auto now = epoch_seconds();
+  if (st.loaded_at > 0 && st.loaded_generation == st.generation) {
+    // Warm: memory only; pick up changes made elsewhere in the background.
+    if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
+      load(self);
+    reply(post_process(self, std::move(s)));
+    return;
+  }
+  st.waiting.emplace_back(std::move(s), std::move(reply));
+  if (!st.loading)
+    load(self);
+}
+
 void purge_expired(session_experiment_state& st, int64_t now) {
   for (auto it = st.sessions.begin(); it != st.sessions.end();)
     it = it->second.expires_at <= now ? st.sessions.erase(it) : std::next(it);
@@ -123,18 +142,20 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
   self->delayed_send(self, purge_interval, poll_atom::value);
   return {
     [=](experiment_atom, slate& s, serve_reply& reply) {
-      auto& st = self->state;
-      auto now = epoch_seconds();
-      if (st.loaded_at > 0 && st.loaded_generation == st.generation) {
-        // Warm: memory only; pick up changes made elsewhere in the background.
-        if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
-          load(self);
-        reply(post_process(self, std::move(s)));
-        return;
-      }
-      st.waiting.emplace_back(std::move(s), std::move(reply));
-      if (!st.loading)
-        load(self);
+      finish(self, std::move(s), std::move(reply));
+    },
+    [=](experiment_atom, slate& s) -> caf::result<served_ads> {
+      auto promise = self->make_response_promise<served_ads>();
+      // Called here, on this actor's thread (now or when the mappings are
+      // read), so the promise is delivered where it lives.
+      finish(self, std::move(s), serve_reply{[promise](served_ads&& ads,
+                                                       const caf::error& err) mutable {
+               if (err)
+                 promise.deliver(err);
+               else
+                 promise.deliver(std::move(ads));
+             }});
+      return promise;
     },
     [=](reload_atom) { ++self->state.generation; },
     [=](inspect_atom, const std::string& session_id) {

@@ -87,6 +87,10 @@ struct node_telemetry {
   counter spent_today_held{0};
   counter daily_budget_held{0};
   counter sessions_held{0};
+  // Experiment slates sent to the node owning their session, and those
+  // finished here instead because it did not answer in time.
+  counter session_slates_forwarded{0};
+  counter session_slates_fallback{0};
   // Refusals.
   counter rate_limited_device{0};
   counter rate_limited_address{0};

@@ -197,7 +197,9 @@ int run(const settings& cfg) {
   traffic_config.flush_seconds = cfg.pacing_traffic_flush_seconds;
   traffic_config.learn = cfg.pacing_curve == "learned";
   auto traffic_counter = sys.spawn(traffic, io.writer, io.reader, traffic_config);
+  auto view = std::make_shared<cluster_view>(node, cfg.cluster_actor_port > 0);
   auction_settings auctions;
+  auctions.cluster = view;
   auctions.traffic = traffic_counter;
   auctions.pacing_allowance_percent = cfg.pacing_allowance_percent;
   auctions.experiment_shards = session_shards;
@@ -221,7 +223,6 @@ int run(const settings& cfg) {
   campaigns.idle_seconds = cfg.entities_idle_seconds;
   campaigns.traffic = traffic_counter;
   campaigns.pacing_allowance_percent = cfg.pacing_allowance_percent;
-  auto view = std::make_shared<cluster_view>(node, cfg.cluster_actor_port > 0);
   membership_settings membership_config;
   membership_config.self = me;
   membership_config.heartbeat_ms = cfg.cluster_heartbeat_ms;
@@ -244,7 +245,8 @@ int run(const settings& cfg) {
                                  2.0 * static_cast<double>(cfg.rate_limit_device_per_second)};
   net::rate_limiter address_limit{static_cast<double>(cfg.rate_limit_address_per_second),
                                   2.0 * static_cast<double>(cfg.rate_limit_address_per_second)};
-  auto experiment_mappings = sys.spawn(experiments, io, session_shards);
+  auto experiment_mappings = sys.spawn(experiments, io, session_shards,
+                                       std::shared_ptr<const cluster_view>{view});
   net::app_context app{&bridge,      dir,           products,     conversion_tracker,
                        experiment_mappings, io,     &cfg,         &device_limit,
                        &address_limit,      health,        event_log};
@@ -290,7 +292,8 @@ int run(const settings& cfg) {
   node_gateway_actor gateway;
   bool unpublished = false;
   if (cfg.cluster_actor_port > 0) {
-    gateway = net::spawn_gateway(sys, routes, router, node, cfg.http_body_limit);
+    gateway =
+      net::spawn_gateway(sys, routes, router, session_shards, node, cfg.http_body_limit);
     auto published = sys.middleman().publish(gateway, static_cast<uint16_t>(cfg.cluster_actor_port),
                                              cfg.cluster_actor_host.c_str(), true);
     if (!published) {

@@ -2,7 +2,9 @@
 
 #include "actors/business_time.hpp"
 #include "actors/cluster_view.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
+#include "actors/experiment_logic.hpp"
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
@@ -118,6 +120,7 @@ struct gateway_state {
   const router* routes = nullptr;
   int64_t body_limit = 1 << 20;
   auction_router_actor auctions;
+  std::vector<session_experiment_actor> session_shards;
   std::string node;
   struct pending {
     caf::typed_response_promise<forwarded_reply> promise;
@@ -128,13 +131,16 @@ struct gateway_state {
   int64_t served = 0;
   int64_t refused = 0;
   int64_t expired = 0;
+  int64_t sessions_served = 0;  // slates finished for other nodes' auctions
   static inline const char* name = "node-gateway";
 };
 
 node_gateway_actor::behavior_type
 gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* routes,
-        auction_router_actor auctions, std::string node, int64_t body_limit) {
+        auction_router_actor auctions, std::vector<session_experiment_actor> session_shards,
+        std::string node, int64_t body_limit) {
   self->state.routes = routes;
+  self->state.session_shards = std::move(session_shards);
   self->state.body_limit = body_limit;
   self->state.auctions = std::move(auctions);
   self->state.node = std::move(node);
@@ -198,6 +204,21 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
     [=](peer_atom, const campaign_record& changed, bool created) {
       self->send(self->state.auctions, peer_atom::value, changed, created);
     },
+    [=](peer_atom, reload_atom) {
+      for (auto& shard : self->state.session_shards)
+        self->send(shard, reload_atom::value);
+    },
+    [=](experiment_atom, slate& s, int64_t left_ms) -> caf::result<served_ads> {
+      auto& st = self->state;
+      if (st.session_shards.empty() || left_ms <= 0)
+        return deadline_passed();
+      // Rebased on this clock: a peer's clock may differ from ours.
+      s.request.due.at_ms = epoch_millis() + std::min<int64_t>(left_ms, max_forwarded_ms);
+      ++st.sessions_served;
+      auto& shard =
+        st.session_shards[session_shard(s.request.session_id, st.session_shards.size())];
+      return self->delegate(shard, experiment_atom::value, std::move(s));
+    },
     [=](status_atom) {
       auto& st = self->state;
       status_record r;
@@ -206,7 +227,8 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
       r.figures = {{"forwarded_waiting", static_cast<int64_t>(st.waiting.size())},
                    {"forwarded_served", st.served},
                    {"forwarded_refused", st.refused},
-                   {"forwarded_expired", st.expired}};
+                   {"forwarded_expired", st.expired},
+                   {"sessions_served", st.sessions_served}};
       return r;
     },
   };
@@ -331,16 +353,37 @@ int64_t placement_advertiser(const std::string& pattern, const route_context& ct
   return 0;
 }
 
+std::string placement_session(const std::string& pattern, const route_context& ctx) {
+  if (pattern != "/admin/v1/inspect/sessions/{session_id}")
+    return {};
+  auto it = ctx.params.find("session_id");
+  // A malformed id is served where it arrives (its handler answers 400).
+  if (it == ctx.params.end() || check_session_id(it->second))
+    return {};
+  return it->second;
+}
+
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
-                                 auction_router_actor auctions, std::string node,
-                                 int64_t body_limit) {
-  return sys.spawn(gateway, &routes, std::move(auctions), std::move(node), body_limit);
+                                 auction_router_actor auctions,
+                                 std::vector<session_experiment_actor> session_shards,
+                                 std::string node, int64_t body_limit) {
+  return sys.spawn(gateway, &routes, std::move(auctions), std::move(session_shards),
+                   std::move(node), body_limit);
 }
 
 forward_fn make_forwarder(const app_context& app) {
   auto owners = std::make_shared<campaign_owners>();
   return [&app, owners](const std::string& pattern, route_context& ctx, respond_fn& respond,
                         here_fn here) -> bool {
+    if (auto session = placement_session(pattern, ctx); !session.empty()) {
+      auto owner = app.cluster->owner_of_session(session);
+      if (owner == app.cluster->self()) {
+        respond = naming(std::move(respond), owner);
+        return false;
+      }
+      forward(app, owner, ctx.request, std::move(respond));
+      return true;
+    }
     int64_t campaign = 0;
     auto advertiser = placement_advertiser(pattern, ctx, app.config->hmac_secret, campaign);
     if (advertiser < 0 && owners->find(campaign, advertiser) == false) {

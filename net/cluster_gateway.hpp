@@ -19,11 +19,13 @@ namespace adserver::net {
 constexpr size_t max_forwarded_pending = 10000;
 
 /// The node-gateway actor: serves forwarded requests through `routes` (which
-/// must outlive it), and passes peers' money and campaign changes to
-/// `auctions`.
+/// must outlive it), passes peers' money and campaign changes to `auctions`,
+/// and finishes peers' slates for the sessions this node owns on
+/// `session_shards`.
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
-                                 auction_router_actor auctions, std::string node,
-                                 int64_t body_limit);
+                                 auction_router_actor auctions,
+                                 std::vector<session_experiment_actor> session_shards,
+                                 std::string node, int64_t body_limit);
 
 /// The router's forwarder for this node (app.cluster and app.bridge set).
 forward_fn make_forwarder(const app_context& app);
@@ -33,5 +35,9 @@ forward_fn make_forwarder(const app_context& app);
 /// looked up first (its id in `campaign_id`). Exposed for tests.
 int64_t placement_advertiser(const std::string& pattern, const route_context& ctx,
                              const std::string& hmac_secret, int64_t& campaign_id);
+
+/// The session a route serves (placed by the session id), "" when none.
+/// Exposed for tests.
+std::string placement_session(const std::string& pattern, const route_context& ctx);
 
 }  // namespace adserver::net

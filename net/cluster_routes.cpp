@@ -109,14 +109,15 @@ void add_cluster_routes(router& r, const app_context& app) {
       auto session_id = q.at("session_id");
       if (auto err = check_session_id(session_id))
         return respond(error_reply(err));
-      // Sessions are not placed: every node keeps the codes it served.
-      return respond(json_reply(
-        200, {{"kind", "session"},
-              {"session_id", session_id},
-              {"node", nullptr},
-              {"placed", false},
-              {"shard", session_shard(session_id, std::max<size_t>(1, app.session_shards.size()))},
-              {"note", "each node keeps the experiment codes it served to the session"}}));
+      json out = {
+        {"kind", "session"},
+        {"session_id", session_id},
+        {"placed", true},
+        {"shard", session_shard(session_id, std::max<size_t>(1, app.session_shards.size()))}};
+      auto where = node_json(*app.cluster, app.cluster->owner_of_session(session_id));
+      for (auto& [k, v] : where.items())
+        out[k] = v;
+      return respond(json_reply(200, out));
     }
     if (q.count("advertiser_id")) {
       auto id = query_id(ctx, "advertiser_id", respond);

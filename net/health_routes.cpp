@@ -1,4 +1,5 @@
 // Liveness and readiness.
+#include "actors/cluster_view.hpp"
 #include "net/ask.hpp"
 #include "net/metrics.hpp"
 
@@ -31,16 +32,23 @@ void add_health_routes(router& r, const app_context& app) {
     bool writer = h.postgres_writer.load(std::memory_order_relaxed);
     bool reader = h.postgres_reader.load(std::memory_order_relaxed);
     bool redis = h.redis.load(std::memory_order_relaxed);
-    bool ready = writer && reader;
+    // A cluster node places keys only once it knows the members and has
+    // tried to reach them; before that it would place every key on itself.
+    bool cluster = !app.cluster || app.cluster->settled();
+    bool ready = writer && reader && cluster;
     nlohmann::json body = {
       {"status", ready ? (redis ? "ready" : "degraded") : "unavailable"},
       {"components",
        {{"postgres", writer && reader ? "up" : "down"}, {"redis", redis ? "up" : "down"}}}};
+    if (app.cluster && app.cluster->clustered())
+      body["components"]["cluster"] = cluster ? "up" : "joining";
     if (ready) {
       respond(json_reply(200, body));
       return;
     }
-    auto reply = error_reply(503, "UNAVAILABLE", "not ready: PostgreSQL is unreachable",
+    auto reply = error_reply(503, "UNAVAILABLE",
+                             writer && reader ? "not ready: joining the cluster"
+                                              : "not ready: PostgreSQL is unreachable",
                              body["components"].dump());
     reply.headers.emplace_back("Retry-After", "1");
     respond(std::move(reply));

@@ -642,7 +642,9 @@ TEST_F(AdctlInspect, NodesAndWhereNameTheOwningNode) {
   auto text = run({"where", "advertiser", std::to_string(advertiser)});
   ASSERT_EQ(text.status, 0) << describe(text);
   EXPECT_FALSE(lines_with(text.out, self).empty()) << text.out;
-  EXPECT_EQ(run({"where", "session", "s-1"}).status, 0);
+  auto session = run({"where", "session", "s-1"});
+  ASSERT_EQ(session.status, 0) << describe(session);
+  EXPECT_FALSE(lines_with(session.out, self).empty()) << session.out;  // the owner
   EXPECT_EQ(run({"where", "campaign", "999999999"}).status, 1);  // no such campaign
   EXPECT_EQ(run({"where", "planet", "1"}).status, 2);
   EXPECT_EQ(run({"where", "advertiser", "x"}).status, 2);

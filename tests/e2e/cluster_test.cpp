@@ -4,6 +4,7 @@
 // reaches every node's auctions within a second; a node killed with -9 gives
 // its advertisers to the survivors within 5 s and takes them back when it
 // returns, without losing or doubling a charge.
+#include "storage/redis_connection.hpp"
 #include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -174,6 +175,10 @@ TEST_F(Cluster, EveryNodeAnswersForEveryEntityAndAClickIsChargedOnceByItsOwner) 
         placed += row["placed"] == true ? 1 : 0;
       }
     EXPECT_EQ(placed, 3) << nodes.body;
+    // Ready, with the cluster joined.
+    auto ready = n->call("GET", "/readyz");
+    EXPECT_EQ(ready.status, 200) << ready.body;
+    EXPECT_EQ(ready.json["components"]["cluster"], "up") << ready.body;
   }
   for (auto& o : owners)
     EXPECT_LT(c.index_of(o), 3u) << o;
@@ -233,6 +238,92 @@ TEST_F(Cluster, APauseThroughOneNodeLeavesEveryNodesAuctionsWithinASecond) {
     }
     EXPECT_EQ(served, 0u) << "node on port " << n->port() << " still serves a paused campaign";
   }
+}
+
+TEST_F(Cluster, ASessionsExperimentCodesLiveOnItsOwnerWhicheverNodeServesIt) {
+  auto suffix = unique_suffix();
+  auto first = active_search_campaign(*c.nodes[0], "sess1" + suffix);
+  auto second = active_search_campaign(*c.nodes[1], "sess2" + suffix);
+  owners_agree_on(first.advertiser);
+  owners_agree_on(second.advertiser);
+  // A session owned by node 2, so nodes 0 and 1 serve it as non-owners.
+  std::string session;
+  std::string owner;
+  for (int i = 0; i < 200 && owner != c.name(2); ++i) {
+    session = "cs-" + suffix + "-" + std::to_string(i);
+    auto where = c.nodes[0]->admin("GET", "/admin/v1/inspect/where?session_id=" + session);
+    ASSERT_EQ(where.status, 200) << where.body;
+    owner = where.json.value("node", "");
+  }
+  ASSERT_EQ(owner, c.name(2));
+  for (auto& n : c.nodes)  // every node places it alike
+    EXPECT_EQ(n->admin("GET", "/admin/v1/inspect/where?session_id=" + session).json["node"],
+              owner);
+  auto key = "cexp_" + suffix;
+  auto serve = [&](server_process& n, const std::string& term) {
+    auto r = n.call("POST", "/api/v1/ads/request",
+                    json{{"device_id", test_uuid("5e55", 1)}, {"session_id", session},
+                         {"placement", "SEARCH"}, {"search_term", term}, {"max_ads", 1},
+                         {"exp_key", key}, {"exp_var", "B"}}
+                      .dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json["ads"].empty() ? json{} : r.json["ads"][0];
+  };
+  // Served before any mapping exists: every node's shards read none.
+  for (auto& n : c.nodes)
+    EXPECT_EQ(serve(*n, "sess1" + suffix).value("experiment_applied", true), false);
+  // Mappings created through node 0 reach the owner's shards at once (not
+  // after their minute's refresh).
+  for (auto* m : {&first, &second})
+    ASSERT_EQ(c.nodes[0]
+                ->admin("POST", "/admin/v1/experiments/mappings",
+                        json{{"exp_key", key}, {"exp_var", "B"},
+                             {"original_product_id", m->product},
+                             {"experiment_product_id", m->product + "_X"},
+                             {"start_date", "2026-01-01"}, {"end_date", "2099-12-31"}}
+                          .dump())
+                .status,
+              201);
+  // The first product through node 0, the second through node 1: neither owns
+  // the session, so both slates are finished by node 2's shard.
+  auto a = serve(*c.nodes[0], "sess1" + suffix);
+  auto b = serve(*c.nodes[1], "sess2" + suffix);
+  EXPECT_EQ(a.value("product_id", ""), first.product + "_X") << a.dump();
+  EXPECT_EQ(b.value("product_id", ""), second.product + "_X") << b.dump();
+  // One record holds both codes: on the owner (asked through node 1, which
+  // forwards) and in the Redis mirror the owner alone writes.
+  json both = {{first.product + "_X", first.product}, {second.product + "_X", second.product}};
+  auto inspected = c.nodes[1]->admin("GET", "/admin/v1/inspect/sessions/" + session);
+  ASSERT_EQ(inspected.status, 200) << inspected.body;
+  EXPECT_EQ(inspected.header("X-Adserver-Node"), owner);
+  EXPECT_EQ(inspected.json["codes"].size(), 2u) << inspected.body;
+  adserver::storage::redis_connection rc{"127.0.0.1", test_redis_port()};
+  ASSERT_EQ(rc.connect(), "");
+  adserver::storage::redis_connection::reply rep;
+  std::string err;
+  json mirrored;
+  for (int i = 0; i < 50 && mirrored != both; ++i) {
+    ASSERT_TRUE(rc.run({"GET", "experiment:mapping:" + session}, rep, err)) << err;
+    mirrored = rep.nil ? json{} : json::parse(rep.text, nullptr, false);
+    if (mirrored != both)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(mirrored, both);
+  // Only the owner's shards hold a session (this cluster served no other).
+  auto sessions_held = [&](size_t i) {
+    int64_t held = 0;
+    auto r = c.nodes[i]->admin("GET", "/admin/v1/inspect/actors");
+    for (auto& svc : r.json.value("services", json::array()))
+      if (svc.value("kind", "") == "session-experiment")
+        held += svc["figures"].value("sessions", int64_t{0});
+    return held;
+  };
+  EXPECT_EQ(sessions_held(0), 0);
+  EXPECT_EQ(sessions_held(1), 0);
+  EXPECT_EQ(sessions_held(2), 1);
+  auto metrics = c.nodes[0]->admin("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("adserver_cluster_session_slates_total{result=\"forwarded\"}"),
+            std::string::npos);
 }
 
 /// An advertiser the last node owns (created until one lands there).

@@ -99,6 +99,7 @@ test_campaign active_search_campaign(const server_process& s, const std::string&
   EXPECT_EQ(adv.status, 201) << adv.body;
   out.advertiser = adv.json.value("id", int64_t{0});
   auto pid = "TST_" + unique_suffix();
+  out.product = pid;
   EXPECT_EQ(s.admin("POST", "/admin/v1/products",
                     json{{"product_id", pid}, {"product_name", "p"}, {"category", "a"}}.dump())
               .status,

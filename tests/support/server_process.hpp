@@ -43,6 +43,7 @@ struct campaign_setup {
 struct test_campaign {
   int64_t advertiser = 0;
   int64_t campaign = 0;
+  std::string product;
 };
 
 class server_process;

@@ -145,4 +145,21 @@ TEST(Forwarding, EachRouteIsPlacedByItsAdvertiser) {
   EXPECT_EQ(placed("POST", "/api/v1/ads/click", {}, "{\"token\":\"" + token + "x\"}", campaign), 0);
 }
 
+TEST(Forwarding, ASessionsCodesAreAskedOfTheSessionsOwner) {
+  http_request req;
+  req.method = "GET";
+  auto session_of = [&](const std::string& pattern, std::map<std::string, std::string> params) {
+    route_context ctx{req, std::move(params), {}};
+    return adserver::net::placement_session(pattern, ctx);
+  };
+  EXPECT_EQ(session_of("/admin/v1/inspect/sessions/{session_id}", {{"session_id", "s-1"}}), "s-1");
+  // A malformed id is answered 400 where it arrives.
+  EXPECT_EQ(session_of("/admin/v1/inspect/sessions/{session_id}",
+                       {{"session_id", std::string(200, 'x')}}),
+            "");
+  EXPECT_EQ(session_of("/admin/v1/advertisers/{id}", {{"id", "4"}}), "");
+  // The session key is not an advertiser key: they spread independently.
+  EXPECT_NE(adserver::session_key("4"), adserver::advertiser_key(4));
+}
+
 }  // namespace

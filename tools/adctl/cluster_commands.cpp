@@ -59,9 +59,11 @@ int run_where(invocation& inv) {
     return 0;
   }
   if (kind == "session") {
-    print_fields(std::cout, {{"session", text(j, "session_id")},
-                             {"node", "every node (sessions are not placed)"},
-                             {"shard", text(j, "shard")}});
+    print_fields(std::cout,
+                 {{"session", text(j, "session_id")},
+                  {"node", text(j, "node") + (yes_no(j, "self") == "yes" ? " (the node asked)" : "")},
+                  {"http", text(j, "http_url")},
+                  {"shard", text(j, "shard")}});
     return 0;
   }
   std::vector<std::pair<std::string, std::string>> fields;
