@@ -49,39 +49,12 @@ bool may_hold(const auction_state& st, const campaign_record& c) {
   return targets(as_candidate, st.placement, st.category, st.search_term);
 }
 
-/// True when an experiment shard finishes the request's slate.
-bool experiment_request(const auction_state& st, const ad_request& req) {
-  return !req.exp_key.empty() && !st.settings.experiment_shards.empty();
-}
-
-/// Hands an experiment request's slate to its session's shard: on the node
-/// owning the session (placement by session id, docs/cluster.md), so one
-/// node remembers a session's codes and writes its Redis mirror; here when
-/// this node owns it, or when the owner does not answer within half the time
-/// left (the rest is this shard's).
-void finish_experiment(self_ptr self, slate s, serve_reply reply) {
-  auto& st = self->state;
+/// The shard that finishes an experiment request; null when none applies.
+const session_experiment_actor* experiment_shard(const auction_state& st, const ad_request& req) {
   auto& shards = st.settings.experiment_shards;
-  auto local = shards[session_shard(s.request.session_id, shards.size())];
-  auto& view = st.settings.cluster;
-  if (view && view->clustered()) {
-    auto owner = view->owner_of_session(s.request.session_id);
-    auto peer = owner == view->self() ? node_gateway_actor{} : view->peer(owner);
-    if (peer) {
-      auto left = s.request.due.at_ms == 0 ? int64_t{1000}
-                                           : s.request.due.at_ms - epoch_millis();
-      auto wait = std::clamp<int64_t>(left / 2, 1, 1000);
-      telemetry().session_slates_forwarded.fetch_add(1, std::memory_order_relaxed);
-      self->request(peer, std::chrono::milliseconds(wait), experiment_atom::value, s, wait)
-        .then([reply](served_ads& ads) { reply(std::move(ads)); },
-              [self, local, s, reply](caf::error&) {
-                telemetry().session_slates_fallback.fetch_add(1, std::memory_order_relaxed);
-                self->send(local, experiment_atom::value, s, reply);
-              });
-      return;
-    }
-  }
-  self->send(local, experiment_atom::value, std::move(s), std::move(reply));
+  if (req.exp_key.empty() || shards.empty())
+    return nullptr;
+  return &shards[session_shard(req.session_id, shards.size())];
 }
 
 /// Accounts for a served slate in one pass over its ads: the node's served
@@ -117,8 +90,8 @@ void serve_now(self_ptr self, const ad_request& req, serve_reply& reply, int64_t
   ++st.served;
   auto s = make_slate(st.ranked, req, st.settings.token_ttl_seconds, now);
   bool crossed = account_served(st, s);
-  if (experiment_request(st, req))
-    finish_experiment(self, std::move(s), std::move(reply));
+  if (auto shard = experiment_shard(st, req))
+    self->send(*shard, experiment_atom::value, std::move(s), std::move(reply));
   else
     reply(sign_slate(s, st.settings.hmac_secret));
   if (crossed)

@@ -3,7 +3,6 @@
 // first request loads the candidates from PostgreSQL; after that requests are
 // served from memory. Money changes arrive as messages and re-rank in memory;
 // a change of a campaign it holds or may hold makes it load again.
-#include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
 #include "actors/ranking.hpp"
 #include "actors/telemetry.hpp"
@@ -25,8 +24,6 @@ struct auction_settings {
   int64_t idle_seconds = 600;
   /// Requests naming exp_key/exp_var are finished by their session's shard.
   std::vector<session_experiment_actor> experiment_shards;
-  /// In a cluster, by the shard of the node owning the session (null: here).
-  std::shared_ptr<const cluster_view> cluster;
   /// The traffic curves STANDARD campaigns are paced by (null: uniform).
   traffic_actor traffic;
   /// pacing.allowance_percent: a STANDARD campaign may run this share of its

@@ -54,6 +54,8 @@ void write_then(self_ptr self, std::vector<pg_statement> unit,
           answer();
           return;
         }
+        // Unlike tell_then_answer (deadline.hpp), awaited: nothing else, a
+        // passivation included, runs before the committed change is answered.
         self->request(st.auctions, wait, campaign_atom::value, changed)
           .await(answer, [=](caf::error&) mutable { answer(); });
       },

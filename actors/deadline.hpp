@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace adserver {
 
@@ -27,6 +28,24 @@ inline std::chrono::milliseconds ack_wait(const deadline& due, std::chrono::mill
   if (due.at_ms == 0)
     return limit;
   return std::min(limit, std::chrono::milliseconds(due.at_ms - epoch_millis() - 20));
+}
+
+/// Tells `dest` a committed change (`xs...`), then calls `answer` once `dest`
+/// has it in its mailbox, or after `limit`, or just before `due`, whichever
+/// comes first: a change is answered only when the next request its client
+/// sends sees it, and never after its client was told 503. (A template: the
+/// state owners that use it are typed actors of different kinds.)
+template <class Self, class Dest, class Answer, class... Ts>
+void tell_then_answer(Self* self, const Dest& dest, const deadline& due,
+                      std::chrono::milliseconds limit, Answer answer, Ts&&... xs) {
+  auto wait = ack_wait(due, limit);
+  if (wait.count() <= 0) {
+    self->send(dest, std::forward<Ts>(xs)...);
+    answer();
+    return;
+  }
+  self->request(dest, wait, std::forward<Ts>(xs)...)
+    .then([answer]() mutable { answer(); }, [answer](caf::error&) mutable { answer(); });
 }
 
 }  // namespace adserver

@@ -55,6 +55,7 @@ using activate_atom = caf::atom_constant<caf::atom("activate")>;
 using forward_atom = caf::atom_constant<caf::atom("forward")>;
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
+using keys_atom = caf::atom_constant<caf::atom("keys")>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
@@ -202,9 +203,9 @@ using session_experiment_actor = caf::typed_actor<
   // remember them for the session (Redis experiment:mapping:{session_id}),
   // sign, answer the reply.
   caf::reacts_to<experiment_atom, slate, serve_reply>,
-  // The same for a slate another node's auction served to a session this
-  // node owns (through the node-gateway): answers the signed ads.
-  caf::replies_to<experiment_atom, slate>::with<served_ads>,
+  // Remember the codes another node served to a session this node owns
+  // (codes: what it swapped in, possibly none), and mirror them to Redis.
+  caf::reacts_to<experiment_atom, session_mapping>,
   // A session's experiment codes (found = false: none in memory).
   caf::replies_to<inspect_atom, std::string>::with<session_view>,
   // Mappings were created or deleted: re-read them on next use.
@@ -365,10 +366,13 @@ using node_gateway_actor = caf::typed_actor<
   caf::reacts_to<peer_atom, campaign_record, bool>,
   // Experiment mappings changed on the sending node: re-read them.
   caf::reacts_to<peer_atom, reload_atom>,
-  // A slate served by the sending node's auction to a session this node
-  // owns, with the milliseconds left to answer: the session's shard here
-  // swaps in its experiment codes, remembers them and signs.
-  caf::replies_to<experiment_atom, slate, int64_t>::with<served_ads>,
+  // An advertiser API key was issued or revoked on the sending node: re-read
+  // the keys now, not at the next periodic refresh.
+  caf::reacts_to<peer_atom, keys_atom>,
+  // The experiment codes the sending node served to a session this node
+  // owns: remembered by the session's shard here (one record, one writer of
+  // its Redis mirror).
+  caf::reacts_to<experiment_atom, session_mapping>,
   caf::replies_to<status_atom>::with<status_record>>;
 
 /// How long a state owner waits for the auction router to take a change

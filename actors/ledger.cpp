@@ -120,19 +120,14 @@ void stop_ledger(self_ptr self) {
 /// goes straight to the auctions. Counted in flight, so a retiring ledger
 /// does not stop before it has answered.
 void publish_money_then(self_ptr self, std::function<void()> answer, deadline due) {
-  auto wait = ack_wait(due, change_ack_timeout);
-  if (wait.count() <= 0) {
-    publish_money(self);
-    answer();
-    return;
-  }
   ++self->state.inflight;
-  auto done = [=] {
-    answer();
-    settle(self);
-  };
-  self->request(self->state.auctions, wait, money_atom::value, money_now(self->state))
-    .then(done, [=](caf::error&) { done(); });
+  tell_then_answer(
+    self, self->state.auctions, due, change_ack_timeout,
+    [=] {
+      answer();
+      settle(self);
+    },
+    money_atom::value, money_now(self->state));
 }
 
 void settle(self_ptr self) {
@@ -148,20 +143,25 @@ std::chrono::seconds idle_check_interval(const ledger_settings& s) {
   return std::chrono::seconds(std::clamp<int64_t>(s.idle_seconds / 2, 1, 60));
 }
 
+/// Refuses every parked request with `err` (retryable).
+void refuse_waiting(ledger_state& st, const caf::error& err) {
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& w : waiting) {
+    ++st.refused;
+    w.refuse(err);
+  }
+}
+
 /// The re-read failed: refuse what waits (the database is unreachable, so
 /// nothing it asked for can be done soon) and try again after the back-off.
 void reload_failed(self_ptr self, const std::string& why) {
   auto& st = self->state;
   st.database_down = true;
-  auto waiting = std::move(st.waiting);
-  st.waiting.clear();
-  auto err = make_error(ec::unavailable,
-                        "advertiser ledger cannot reach the database (" + why + "); retry",
-                        "{\"retry_after_seconds\":1}");
-  for (auto& w : waiting) {
-    ++st.refused;
-    w.refuse(err);
-  }
+  refuse_waiting(st, make_error(ec::unavailable,
+                                "advertiser ledger cannot reach the database (" + why
+                                  + "); retry",
+                                "{\"retry_after_seconds\":1}"));
   self->delayed_send(self, st.reload_backoff, reload_atom::value);
   st.reload_backoff = std::min(st.reload_backoff * 2, std::chrono::milliseconds(5000));
 }
@@ -199,16 +199,10 @@ void lease_lost(self_ptr self, const std::string& holder, int64_t epoch) {
   st.lease_lost = true;
   st.recovering = false;
   st.retiring = true;
-  auto waiting = std::move(st.waiting);
-  st.waiting.clear();
-  auto err = make_error(ec::unavailable,
-                        "advertiser " + std::to_string(st.advertiser.id)
-                          + "'s ledger moved to another node; retry",
-                        "{\"retry_after_seconds\":1}");
-  for (auto& w : waiting) {
-    ++st.refused;
-    w.refuse(err);
-  }
+  refuse_waiting(st, make_error(ec::unavailable,
+                                "advertiser " + std::to_string(st.advertiser.id)
+                                  + "'s ledger moved to another node; retry",
+                                "{\"retry_after_seconds\":1}"));
   self->send(st.directory, idle_atom::value, st.advertiser.id, ledger_actor{self});
   if (st.inflight == 0)
     self->quit();

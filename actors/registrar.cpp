@@ -69,15 +69,9 @@ void create_campaign(self_ptr self, campaign_record spec, request_meta meta,
                                      campaign_event("CAMPAIGN_CREATED", rec, who));
                           // Answered once its targeting is known to the
                           // router (read your writes).
-                          auto answer = [=]() mutable { promise.deliver(rec); };
-                          auto wait = ack_wait(meta.due, change_ack_timeout);
-                          if (wait.count() <= 0) {
-                            self->send(st.auctions, create_atom::value, rec);
-                            answer();
-                            return;
-                          }
-                          self->request(st.auctions, wait, create_atom::value, rec)
-                            .then(answer, [=](caf::error&) mutable { answer(); });
+                          tell_then_answer(
+                            self, st.auctions, meta.due, change_ack_timeout,
+                            [=]() mutable { promise.deliver(rec); }, create_atom::value, rec);
                         },
                         fail);
                   },

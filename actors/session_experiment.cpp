@@ -7,8 +7,6 @@
 #include "actors/slate.hpp"
 #include "storage/statements.hpp"
 
-#include <caf/typed_response_promise.hpp>
-
 #include <chrono>
 
 namespace adserver {
@@ -44,24 +42,56 @@ void make_room(session_experiment_state& st, int64_t now) {
   st.evicted += static_cast<int64_t>(drop);
 }
 
+/// Remembers what `req`'s session was served (`swapped`: experiment code ->
+/// original, possibly none) and mirrors a changed record to Redis. Sessions
+/// never served an experiment code take no memory.
+void remember(self_ptr self, const ad_request& req,
+              const std::map<std::string, std::string>& swapped, int64_t now) {
+  auto& st = self->state;
+  auto known = st.sessions.find(req.session_id);
+  if (swapped.empty() && known == st.sessions.end())
+    return;
+  if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
+    make_room(st, now);
+  auto& record = st.sessions[req.session_id];
+  if (remember_codes(record, req, swapped, now, st.settings.session_ttl_seconds)
+      && !record.codes.empty())
+    self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
+               session_mapping_value(record), record.expires_at - now);
+  st.sessions_share.set(static_cast<int64_t>(st.sessions.size()));
+}
+
 served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappings) {
   auto& st = self->state;
   auto now = epoch_seconds();
+  // Every node holds the same mappings (changes reach the peers at once), so
+  // the codes are swapped and signed here, and the answer never waits on
+  // another node; only the record of them goes to the session's owner.
   auto swapped = apply_experiment(s, mappings, business_today());
-  // Sessions never served an experiment code take no memory.
-  auto known = st.sessions.find(s.request.session_id);
-  if (!swapped.empty() || known != st.sessions.end()) {
-    if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
-      make_room(st, now);
-    auto& record = st.sessions[s.request.session_id];
-    if (remember_codes(record, s.request, swapped, now, st.settings.session_ttl_seconds)
-        && !record.codes.empty())
-      self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
-                 session_mapping_value(record), record.expires_at - now);
+  auto& view = st.settings.cluster;
+  auto owner = view ? view->owner_of_session(s.request.session_id) : std::string{};
+  if (view && owner != view->self()) {
+    if (auto gateway = view->peer(owner)) {
+      session_mapping served;
+      served.session_id = s.request.session_id;
+      served.exp_key = s.request.exp_key;
+      served.exp_var = s.request.exp_var;
+      served.codes = swapped;
+      self->send(gateway, experiment_atom::value, std::move(served));
+      ++st.sent_to_owner;
+      telemetry().session_codes_sent.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // The owner left this instant (placement drops it with its peer):
+      // better remembered here than lost.
+      ++st.kept_for_owner;
+      telemetry().session_codes_kept.fetch_add(1, std::memory_order_relaxed);
+      remember(self, s.request, swapped, now);
+    }
+  } else {
+    remember(self, s.request, swapped, now);
   }
   ++st.served;
   st.applied += static_cast<int64_t>(swapped.size());
-  st.sessions_share.set(static_cast<int64_t>(st.sessions.size()));
   return sign_slate(s, st.settings.hmac_secret);
 }
 
@@ -144,18 +174,14 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
     [=](experiment_atom, slate& s, serve_reply& reply) {
       finish(self, std::move(s), std::move(reply));
     },
-    [=](experiment_atom, slate& s) -> caf::result<served_ads> {
-      auto promise = self->make_response_promise<served_ads>();
-      // Called here, on this actor's thread (now or when the mappings are
-      // read), so the promise is delivered where it lives.
-      finish(self, std::move(s), serve_reply{[promise](served_ads&& ads,
-                                                       const caf::error& err) mutable {
-               if (err)
-                 promise.deliver(err);
-               else
-                 promise.deliver(std::move(ads));
-             }});
-      return promise;
+    [=](experiment_atom, session_mapping& served) {
+      auto& st = self->state;
+      ++st.taken_for_peers;
+      ad_request req;
+      req.session_id = std::move(served.session_id);
+      req.exp_key = std::move(served.exp_key);
+      req.exp_var = std::move(served.exp_var);
+      remember(self, req, served.codes, epoch_seconds());
     },
     [=](reload_atom) { ++self->state.generation; },
     [=](inspect_atom, const std::string& session_id) {
@@ -184,7 +210,10 @@ session_experiments(session_experiment_actor::stateful_pointer<session_experimen
                    {"variants", static_cast<int64_t>(st.variants.size())},
                    {"served", st.served},
                    {"applied", st.applied},
-                   {"loads", st.loads}};
+                   {"loads", st.loads},
+                   {"codes_sent_to_owner", st.sent_to_owner},
+                   {"codes_kept_for_owner", st.kept_for_owner},
+                   {"codes_taken_for_peers", st.taken_for_peers}};
       return r;
     },
   };

@@ -4,9 +4,12 @@
 // shard serves the mapped products under their experiment codes, remembers
 // per session which experiment code stands for which original (24 h,
 // mirrored to Redis experiment:mapping:{session_id}) and signs the tokens.
+// In a cluster the record lives on the node owning the session: a shard
+// serving another node's session signs here and sends the codes there.
 // All active mappings are read from PostgreSQL on first use and kept in
 // memory by exp_key/exp_var: the warm path has no database or Redis round
 // trip, and unknown exp_key/exp_var pairs cost neither a query nor memory.
+#include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
 #include "actors/telemetry.hpp"
 
@@ -28,6 +31,9 @@ struct session_experiment_settings {
   /// Sessions remembered by one shard; beyond it the ones closest to
   /// expiry are forgotten first.
   size_t max_sessions = 250000;
+  /// In a cluster, the codes served to a session another node owns are
+  /// remembered there (null: every session is this node's).
+  std::shared_ptr<const cluster_view> cluster;
 };
 
 struct session_experiment_state {
@@ -45,6 +51,9 @@ struct session_experiment_state {
   int64_t applied = 0;  // ads served under an experiment code
   int64_t loads = 0;
   int64_t evicted = 0;  // sessions forgotten early to stay within max_sessions
+  int64_t sent_to_owner = 0;    // served here, remembered by the session's owner
+  int64_t kept_for_owner = 0;   // the owner was unreachable: remembered here
+  int64_t taken_for_peers = 0;  // served by another node, remembered here
   census_entry census{actor_kind::session_shard};
   gauge_share sessions_share{telemetry().sessions_held};
   static inline const char* name = "session-experiment";

@@ -87,10 +87,10 @@ struct node_telemetry {
   counter spent_today_held{0};
   counter daily_budget_held{0};
   counter sessions_held{0};
-  // Experiment slates sent to the node owning their session, and those
-  // finished here instead because it did not answer in time.
-  counter session_slates_forwarded{0};
-  counter session_slates_fallback{0};
+  // Experiment codes served here to a session another node owns: sent to
+  // that node, or kept here because it was not reachable.
+  counter session_codes_sent{0};
+  counter session_codes_kept{0};
   // Refusals.
   counter rate_limited_device{0};
   counter rate_limited_address{0};

@@ -184,6 +184,7 @@ int run(const settings& cfg) {
   }
 
   auto products = sys.spawn(catalog, io);
+  auto view = std::make_shared<cluster_view>(node, cfg.cluster_actor_port > 0);
   std::vector<session_experiment_actor> session_shards;
   for (int64_t i = 0; i < cfg.experiments_session_shards; ++i)
     session_shards.push_back(sys.spawn(
@@ -191,15 +192,14 @@ int run(const settings& cfg) {
       session_experiment_settings{
         cfg.hmac_secret, 86400, cfg.experiments_refresh_seconds,
         static_cast<size_t>(std::max<int64_t>(1, cfg.experiments_max_sessions
-                                                   / cfg.experiments_session_shards))}));
+                                                   / cfg.experiments_session_shards)),
+        view}));
   // Ad requests per placement and hour, and the curves budget pacing uses.
   traffic_settings traffic_config;
   traffic_config.flush_seconds = cfg.pacing_traffic_flush_seconds;
   traffic_config.learn = cfg.pacing_curve == "learned";
   auto traffic_counter = sys.spawn(traffic, io.writer, io.reader, traffic_config);
-  auto view = std::make_shared<cluster_view>(node, cfg.cluster_actor_port > 0);
   auction_settings auctions;
-  auctions.cluster = view;
   auctions.traffic = traffic_counter;
   auctions.pacing_allowance_percent = cfg.pacing_allowance_percent;
   auctions.experiment_shards = session_shards;
@@ -293,7 +293,8 @@ int run(const settings& cfg) {
   bool unpublished = false;
   if (cfg.cluster_actor_port > 0) {
     gateway =
-      net::spawn_gateway(sys, routes, router, session_shards, node, cfg.http_body_limit);
+      net::spawn_gateway(sys, routes, router, session_shards, key_refresher, node,
+                         cfg.http_body_limit);
     auto published = sys.middleman().publish(gateway, static_cast<uint16_t>(cfg.cluster_actor_port),
                                              cfg.cluster_actor_host.c_str(), true);
     if (!published) {

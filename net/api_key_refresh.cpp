@@ -1,9 +1,11 @@
 #include "net/api_key_refresh.hpp"
 
+#include "actors/cluster_view.hpp"
 #include "storage/dashboard_statements.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 
 namespace adserver::net {
 
@@ -11,28 +13,40 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
                                    std::shared_ptr<api_key_registry> keys,
                                    std::chrono::seconds interval) {
   return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    // Reads every active key; `periodic` reads schedule the next one.
+    auto read = [=](bool periodic) {
+      auto read_at = keys->generation();
+      self->request(reader, std::chrono::seconds(10), query_atom::value,
+                    storage::api_keys_active())
+        .then(
+          [=](pg_rows& rows) {
+            std::vector<std::pair<std::string, api_key_owner>> all;
+            all.reserve(rows.size());
+            for (auto& r : rows)
+              all.push_back({r.at(0), {std::stoll(r.at(1)), std::stoll(r.at(2))}});
+            keys->replace(std::move(all), read_at);
+            if (periodic)
+              self->delayed_send(self, interval, poll_atom::value);
+          },
+          [=](caf::error&) {
+            // PostgreSQL away: keep the keys we know, try again soon.
+            if (periodic)
+              self->delayed_send(self, std::chrono::seconds(2), poll_atom::value);
+          });
+    };
     self->send(self, poll_atom::value);
     return {
-      [=](poll_atom) {
-        auto read_at = keys->generation();
-        self->request(reader, std::chrono::seconds(10), query_atom::value,
-                      storage::api_keys_active())
-          .then(
-            [=](pg_rows& rows) {
-              std::vector<std::pair<std::string, api_key_owner>> all;
-              all.reserve(rows.size());
-              for (auto& r : rows)
-                all.push_back({r.at(0), {std::stoll(r.at(1)), std::stoll(r.at(2))}});
-              keys->replace(std::move(all), read_at);
-              self->delayed_send(self, interval, poll_atom::value);
-            },
-            [=](caf::error&) {
-              // PostgreSQL away: keep the keys we know, try again soon.
-              self->delayed_send(self, std::chrono::seconds(2), poll_atom::value);
-            });
-      },
+      [=](poll_atom) { read(true); },
+      [=](keys_atom) { read(false); },
     };
   });
+}
+
+void tell_peers_keys_changed(const app_context& app) {
+  if (!app.cluster)
+    return;
+  for (auto& [node, gateway] : app.cluster->peers())
+    caf::anon_send(gateway, peer_atom::value, keys_atom::value);
 }
 
 }  // namespace adserver::net

@@ -2,7 +2,6 @@
 
 #include "actors/business_time.hpp"
 #include "actors/cluster_view.hpp"
-#include "actors/deadline.hpp"
 #include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/tracking_token.hpp"
@@ -29,6 +28,9 @@ namespace {
 constexpr const char* node_header = "X-Adserver-Node";
 /// What the hop to the owner and back may take out of a request's time.
 constexpr int64_t forward_margin_ms = 50;
+/// At most this many codes in one peer's session notice (an answer has at
+/// most ads.max_ads ads, each one code).
+constexpr size_t max_codes_per_notice = 64;
 /// The longest a forwarded request may run on its owner.
 constexpr int64_t max_forwarded_ms = 60000;
 
@@ -116,11 +118,24 @@ forwarded_reply timed_out() {
                              "{\"retry_after_seconds\":1}"));
 }
 
+/// A peer's session notice within what an ad request can produce.
+bool well_formed(const session_mapping& served) {
+  constexpr size_t longest = 256;
+  if (served.codes.size() > max_codes_per_notice || check_session_id(served.session_id)
+      || served.exp_key.size() > longest || served.exp_var.size() > longest)
+    return false;
+  for (auto& [code, original] : served.codes)
+    if (code.size() > longest || original.size() > longest)
+      return false;
+  return true;
+}
+
 struct gateway_state {
   const router* routes = nullptr;
   int64_t body_limit = 1 << 20;
   auction_router_actor auctions;
   std::vector<session_experiment_actor> session_shards;
+  caf::actor key_refresher;
   std::string node;
   struct pending {
     caf::typed_response_promise<forwarded_reply> promise;
@@ -131,15 +146,16 @@ struct gateway_state {
   int64_t served = 0;
   int64_t refused = 0;
   int64_t expired = 0;
-  int64_t sessions_served = 0;  // slates finished for other nodes' auctions
+  int64_t sessions_remembered = 0;  // codes other nodes served to sessions owned here
   static inline const char* name = "node-gateway";
 };
 
 node_gateway_actor::behavior_type
 gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* routes,
         auction_router_actor auctions, std::vector<session_experiment_actor> session_shards,
-        std::string node, int64_t body_limit) {
+        caf::actor key_refresher, std::string node, int64_t body_limit) {
   self->state.routes = routes;
+  self->state.key_refresher = std::move(key_refresher);
   self->state.session_shards = std::move(session_shards);
   self->state.body_limit = body_limit;
   self->state.auctions = std::move(auctions);
@@ -208,16 +224,20 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
       for (auto& shard : self->state.session_shards)
         self->send(shard, reload_atom::value);
     },
-    [=](experiment_atom, slate& s, int64_t left_ms) -> caf::result<served_ads> {
+    [=](peer_atom, keys_atom) {
+      if (self->state.key_refresher)
+        caf::anon_send(self->state.key_refresher, keys_atom::value);
+    },
+    [=](experiment_atom, session_mapping& served) {
       auto& st = self->state;
-      if (st.session_shards.empty() || left_ms <= 0)
-        return deadline_passed();
-      // Rebased on this clock: a peer's clock may differ from ours.
-      s.request.due.at_ms = epoch_millis() + std::min<int64_t>(left_ms, max_forwarded_ms);
-      ++st.sessions_served;
+      // Bounded like what an ad request can produce (a peer is trusted to be
+      // a member, not to be well-formed).
+      if (st.session_shards.empty() || !well_formed(served))
+        return;
+      ++st.sessions_remembered;
       auto& shard =
-        st.session_shards[session_shard(s.request.session_id, st.session_shards.size())];
-      return self->delegate(shard, experiment_atom::value, std::move(s));
+        st.session_shards[session_shard(served.session_id, st.session_shards.size())];
+      self->send(shard, experiment_atom::value, std::move(served));
     },
     [=](status_atom) {
       auto& st = self->state;
@@ -228,7 +248,7 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
                    {"forwarded_served", st.served},
                    {"forwarded_refused", st.refused},
                    {"forwarded_expired", st.expired},
-                   {"sessions_served", st.sessions_served}};
+                   {"sessions_remembered", st.sessions_remembered}};
       return r;
     },
   };
@@ -366,9 +386,10 @@ std::string placement_session(const std::string& pattern, const route_context& c
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
                                  auction_router_actor auctions,
                                  std::vector<session_experiment_actor> session_shards,
-                                 std::string node, int64_t body_limit) {
+                                 caf::actor key_refresher, std::string node,
+                                 int64_t body_limit) {
   return sys.spawn(gateway, &routes, std::move(auctions), std::move(session_shards),
-                   std::move(node), body_limit);
+                   std::move(key_refresher), std::move(node), body_limit);
 }
 
 forward_fn make_forwarder(const app_context& app) {

@@ -20,12 +20,14 @@ constexpr size_t max_forwarded_pending = 10000;
 
 /// The node-gateway actor: serves forwarded requests through `routes` (which
 /// must outlive it), passes peers' money and campaign changes to `auctions`,
-/// and finishes peers' slates for the sessions this node owns on
-/// `session_shards`.
+/// finishes peers' slates for the sessions this node owns on
+/// `session_shards`, and has `key_refresher` re-read the API keys when a peer
+/// issued or revoked one.
 node_gateway_actor spawn_gateway(caf::actor_system& sys, const router& routes,
                                  auction_router_actor auctions,
                                  std::vector<session_experiment_actor> session_shards,
-                                 std::string node, int64_t body_limit);
+                                 caf::actor key_refresher, std::string node,
+                                 int64_t body_limit);
 
 /// The router's forwarder for this node (app.cluster and app.bridge set).
 forward_fn make_forwarder(const app_context& app);

@@ -8,6 +8,7 @@
 #include "actors/pacing.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
+#include "net/api_key_refresh.hpp"
 #include "net/api_keys.hpp"
 #include "net/ask.hpp"
 #include "net/event_stream.hpp"
@@ -749,6 +750,7 @@ void add_dashboard_routes(router& r, const app_context& app,
                                   [=](const pg_row& row) {
                                     auto body = key_json(row);
                                     keys->add(hash, {id, body["key_id"].get<int64_t>()});
+                                    tell_peers_keys_changed(app);
                                     // Shown once: only its hash is kept.
                                     body["api_key"] = key;
                                     respond(json_reply(201, body));
@@ -789,6 +791,7 @@ void add_dashboard_routes(router& r, const app_context& app,
                                     + std::to_string(id)),
                       [=](const pg_row& row) {
                         keys->revoke(key_id);
+                        tell_peers_keys_changed(app);
                         auto body = key_json(row);
                         body["revoked"] = true;
                         respond(json_reply(200, body));

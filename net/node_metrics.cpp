@@ -103,13 +103,14 @@ void add_node_metrics(metrics_registry& m) {
                "Ads served while their pCTR was still led by the category baseline (defense "
                "value): fewer impressions than the prior weight.",
                "counter", one(t.ads_baseline_served));
-  m.add_family("adserver_cluster_session_slates_total",
-               "Experiment slates whose session another node owns: sent there (forwarded), "
-               "or finished here because it did not answer in time (fallback).",
+  m.add_family("adserver_cluster_session_codes_total",
+               "Experiment requests served here for a session another node owns: the codes "
+               "sent to that node to remember (sent), or remembered here because it was not "
+               "reachable (kept).",
                "counter", [&t] {
                  return std::vector<sample>{
-                   {"", label("result", "forwarded"), get(t.session_slates_forwarded)},
-                   {"", label("result", "fallback"), get(t.session_slates_fallback)}};
+                   {"", label("result", "sent"), get(t.session_codes_sent)},
+                   {"", label("result", "kept"), get(t.session_codes_kept)}};
                });
   m.add_family("adserver_spent_today_won",
                "Today's spend of the serving campaigns whose ledgers are in memory.", "gauge",

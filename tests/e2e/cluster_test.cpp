@@ -285,7 +285,7 @@ TEST_F(Cluster, ASessionsExperimentCodesLiveOnItsOwnerWhicheverNodeServesIt) {
                 .status,
               201);
   // The first product through node 0, the second through node 1: neither owns
-  // the session, so both slates are finished by node 2's shard.
+  // the session, so both send the codes they served to node 2.
   auto a = serve(*c.nodes[0], "sess1" + suffix);
   auto b = serve(*c.nodes[1], "sess2" + suffix);
   EXPECT_EQ(a.value("product_id", ""), first.product + "_X") << a.dump();
@@ -321,9 +321,44 @@ TEST_F(Cluster, ASessionsExperimentCodesLiveOnItsOwnerWhicheverNodeServesIt) {
   EXPECT_EQ(sessions_held(0), 0);
   EXPECT_EQ(sessions_held(1), 0);
   EXPECT_EQ(sessions_held(2), 1);
-  auto metrics = c.nodes[0]->admin("GET", "/metrics");
-  EXPECT_NE(metrics.body.find("adserver_cluster_session_slates_total{result=\"forwarded\"}"),
-            std::string::npos);
+  // Nodes 0 and 1 signed their answers themselves and sent the codes on.
+  auto counted = [&](size_t i, const std::string& result) {
+    auto metrics = c.nodes[i]->admin("GET", "/metrics").body;
+    auto name = "adserver_cluster_session_codes_total{result=\"" + result + "\"} ";
+    auto at = metrics.find(name);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + name.size()));
+  };
+  for (size_t i : {0u, 1u}) {
+    EXPECT_GE(counted(i, "sent"), 2.0) << "node " << i;
+    EXPECT_EQ(counted(i, "kept"), 0.0) << "node " << i;
+  }
+  EXPECT_EQ(counted(2, "sent"), 0.0);
+}
+
+TEST_F(Cluster, AnApiKeyIssuedOrRevokedThroughOneNodeHoldsOnEveryNodeAtOnce) {
+  auto m = active_search_campaign(*c.nodes[0], "keys" + unique_suffix());
+  owners_agree_on(m.advertiser);
+  auto keys = "/admin/v1/advertisers/" + std::to_string(m.advertiser) + "/api-keys";
+  auto issued = c.nodes[1]->admin("POST", keys);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  auto key = issued.json.value("api_key", "");
+  auto key_id = issued.json.value("key_id", int64_t{0});
+  // Every node answers the key alike within 2 s (the periodic refresh is 30 s).
+  auto everywhere = [&](int status) {
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      bool all = true;
+      for (auto& n : c.nodes)
+        all = all && http_call(n->port(), "GET", "/api/v1/me", "", key).status == status;
+      if (all)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_TRUE(everywhere(200));
+  auto revoked = c.nodes[2]->admin("DELETE", keys + "/" + std::to_string(key_id));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_TRUE(everywhere(401));
 }
 
 /// An advertiser the last node owns (created until one lands there).

@@ -32,7 +32,7 @@ const std::vector<command>& command_table() {
     {"nodes", "", "the cluster's members: liveness, reachability, placement, ledger leases",
      run_nodes, {}, 0, 0},
     {"where", "advertiser|campaign|session ID",
-     "the node owning an advertiser or campaign (and its ledger lease); sessions: their shard",
+     "the node owning an advertiser or campaign (and its ledger lease) or a session",
      run_where, {}, 2, 2},
     {"events", "tail TOPIC [--from-beginning] [--brokers LIST] [--max N] [--timeout S]",
      "print ad-events, conversion-events or campaign-events as JSON lines until Ctrl-C "
