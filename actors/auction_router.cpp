@@ -84,16 +84,28 @@ void forget(self_ptr self, std::map<std::string, auction_actor>::iterator it) {
 }
 
 /// Passes a change made on this node to every peer's gateway, for their
-/// auctions (each node serves from its own memory).
+/// auctions (each node serves from its own memory). When the change came as
+/// a request (an admin change its state owner answers only once the auctions
+/// have it), the answer waits for every peer's router to have passed it on
+/// too, at most change_ack_timeout per peer: the client's next ad request
+/// sees the change on any node. Clicks' money changes are plain messages and
+/// wait for nothing.
 template <class... Ts>
-void tell_peers(self_ptr self, const Ts&... xs) {
+caf::result<void> tell_peers(self_ptr self, const Ts&... xs) {
   auto& st = self->state;
   if (!st.cluster)
-    return;
-  for (auto& [node, gateway] : st.cluster->peers()) {
-    self->send(gateway, peer_atom::value, xs...);
-    ++st.sent_to_peers;
+    return {};
+  auto peers = st.cluster->peer_gateways();
+  st.sent_to_peers += static_cast<int64_t>(peers.size());
+  auto promise = self->make_response_promise();
+  if (!promise.pending()) {
+    for (auto& gateway : peers)
+      self->send(gateway, peer_atom::value, xs...);
+    return {};
   }
+  ask_all_then(self, peers, change_ack_timeout,
+               [promise]() mutable { promise.deliver(caf::unit); }, peer_atom::value, xs...);
+  return caf::delegated<void>{};
 }
 
 void pass_money(self_ptr self, const advertiser_money& money) {
@@ -169,17 +181,17 @@ auction_router(auction_router_actor::stateful_pointer<auction_router_state> self
       }
       return self->delegate(auction_for(self, key), inspect_atom::value);
     },
-    [=](money_atom, const advertiser_money& money) {
+    [=](money_atom, const advertiser_money& money) -> caf::result<void> {
       pass_money(self, money);
-      tell_peers(self, money);
+      return tell_peers(self, money);
     },
-    [=](campaign_atom, const campaign_record& changed) {
+    [=](campaign_atom, const campaign_record& changed) -> caf::result<void> {
       pass_campaign(self, changed);
-      tell_peers(self, changed, false);
+      return tell_peers(self, changed, false);
     },
-    [=](create_atom, const campaign_record& created) {
+    [=](create_atom, const campaign_record& created) -> caf::result<void> {
       self->state.routes->add_targeting(created.keywords, created.categories);
-      tell_peers(self, created, true);
+      return tell_peers(self, created, true);
     },
     [=](peer_atom, const advertiser_money& money) {
       ++self->state.heard_from_peers;

@@ -107,4 +107,13 @@ std::map<std::string, node_gateway_actor> cluster_view::peers() const {
   return peers_;
 }
 
+std::vector<node_gateway_actor> cluster_view::peer_gateways() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<node_gateway_actor> out;
+  out.reserve(peers_.size());
+  for (auto& [node, gateway] : peers_)
+    out.push_back(gateway);
+  return out;
+}
+
 }  // namespace adserver

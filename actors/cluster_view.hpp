@@ -57,6 +57,8 @@ public:
   /// Null when not connected.
   node_gateway_actor peer(const std::string& node_id) const;
   std::map<std::string, node_gateway_actor> peers() const;
+  /// The peers' gateways alone.
+  std::vector<node_gateway_actor> peer_gateways() const;
 
 private:
   void recompute();  // nodes_ from members_ and peers_; under the lock

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <utility>
 
 namespace adserver {
@@ -46,6 +47,26 @@ void tell_then_answer(Self* self, const Dest& dest, const deadline& due,
   }
   self->request(dest, wait, std::forward<Ts>(xs)...)
     .then([answer]() mutable { answer(); }, [answer](caf::error&) mutable { answer(); });
+}
+
+/// Sends `xs...` as a request to each of `dests`, then calls `done` once
+/// every one has answered or failed (each within `limit`); at once when
+/// there are none. Used to answer a change only when the peers have it.
+template <class Self, class Dests, class Done, class... Ts>
+void ask_all_then(Self* self, const Dests& dests, std::chrono::milliseconds limit, Done done,
+                  const Ts&... xs) {
+  if (dests.empty()) {
+    done();
+    return;
+  }
+  auto left = std::make_shared<size_t>(dests.size());
+  auto one_done = [left, done]() mutable {
+    if (--*left == 0)
+      done();
+  };
+  for (auto& dest : dests)
+    self->request(dest, limit, xs...)
+      .then(one_done, [one_done](caf::error&) mutable { one_done(); });
 }
 
 }  // namespace adserver

@@ -56,7 +56,8 @@ std::string session_mapping_value(const session_mapping& m) {
   nlohmann::json j = nlohmann::json::object();
   for (auto& [code, original] : m.codes)
     j[code] = original;
-  return j.dump();
+  // Never throws: codes are checked UTF-8, and one that is not is replaced.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 size_t session_shard(const std::string& session_id, size_t shards) {

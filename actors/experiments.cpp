@@ -12,13 +12,28 @@ namespace adserver {
 
 namespace {
 
-void mappings_changed(experiments_state& st) {
+using self_ptr = experiments_actor::stateful_pointer<experiments_state>;
+
+/// Tells this node's shards and every peer's that the mappings changed, and
+/// answers with `out` once the peers have told theirs (at most
+/// change_ack_timeout): every node swaps codes alike, so the client's next ad
+/// request on any node sees the change.
+void mappings_changed(self_ptr self, caf::typed_response_promise<experiment_mapping> promise,
+                      experiment_mapping out, const deadline& due) {
+  auto& st = self->state;
   for (auto& shard : st.session_shards)
-    caf::anon_send(shard, reload_atom::value);
-  // Sessions another node owns are finished there: its shards re-read too.
-  if (st.cluster)
-    for (auto& [node, gateway] : st.cluster->peers())
-      caf::anon_send(gateway, peer_atom::value, reload_atom::value);
+    self->send(shard, reload_atom::value);
+  auto peers = st.cluster ? st.cluster->peer_gateways() : std::vector<node_gateway_actor>{};
+  auto wait = ack_wait(due, change_ack_timeout);
+  if (wait.count() <= 0) {  // answered before the client is told 503
+    for (auto& gateway : peers)
+      self->send(gateway, peer_atom::value, reload_atom::value);
+    promise.deliver(out);
+    return;
+  }
+  ask_all_then(self, peers, wait,
+               [promise, out]() mutable { promise.deliver(out); }, peer_atom::value,
+               reload_atom::value);
 }
 
 }  // namespace
@@ -48,8 +63,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
               return;
             }
             ++self->state.created;
-            mappings_changed(self->state);
-            promise.deliver(storage::parse_experiment(res[0][0]));
+            mappings_changed(self, promise, storage::parse_experiment(res[0][0]), meta.due);
           },
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;
@@ -86,8 +100,7 @@ experiments(experiments_actor::stateful_pointer<experiments_state> self, io_hand
               return;
             }
             ++self->state.deleted;
-            mappings_changed(self->state);
-            promise.deliver(storage::parse_experiment(res[0][0]));
+            mappings_changed(self, promise, storage::parse_experiment(res[0][0]), meta.due);
           },
           [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;

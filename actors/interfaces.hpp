@@ -88,6 +88,9 @@ using redis_actor = caf::typed_actor<
   caf::replies_to<get_atom, std::vector<std::string>>::with<std::vector<std::string>>,
   // SET key value [EX ttl_seconds when > 0]; last value per key wins.
   caf::reacts_to<set_atom, std::string, std::string, int64_t>,
+  // The same for a JSON object value, merged (true) into the object stored
+  // there: keys stored and not in the value are kept (one script, atomic).
+  caf::reacts_to<set_atom, std::string, std::string, int64_t, bool>,
   // Replace a sorted set atomically (members, scores); last one per key wins.
   caf::reacts_to<zset_atom, std::string, std::vector<std::string>, std::vector<double>>,
   // XADD key MAXLEN ~ maxlen * field value ... (fields, values); kept, in

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/business_time.hpp"
+#include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/slate.hpp"
 #include "storage/statements.hpp"
@@ -16,6 +17,10 @@ namespace {
 using self_ptr = session_experiment_actor::stateful_pointer<session_experiment_state>;
 
 constexpr auto purge_interval = std::chrono::seconds(60);
+/// Codes one session's record holds at most (an answer carries at most 10).
+constexpr size_t max_codes_per_session = 100;
+/// Slates waiting for the mappings to be read, at most; beyond, answered 503.
+constexpr size_t max_waiting = 10000;
 
 
 std::string mirror_key(const std::string& session_id) {
@@ -54,42 +59,60 @@ void remember(self_ptr self, const ad_request& req,
   if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
     make_room(st, now);
   auto& record = st.sessions[req.session_id];
-  if (remember_codes(record, req, swapped, now, st.settings.session_ttl_seconds)
+  // A session's record stays small whatever it is sent: past the cap, only
+  // codes it already holds are renewed.
+  std::map<std::string, std::string> taken;
+  for (auto& [code, original] : swapped)
+    if (record.codes.count(code) > 0 || record.codes.size() + taken.size() < max_codes_per_session)
+      taken.emplace(code, original);
+  if (remember_codes(record, req, taken, now, st.settings.session_ttl_seconds)
       && !record.codes.empty())
+    // Merged: codes another node kept for the session (its owner was
+    // unreachable), or a former owner wrote, stay in the mirror.
     self->send(st.io.redis, set_atom::value, mirror_key(record.session_id),
-               session_mapping_value(record), record.expires_at - now);
+               session_mapping_value(record), record.expires_at - now, true);
   st.sessions_share.set(static_cast<int64_t>(st.sessions.size()));
+}
+
+/// Remembers what a request's session was served: here, or, when another
+/// node owns the session, there (one message, not awaited). Nothing swapped
+/// leaves another node's record as it is.
+void record_served(self_ptr self, const ad_request& req,
+                   const std::map<std::string, std::string>& swapped, int64_t now) {
+  auto& st = self->state;
+  auto& view = st.settings.cluster;
+  auto owner = view ? view->owner_of_session(req.session_id) : std::string{};
+  if (!view || owner == view->self()) {
+    remember(self, req, swapped, now);
+    return;
+  }
+  if (swapped.empty())
+    return;
+  if (auto gateway = view->peer(owner)) {
+    session_mapping served;
+    served.session_id = req.session_id;
+    served.exp_key = req.exp_key;
+    served.exp_var = req.exp_var;
+    served.codes = swapped;
+    self->send(gateway, experiment_atom::value, std::move(served));
+    ++st.sent_to_owner;
+    telemetry().session_codes_sent.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // The owner is not reachable this instant (placement drops it with its
+  // peer): better remembered here than lost; the mirror write merges.
+  ++st.kept_for_owner;
+  telemetry().session_codes_kept.fetch_add(1, std::memory_order_relaxed);
+  remember(self, req, swapped, now);
 }
 
 served_ads post_process(self_ptr self, slate s, const experiment_mappings& mappings) {
   auto& st = self->state;
-  auto now = epoch_seconds();
-  // Every node holds the same mappings (changes reach the peers at once), so
-  // the codes are swapped and signed here, and the answer never waits on
-  // another node; only the record of them goes to the session's owner.
+  // Every node holds the same mappings (changes reach the peers before they
+  // are answered), so the codes are swapped and signed here and the answer
+  // never waits on another node; only the record goes to the session's owner.
   auto swapped = apply_experiment(s, mappings, business_today());
-  auto& view = st.settings.cluster;
-  auto owner = view ? view->owner_of_session(s.request.session_id) : std::string{};
-  if (view && owner != view->self()) {
-    if (auto gateway = view->peer(owner)) {
-      session_mapping served;
-      served.session_id = s.request.session_id;
-      served.exp_key = s.request.exp_key;
-      served.exp_var = s.request.exp_var;
-      served.codes = swapped;
-      self->send(gateway, experiment_atom::value, std::move(served));
-      ++st.sent_to_owner;
-      telemetry().session_codes_sent.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      // The owner left this instant (placement drops it with its peer):
-      // better remembered here than lost.
-      ++st.kept_for_owner;
-      telemetry().session_codes_kept.fetch_add(1, std::memory_order_relaxed);
-      remember(self, s.request, swapped, now);
-    }
-  } else {
-    remember(self, s.request, swapped, now);
-  }
+  record_served(self, s.request, swapped, epoch_seconds());
   ++st.served;
   st.applied += static_cast<int64_t>(swapped.size());
   return sign_slate(s, st.settings.hmac_secret);
@@ -102,7 +125,11 @@ served_ads post_process(self_ptr self, slate s) {
   return post_process(self, std::move(s), it == st.variants.end() ? none : it->second);
 }
 
-void load(self_ptr self) {
+/// Reads the mappings in force. Changed while read: read once more, so what
+/// waits sees the change; changed again meanwhile: what waits is answered
+/// with that read anyway (a stream of change notices cannot hold serving up)
+/// and the next request reads again.
+void load(self_ptr self, bool again = false) {
   auto& st = self->state;
   st.loading = true;
   auto generation = st.generation;
@@ -111,9 +138,8 @@ void load(self_ptr self) {
     .then(
       [=](const pg_rows& rows) {
         auto& st = self->state;
-        if (generation != st.generation) {
-          // Mappings changed while this was read: what waits must see the change.
-          load(self);
+        if (generation != st.generation && !again) {
+          load(self, true);
           return;
         }
         st.variants.clear();
@@ -150,6 +176,11 @@ void finish(self_ptr self, slate s, serve_reply reply) {
     if (!st.loading && now - st.loaded_at >= st.settings.refresh_seconds)
       load(self);
     reply(post_process(self, std::move(s)));
+    return;
+  }
+  if (st.waiting.size() >= max_waiting) {
+    reply.fail(make_error(ec::unavailable, "experiment mappings are being read; retry",
+                          "{\"retry_after_seconds\":1}"));
     return;
   }
   st.waiting.emplace_back(std::move(s), std::move(reply));

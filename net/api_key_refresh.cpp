@@ -7,14 +7,25 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include <memory>
+
 namespace adserver::net {
 
 caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reader,
                                    std::shared_ptr<api_key_registry> keys,
                                    std::chrono::seconds interval) {
   return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-    // Reads every active key; `periodic` reads schedule the next one.
-    auto read = [=](bool periodic) {
+    // One read at a time: prompts arriving during a read make one more read
+    // after it, however many there were (a burst of issued keys, or a noisy
+    // peer, costs two reads, not one per prompt).
+    struct reads {
+      bool running = false;
+      bool again = false;
+    };
+    auto state = std::make_shared<reads>();
+    auto read = [=] {
+      state->running = true;
+      state->again = false;
       auto read_at = keys->generation();
       self->request(reader, std::chrono::seconds(10), query_atom::value,
                     storage::api_keys_active())
@@ -25,19 +36,29 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
             for (auto& r : rows)
               all.push_back({r.at(0), {std::stoll(r.at(1)), std::stoll(r.at(2))}});
             keys->replace(std::move(all), read_at);
-            if (periodic)
-              self->delayed_send(self, interval, poll_atom::value);
+            state->running = false;
+            if (state->again)
+              self->send(self, keys_atom::value);
           },
           [=](caf::error&) {
             // PostgreSQL away: keep the keys we know, try again soon.
-            if (periodic)
-              self->delayed_send(self, std::chrono::seconds(2), poll_atom::value);
+            state->running = false;
+            self->delayed_send(self, std::chrono::seconds(2), keys_atom::value);
           });
+    };
+    auto prompt = [=] {
+      if (state->running)
+        state->again = true;
+      else
+        read();
     };
     self->send(self, poll_atom::value);
     return {
-      [=](poll_atom) { read(true); },
-      [=](keys_atom) { read(false); },
+      [=](poll_atom) {
+        prompt();
+        self->delayed_send(self, interval, poll_atom::value);
+      },
+      [=](keys_atom) { prompt(); },
     };
   });
 }

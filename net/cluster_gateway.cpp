@@ -4,6 +4,7 @@
 #include "actors/cluster_view.hpp"
 #include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
+#include "actors/text_normalize.hpp"
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
@@ -29,8 +30,8 @@ constexpr const char* node_header = "X-Adserver-Node";
 /// What the hop to the owner and back may take out of a request's time.
 constexpr int64_t forward_margin_ms = 50;
 /// At most this many codes in one peer's session notice (an answer has at
-/// most ads.max_ads ads, each one code).
-constexpr size_t max_codes_per_notice = 64;
+/// most 10 ads, each one code).
+constexpr size_t max_codes_per_notice = 10;
 /// The longest a forwarded request may run on its owner.
 constexpr int64_t max_forwarded_ms = 60000;
 
@@ -118,14 +119,16 @@ forwarded_reply timed_out() {
                              "{\"retry_after_seconds\":1}"));
 }
 
-/// A peer's session notice within what an ad request can produce.
+/// A peer's session notice within what an ad request can produce (the same
+/// limits as the HTTP API: a notice that could not come from a served ad
+/// request is dropped, never stored).
 bool well_formed(const session_mapping& served) {
-  constexpr size_t longest = 256;
-  if (served.codes.size() > max_codes_per_notice || check_session_id(served.session_id)
-      || served.exp_key.size() > longest || served.exp_var.size() > longest)
+  auto text = [](const std::string& s) { return !s.empty() && s.size() <= 100 && is_valid_utf8(s); };
+  if (served.codes.empty() || served.codes.size() > max_codes_per_notice
+      || check_session_id(served.session_id) || !text(served.exp_key) || !text(served.exp_var))
     return false;
   for (auto& [code, original] : served.codes)
-    if (code.size() > longest || original.size() > longest)
+    if (!text(code) || !text(original))
       return false;
   return true;
 }
@@ -214,11 +217,13 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
       }
       self->delayed_send(self, std::chrono::milliseconds(250), poll_atom::value);
     },
-    [=](peer_atom, const advertiser_money& money) {
-      self->send(self->state.auctions, peer_atom::value, money);
+    // Delegated: a sender waiting for the change to reach this node's
+    // auctions hears back from the router once it has passed it on.
+    [=](peer_atom, const advertiser_money& money) -> caf::result<void> {
+      return self->delegate(self->state.auctions, peer_atom::value, money);
     },
-    [=](peer_atom, const campaign_record& changed, bool created) {
-      self->send(self->state.auctions, peer_atom::value, changed, created);
+    [=](peer_atom, const campaign_record& changed, bool created) -> caf::result<void> {
+      return self->delegate(self->state.auctions, peer_atom::value, changed, created);
     },
     [=](peer_atom, reload_atom) {
       for (auto& shard : self->state.session_shards)

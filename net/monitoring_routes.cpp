@@ -3,6 +3,7 @@
 // data integrity check's report.
 #include "actors/business_time.hpp"
 #include "actors/telemetry.hpp"
+#include "actors/cluster_view.hpp"
 #include "net/ask.hpp"
 #include "net/metrics.hpp"
 #include "net/node_metrics.hpp"
@@ -133,7 +134,7 @@ json realtime(const app_context& app) {
     {"generated_at", iso8601_now()},
     {"uptime_seconds", uptime},
     {"window_seconds", rounded(window, 0.1)},
-    {"ready", pg_up},
+    {"ready", pg_up && (!app.cluster || app.cluster->settled())},  // as /readyz
     {"requests",
      {{"total", requests},
       {"per_second", rounded(static_cast<double>(requests) / span, 0.001)},

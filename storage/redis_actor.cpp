@@ -46,6 +46,29 @@ bool transient(const redis_connection::reply& r) {
   return false;
 }
 
+/// SET of a JSON object merged into the object stored under the key: keys
+/// stored and absent from the new value are kept (two nodes' writes of one
+/// session's experiment codes, or a new owner's first write, lose nothing).
+/// ARGV[2] > 0: the TTL in seconds.
+constexpr const char* merge_script = R"(
+local v = cjson.decode(ARGV[1])
+local old = redis.call('GET', KEYS[1])
+if old then
+  local ok, o = pcall(cjson.decode, old)
+  if ok and type(o) == 'table' then
+    for k, x in pairs(o) do
+      if v[k] == nil then v[k] = x end
+    end
+  end
+end
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], cjson.encode(v), 'EX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], cjson.encode(v))
+end
+return 1
+)";
+
 /// Writes pending keys; false when Redis is unreachable or not ready.
 bool write_pending(redis_state& st) {
   if (!st.conn->connected() && !st.conn->connect().empty())
@@ -81,7 +104,10 @@ bool write_pending(redis_state& st) {
     for (auto it = st.pending.begin(); it != st.pending.end() && cmds.size() < max_pipeline;
          ++it) {
       redis_connection::command cmd{"SET", it->first, it->second.data};
-      if (it->second.ttl_seconds > 0) {
+      if (it->second.merge) {
+        cmd = {"EVAL", merge_script, "1", it->first, it->second.data,
+               std::to_string(it->second.ttl_seconds)};
+      } else if (it->second.ttl_seconds > 0) {
         cmd.push_back("EX");
         cmd.push_back(std::to_string(it->second.ttl_seconds));
       }
@@ -175,9 +201,18 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
       self->delayed_send(self, std::chrono::seconds(1), poll_atom::value);
       return make_error(ec::unavailable, "redis read failed: " + err);
     },
+    [=](set_atom, std::string& key, std::string& value, int64_t ttl, bool merge) {
+      auto& st = self->state;
+      st.pending[std::move(key)] = {std::move(value), ttl, merge};
+      if (!st.down && !st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+      publish_backlog(st);
+    },
     [=](set_atom, std::string& key, std::string& value, int64_t ttl) {
       auto& st = self->state;
-      st.pending[std::move(key)] = {std::move(value), ttl};
+      st.pending[std::move(key)] = {std::move(value), ttl, false};
       if (!st.down && !st.flush_scheduled) {
         st.flush_scheduled = true;
         self->send(self, flush_atom::value);

@@ -29,6 +29,7 @@ struct redis_state {
   struct value {
     std::string data;
     int64_t ttl_seconds = 0;
+    bool merge = false;  // a JSON object merged into what is stored
   };
   redis_settings settings;
   std::shared_ptr<redis_connection> conn;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 using namespace adserver;
 
@@ -71,6 +72,17 @@ TEST(ClusterView, ASingleNodeOwnsEverything) {
     EXPECT_EQ(alone.owner_of_advertiser(i), "n1");
 }
 
+TEST(ClusterView, ANodeTakingPeersIsSettledOnlyAfterItsFirstRoundOfMembers) {
+  cluster_view alone{"n1", false};
+  EXPECT_TRUE(alone.settled());  // a single node has nobody to wait for
+  cluster_view joining{"n1", true};
+  EXPECT_FALSE(joining.settled());
+  joining.set_members({});
+  EXPECT_FALSE(joining.settled());  // read, but connections not yet tried
+  joining.mark_settled();
+  EXPECT_TRUE(joining.settled());
+}
+
 TEST(ClusterView, PlacesOverLiveMembersThatTakePeers) {
   cluster_view view{"n1", true};
   auto member = [](const std::string& id, bool live, int64_t port) {
@@ -89,8 +101,14 @@ TEST(ClusterView, PlacesOverLiveMembersThatTakePeers) {
   view.set_peer("dead", node_gateway_actor{});
   EXPECT_EQ(view.placement_nodes(), (std::vector<std::string>{"n1", "n2"}));
   EXPECT_NE(view.generation(), generation);
-  for (int i = 1; i <= 50; ++i)
+  std::set<std::string> session_owners;
+  for (int i = 1; i <= 50; ++i) {
     EXPECT_EQ(view.owner_of_advertiser(i), rendezvous_owner({"n1", "n2"}, advertiser_key(i)));
+    auto session = "s-" + std::to_string(i);
+    EXPECT_EQ(view.owner_of_session(session), rendezvous_owner({"n1", "n2"}, session_key(session)));
+    session_owners.insert(view.owner_of_session(session));
+  }
+  EXPECT_EQ(session_owners.size(), 2u);  // sessions spread too
   // The same members again: no new generation.
   generation = view.generation();
   view.set_members({member("n1", true, 4001), member("n2", true, 4002)});
@@ -158,8 +176,6 @@ TEST(Forwarding, ASessionsCodesAreAskedOfTheSessionsOwner) {
                        {{"session_id", std::string(200, 'x')}}),
             "");
   EXPECT_EQ(session_of("/admin/v1/advertisers/{id}", {{"id", "4"}}), "");
-  // The session key is not an advertiser key: they spread independently.
-  EXPECT_NE(adserver::session_key("4"), adserver::advertiser_key(4));
 }
 
 }  // namespace
