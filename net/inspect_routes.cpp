@@ -85,6 +85,8 @@ struct reconciliation {
   std::set<int64_t> in_memory;                   // ledgers asked
   std::set<int64_t> pending;  // ledgers with writes in flight: memory not compared
   bool truncated = false;     // the statements' row limits were reached
+  int64_t after_id = 0;       // this page: advertisers with a greater id
+  int64_t next_after_id = 0;  // the next page's after_id (0: this was the last)
   respond_fn respond;
   bool failed = false;
 };
@@ -114,6 +116,8 @@ void answer(const reconciliation_ptr& r) {
                               {"ledgers_in_memory", r->in_memory.size()},
                               {"pending", r->pending},
                               {"truncated", r->truncated},
+                              {"next_after_id", r->next_after_id != 0 ? json(r->next_after_id)
+                                                                       : json(nullptr)},
                               {"consistent", consistent},
                               {"differences", std::move(differences)}}));
 }
@@ -174,7 +178,7 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
   }
   auto reader = app.reporting_reader ? app.reporting_reader : app.dashboard_reader();
   self->request(reader, actor_timeout, query_atom::value,
-                storage::reconcile_balances(advertiser_id))
+                storage::reconcile_balances(advertiser_id, r->after_id))
     .then(
       [=](const pg_rows& rows) {
         if (advertiser_id != 0 && rows.empty())
@@ -182,6 +186,8 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
                                                      + std::to_string(advertiser_id)
                                                      + " does not exist"));
         r->truncated = rows.size() >= max_advertisers;
+        if (r->truncated)
+          r->next_after_id = storage::to_int(rows.back().at(0));
         for (auto& row : rows) {
           auto& a = r->advertisers[storage::to_int(row.at(0))];
           a.advertiser_id = storage::to_int(row.at(0));
@@ -191,7 +197,7 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
             a.memory_balance = m->second.view.balance;
         }
         self->request(reader, actor_timeout, query_atom::value,
-                      storage::reconcile_spend(advertiser_id, r->today))
+                      storage::reconcile_spend(advertiser_id, r->today, r->after_id))
           .then(
             [=](const pg_rows& rows) {
               r->truncated = r->truncated || rows.size() >= max_campaigns;
@@ -299,6 +305,10 @@ void add_reconcile_route(router& r, const app_context& app) {
             advertiser_id = v;
           }
           auto rec = std::make_shared<reconciliation>();
+          if (ctx.request.query.count("after_id")) {
+            if (auto err = read_query_id(ctx, "after_id", rec->after_id))
+              return respond(error_reply(err));
+          }
           rec->today = business_today();
           rec->respond = respond;
           app.bridge->run(

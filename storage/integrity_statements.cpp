@@ -80,13 +80,15 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    " LEFT JOIN LATERAL (SELECT sum(CASE WHEN transaction_type IN ('INITIAL', 'CHARGE')"
    "   THEN amount ELSE -amount END) AS total FROM ad_balance_histories"
    "   WHERE advertiser_id = a.id) h ON true"
-   " WHERE ($1::bigint = 0 OR a.id = $1::bigint) ORDER BY a.id LIMIT 10000"},
+   " WHERE ($1::bigint = 0 OR a.id = $1::bigint) AND a.id > $2::bigint"
+   " ORDER BY a.id LIMIT 10000"},
   {"reconcile_spend",
    "SELECT c.id, c.advertiser_id, coalesce(d.spent, 0) FROM ad_campaigns c"
    " LEFT JOIN ad_campaign_daily_spend d ON d.campaign_id = c.id AND d.spend_date = $2::date"
    " WHERE ($1::bigint = 0 OR c.advertiser_id = $1::bigint)"
    "   AND c.advertiser_id IN (SELECT id FROM ad_advertisers"
-   "     WHERE ($1::bigint = 0 OR id = $1::bigint) ORDER BY id LIMIT 10000)"
+   "     WHERE ($1::bigint = 0 OR id = $1::bigint) AND id > $3::bigint"
+   "     ORDER BY id LIMIT 10000)"
    " ORDER BY c.id LIMIT 20000"},
 };
 
@@ -106,12 +108,12 @@ pg_statement integrity_check(size_t check) {
 
 namespace adserver::storage {
 
-pg_statement reconcile_balances(int64_t advertiser_id) {
-  return {"reconcile_balances", {std::to_string(advertiser_id)}};
+pg_statement reconcile_balances(int64_t advertiser_id, int64_t after_id) {
+  return {"reconcile_balances", {std::to_string(advertiser_id), std::to_string(after_id)}};
 }
 
-pg_statement reconcile_spend(int64_t advertiser_id, const std::string& day) {
-  return {"reconcile_spend", {std::to_string(advertiser_id), day}};
+pg_statement reconcile_spend(int64_t advertiser_id, const std::string& day, int64_t after_id) {
+  return {"reconcile_spend", {std::to_string(advertiser_id), day, std::to_string(after_id)}};
 }
 
 }  // namespace adserver::storage

@@ -16,11 +16,12 @@ const std::vector<std::pair<const char*, const char*>>& integrity_named_statemen
 /// The statement of check `check` (0 .. integrity_check_count - 1).
 pg_statement integrity_check(size_t check);
 
-/// Reconciliation, one advertiser or (0) the first 10,000 by id:
-/// advertiser_id, current_balance, history sum.
-pg_statement reconcile_balances(int64_t advertiser_id);
+/// Reconciliation, one advertiser or (0) the first 10,000 by id above
+/// `after_id` (a page): advertiser_id, current_balance, history sum.
+pg_statement reconcile_balances(int64_t advertiser_id, int64_t after_id = 0);
 /// Today's spend of those advertisers' campaigns (at most 20,000):
 /// campaign_id, advertiser_id, spent on `day`.
-pg_statement reconcile_spend(int64_t advertiser_id, const std::string& day);
+pg_statement reconcile_spend(int64_t advertiser_id, const std::string& day,
+                             int64_t after_id = 0);
 
 }  // namespace adserver::storage

@@ -165,6 +165,17 @@ bool write_pending(redis_state& st) {
   return true;
 }
 
+/// Something was queued: flush it after the messages already waiting (unless
+/// Redis is down: the reconnect replays it), and publish the backlog.
+void flush_soon(redis_actor::stateful_pointer<redis_state> self) {
+  auto& st = self->state;
+  if (!st.down && !st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  publish_backlog(st);
+}
+
 }  // namespace
 
 redis_actor::behavior_type
@@ -204,30 +215,18 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
     [=](set_atom, std::string& key, std::string& value, int64_t ttl, bool merge) {
       auto& st = self->state;
       st.pending[std::move(key)] = {std::move(value), ttl, merge};
-      if (!st.down && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-      publish_backlog(st);
+      flush_soon(self);
     },
     [=](set_atom, std::string& key, std::string& value, int64_t ttl) {
       auto& st = self->state;
       st.pending[std::move(key)] = {std::move(value), ttl, false};
-      if (!st.down && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-      publish_backlog(st);
+      flush_soon(self);
     },
     [=](zset_atom, std::string& key, std::vector<std::string>& members,
         std::vector<double>& scores) {
       auto& st = self->state;
       st.pending_zsets[std::move(key)] = {std::move(members), std::move(scores)};
-      if (!st.down && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-      publish_backlog(st);
+      flush_soon(self);
     },
     [=](xadd_atom, std::string& key, std::vector<std::string>& fields, int64_t maxlen) {
       auto& st = self->state;
@@ -236,11 +235,7 @@ redis_writer(redis_actor::stateful_pointer<redis_state> self, redis_settings set
         ++st.stream_entries_dropped;
       }
       st.pending_streams.push_back({std::move(key), std::move(fields), maxlen});
-      if (!st.down && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-      publish_backlog(st);
+      flush_soon(self);
     },
     [=](flush_atom) {
       self->state.census.sample(self->mailbox().size());

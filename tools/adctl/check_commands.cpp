@@ -25,6 +25,23 @@ int run_reconcile(invocation& inv) {
   auto j = inv.api().get(target);
   if (!j.is_object() || !j.contains("consistent") || !j["consistent"].is_boolean())
     throw failure("the node's reconcile answer has no 'consistent' flag");
+  // The whole node comes in pages of 10,000 advertisers: follow them all and
+  // report them as one comparison.
+  for (int pages = 1; j.contains("next_after_id") && j["next_after_id"].is_number_integer()
+                      && pages < 100000;
+       ++pages) {
+    auto page = inv.api().get(target + "?after_id=" + j["next_after_id"].dump());
+    if (!page.is_object() || !page.contains("consistent") || !page["consistent"].is_boolean())
+      throw failure("the node's reconcile answer has no 'consistent' flag");
+    j["checked"] = j.value("checked", int64_t{0}) + page.value("checked", int64_t{0});
+    j["consistent"] = j["consistent"].get<bool>() && page["consistent"].get<bool>();
+    for (auto& d : page["differences"])
+      j["differences"].push_back(d);
+    for (auto& id : page["pending"])
+      j["pending"].push_back(id);
+    j["truncated"] = page.value("truncated", false);
+    j["next_after_id"] = page.value("next_after_id", json(nullptr));
+  }
   bool consistent = j["consistent"].get<bool>();
   // A truncated comparison (past the node's row limits) has not shown that
   // everything agrees: not a pass.
