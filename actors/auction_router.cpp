@@ -97,12 +97,15 @@ caf::result<void> tell_peers(self_ptr self, const Ts&... xs) {
     return {};
   auto peers = st.cluster->peer_gateways();
   st.sent_to_peers += static_cast<int64_t>(peers.size());
-  auto promise = self->make_response_promise();
-  if (!promise.pending()) {
+  // A plain message (a click's money) has nobody waiting for it.
+  bool awaited =
+    self->current_mailbox_element() != nullptr && self->current_message_id().is_request();
+  if (!awaited) {
     for (auto& gateway : peers)
       self->send(gateway, peer_atom::value, xs...);
     return {};
   }
+  auto promise = self->make_response_promise();
   ask_all_then(self, peers, change_ack_timeout,
                [promise]() mutable { promise.deliver(caf::unit); }, peer_atom::value, xs...);
   return caf::delegated<void>{};

@@ -59,6 +59,8 @@ void remember(self_ptr self, const ad_request& req,
   if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
     make_room(st, now);
   auto& record = st.sessions[req.session_id];
+  if (now >= record.expires_at)
+    record.codes.clear();  // an expired record starts afresh (the cap counts live codes)
   // A session's record stays small whatever it is sent: past the cap, only
   // codes it already holds are renewed.
   std::map<std::string, std::string> taken;

@@ -21,6 +21,7 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
     struct reads {
       bool running = false;
       bool again = false;
+      bool retry_scheduled = false;  // one retry after a failure, not one per failure
     };
     auto state = std::make_shared<reads>();
     auto read = [=] {
@@ -43,7 +44,10 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
           [=](caf::error&) {
             // PostgreSQL away: keep the keys we know, try again soon.
             state->running = false;
-            self->delayed_send(self, std::chrono::seconds(2), keys_atom::value);
+            if (!state->retry_scheduled) {
+              state->retry_scheduled = true;
+              self->delayed_send(self, std::chrono::seconds(2), reload_atom::value);
+            }
           });
     };
     auto prompt = [=] {
@@ -59,6 +63,10 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
         self->delayed_send(self, interval, poll_atom::value);
       },
       [=](keys_atom) { prompt(); },
+      [=](reload_atom) {  // the retry after a failed read
+        state->retry_scheduled = false;
+        prompt();
+      },
     };
   });
 }

@@ -106,6 +106,12 @@ void fail(const reconciliation_ptr& r, const caf::error& err) {
 }
 
 void answer(const reconciliation_ptr& r) {
+  // Ledgers of this page only (the whole node's in memory were asked).
+  for (auto it = r->pending.begin(); it != r->pending.end();)
+    it = r->advertisers.count(*it) > 0 ? std::next(it) : r->pending.erase(it);
+  size_t in_memory = 0;
+  for (auto id : r->in_memory)
+    in_memory += r->advertisers.count(id);
   json differences = json::array();
   for (auto& [id, sources] : r->advertisers)
     for (auto& d : reconcile_money(sources, r->today))
@@ -113,7 +119,7 @@ void answer(const reconciliation_ptr& r) {
   bool consistent = differences.empty();
   r->respond(json_reply(200, {{"checked", r->advertisers.size()},
                               {"day", r->today},
-                              {"ledgers_in_memory", r->in_memory.size()},
+                              {"ledgers_in_memory", in_memory},
                               {"pending", r->pending},
                               {"truncated", r->truncated},
                               {"next_after_id", r->next_after_id != 0 ? json(r->next_after_id)
@@ -185,8 +191,8 @@ void read_database(caf::event_based_actor* self, const app_context& app, reconci
           return fail(r, make_error(ec::not_found, "advertiser "
                                                      + std::to_string(advertiser_id)
                                                      + " does not exist"));
-        r->truncated = rows.size() >= max_advertisers;
-        if (r->truncated)
+        // A full page: more advertisers may follow (not a truncation).
+        if (advertiser_id == 0 && rows.size() >= max_advertisers)
           r->next_after_id = storage::to_int(rows.back().at(0));
         for (auto& row : rows) {
           auto& a = r->advertisers[storage::to_int(row.at(0))];
@@ -283,6 +289,15 @@ void read_memory(caf::event_based_actor* self, const app_context& app, reconcili
   self->request(app.directory, actor_timeout, list_atom::value, ledger_atom::value)
     .then(
       [=](held_ledgers& held) {
+        // Pages before this one are done: their ledgers are not asked again
+        // (ids and handles stay aligned).
+        held_ledgers page;
+        for (size_t i = 0; i < held.ids.size() && i < held.ledgers.size(); ++i)
+          if (held.ids[i] > r->after_id) {
+            page.ids.push_back(held.ids[i]);
+            page.ledgers.push_back(held.ledgers[i]);
+          }
+        held = std::move(page);
         r->in_memory.insert(held.ids.begin(), held.ids.end());
         auto walk = std::make_shared<memory_walk>();
         walk->held = std::move(held);
@@ -308,6 +323,9 @@ void add_reconcile_route(router& r, const app_context& app) {
           if (ctx.request.query.count("after_id")) {
             if (auto err = read_query_id(ctx, "after_id", rec->after_id))
               return respond(error_reply(err));
+            if (advertiser_id != 0)
+              return respond(error_reply(validation_error(
+                "after_id", "after_id pages the whole node; not with advertiser_id")));
           }
           rec->today = business_today();
           rec->respond = respond;

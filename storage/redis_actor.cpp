@@ -2,6 +2,7 @@
 
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
+#include "config/log.hpp"
 #include "storage/io_health.hpp"
 #include "storage/redis_connection.hpp"
 
@@ -121,12 +122,40 @@ bool write_pending(redis_state& st) {
     for (auto& r : replies)
       if (transient(r))
         return false;  // nothing dropped: the whole batch is written again
+    // A merge Redis refuses (scripting not allowed, or the key holds another
+    // type) is written as a plain SET instead: the newest value, not nothing.
+    std::vector<redis_connection::command> plain;
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (replies[i].ok)
+      auto& v = st.pending.at(keys[i]);
+      if (replies[i].ok) {
         ++st.writes;
-      else
+      } else if (v.merge) {
+        redis_connection::command set{"SET", keys[i], v.data};
+        if (v.ttl_seconds > 0) {
+          set.push_back("EX");
+          set.push_back(std::to_string(v.ttl_seconds));
+        }
+        plain.push_back(std::move(set));
+        if (!st.merge_refused_logged) {
+          st.merge_refused_logged = true;
+          log_line(log_level::warn, "redis_merge_refused",
+                   {{"key", keys[i]}, {"reply", replies[i].text}});
+        }
+      } else {
         ++st.failures;  // a rejected value will not get better by retrying
+      }
       st.pending.erase(keys[i]);
+    }
+    if (!plain.empty()) {
+      std::vector<redis_connection::reply> plain_replies;
+      if (!st.conn->pipeline(plain, plain_replies, err))
+        return false;  // the values are gone from pending: the next write of the key repairs it
+      for (auto& r : plain_replies) {
+        if (r.ok)
+          ++st.writes;
+        else
+          ++st.failures;
+      }
     }
   }
   // Dashboard stream entries after the money mirror, and a bounded number

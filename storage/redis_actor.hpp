@@ -34,6 +34,7 @@ struct redis_state {
   redis_settings settings;
   std::shared_ptr<redis_connection> conn;
   std::map<std::string, value> pending;  // newest unwritten value per key
+  bool merge_refused_logged = false;    // Redis refused a merge script once (logged)
   struct sorted_set {
     std::vector<std::string> members;
     std::vector<double> scores;

@@ -39,11 +39,13 @@ int run_reconcile(invocation& inv) {
       j["differences"].push_back(d);
     for (auto& id : page["pending"])
       j["pending"].push_back(id);
-    j["truncated"] = page.value("truncated", false);
+    j["ledgers_in_memory"] =
+      j.value("ledgers_in_memory", int64_t{0}) + page.value("ledgers_in_memory", int64_t{0});
+    j["truncated"] = j.value("truncated", false) || page.value("truncated", false);
     j["next_after_id"] = page.value("next_after_id", json(nullptr));
   }
   bool consistent = j["consistent"].get<bool>();
-  // A truncated comparison (past the node's row limits) has not shown that
+  // A truncated comparison (a page's campaigns past the row limit) has not shown that
   // everything agrees: not a pass.
   bool truncated = j.value("truncated", false);
   int status = consistent && !truncated ? 0 : 1;
@@ -57,7 +59,8 @@ int run_reconcile(invocation& inv) {
                            : std::to_string(differences.size()) + " difference(s)")
             << "\n";
   if (truncated)
-    std::cout << "truncated: more rows than one comparison reads; not everything was compared "
+    std::cout << "truncated: a page had more campaigns than one comparison reads; not "
+                 "everything was compared "
                  "(name an ADVERTISER to check one)\n";
   if (j.contains("pending") && j["pending"].is_array() && !j["pending"].empty()) {
     std::cout << "pending (writes in flight, memory not compared; run again): ";
