@@ -32,7 +32,7 @@ std::map<std::string, std::string> apply_experiment(slate& s, const experiment_m
 
 bool remember_codes(session_mapping& m, const ad_request& req,
                     const std::map<std::string, std::string>& swapped, int64_t now,
-                    int64_t ttl_seconds) {
+                    int64_t ttl_seconds, size_t max_codes) {
   bool changed = m.session_id != req.session_id || m.exp_key != req.exp_key
                  || m.exp_var != req.exp_var || now >= m.expires_at;
   if (now >= m.expires_at)
@@ -41,6 +41,8 @@ bool remember_codes(session_mapping& m, const ad_request& req,
   m.exp_key = req.exp_key;
   m.exp_var = req.exp_var;
   for (auto& [code, original] : swapped) {
+    if (m.codes.count(code) == 0 && m.codes.size() >= max_codes)
+      continue;
     auto [it, inserted] = m.codes.emplace(code, original);
     if (inserted || it->second != original) {
       it->second = original;

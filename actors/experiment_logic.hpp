@@ -16,10 +16,12 @@ std::map<std::string, std::string> apply_experiment(slate& s, const experiment_m
                                                     const std::string& day);
 
 /// Records a served request in the session's mapping; true when it changed
-/// (and so must be mirrored again). The record lives 24 h after its last change.
+/// (and so must be mirrored again). The record lives 24 h after its last change
+/// and holds at most `max_codes` codes: past that, only codes it already holds
+/// are renewed.
 bool remember_codes(session_mapping& m, const ad_request& req,
                     const std::map<std::string, std::string>& swapped, int64_t now_seconds,
-                    int64_t ttl_seconds);
+                    int64_t ttl_seconds, size_t max_codes = 100);
 
 /// The Redis value of experiment:mapping:{session_id}: {"EXPERIMENT_CODE": "ORIGINAL", ...}.
 std::string session_mapping_value(const session_mapping& m);

@@ -59,15 +59,9 @@ void remember(self_ptr self, const ad_request& req,
   if (known == st.sessions.end() && st.sessions.size() >= st.settings.max_sessions)
     make_room(st, now);
   auto& record = st.sessions[req.session_id];
-  if (now >= record.expires_at)
-    record.codes.clear();  // an expired record starts afresh (the cap counts live codes)
-  // A session's record stays small whatever it is sent: past the cap, only
-  // codes it already holds are renewed.
-  std::map<std::string, std::string> taken;
-  for (auto& [code, original] : swapped)
-    if (record.codes.count(code) > 0 || record.codes.size() + taken.size() < max_codes_per_session)
-      taken.emplace(code, original);
-  if (remember_codes(record, req, taken, now, st.settings.session_ttl_seconds)
+  // Capped: a session's record stays small whatever peers send.
+  if (remember_codes(record, req, swapped, now, st.settings.session_ttl_seconds,
+                     max_codes_per_session)
       && !record.codes.empty())
     // Merged: codes another node kept for the session (its owner was
     // unreachable), or a former owner wrote, stay in the mirror.

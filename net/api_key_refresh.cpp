@@ -74,7 +74,7 @@ caf::actor spawn_api_key_refresher(caf::actor_system& sys, pg_reader_actor reade
 void tell_peers_keys_changed(const app_context& app) {
   if (!app.cluster)
     return;
-  for (auto& [node, gateway] : app.cluster->peers())
+  for (auto& gateway : app.cluster->peer_gateways())
     caf::anon_send(gateway, peer_atom::value, keys_atom::value);
 }
 

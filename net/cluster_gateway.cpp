@@ -332,6 +332,18 @@ void forward(const app_context& app, const std::string& owner, const http_reques
   });
 }
 
+/// Serves the request here when `owner` is this node (false: the router
+/// goes on, the answer naming it), or forwards it there (true).
+bool here_or_forward(const app_context& app, const std::string& owner, const http_request& req,
+                     respond_fn& respond) {
+  if (owner == app.cluster->self()) {
+    respond = naming(std::move(respond), owner);
+    return false;
+  }
+  forward(app, owner, req, std::move(respond));
+  return true;
+}
+
 }  // namespace
 
 int64_t placement_advertiser(const std::string& pattern, const route_context& ctx,
@@ -401,15 +413,8 @@ forward_fn make_forwarder(const app_context& app) {
   auto owners = std::make_shared<campaign_owners>();
   return [&app, owners](const std::string& pattern, route_context& ctx, respond_fn& respond,
                         here_fn here) -> bool {
-    if (auto session = placement_session(pattern, ctx); !session.empty()) {
-      auto owner = app.cluster->owner_of_session(session);
-      if (owner == app.cluster->self()) {
-        respond = naming(std::move(respond), owner);
-        return false;
-      }
-      forward(app, owner, ctx.request, std::move(respond));
-      return true;
-    }
+    if (auto session = placement_session(pattern, ctx); !session.empty())
+      return here_or_forward(app, app.cluster->owner_of_session(session), ctx.request, respond);
     int64_t campaign = 0;
     auto advertiser = placement_advertiser(pattern, ctx, app.config->hmac_secret, campaign);
     if (advertiser < 0 && owners->find(campaign, advertiser) == false) {
@@ -429,11 +434,10 @@ forward_fn make_forwarder(const app_context& app) {
               }
               auto advertiser = storage::to_int(rows[0].at(0));
               owners->put(campaign, advertiser);
-              auto owner = app.cluster->owner_of_advertiser(advertiser);
-              if (owner == app.cluster->self())
-                here(*copy, naming(answer, owner));
-              else
-                forward(app, owner, *copy, answer);
+              auto respond = answer;
+              if (!here_or_forward(app, app.cluster->owner_of_advertiser(advertiser), *copy,
+                                   respond))
+                here(*copy, respond);
             },
             [answer](caf::error& err) { answer(error_reply(err)); });
       });
@@ -441,13 +445,8 @@ forward_fn make_forwarder(const app_context& app) {
     }
     if (advertiser <= 0)
       return false;
-    auto owner = app.cluster->owner_of_advertiser(advertiser);
-    if (owner == app.cluster->self()) {
-      respond = naming(std::move(respond), owner);
-      return false;
-    }
-    forward(app, owner, ctx.request, std::move(respond));
-    return true;
+    return here_or_forward(app, app.cluster->owner_of_advertiser(advertiser), ctx.request,
+                           respond);
   };
 }
 

@@ -141,6 +141,16 @@ public:
   std::string last_term;
 
 protected:
+  /// A new ACTIVE campaign on `term`, created through node 0, that every
+  /// node's auction serves (and agrees who owns).
+  test_campaign served_everywhere(const std::string& term, int device) {
+    auto m = active_search_campaign(*c.nodes[0], term);
+    owners_agree_on(m.advertiser);
+    for (auto& n : c.nodes)
+      EXPECT_EQ(ads(*n, term, device).size(), 1u);
+    return m;
+  }
+
   json ads(server_process& s, const std::string& term, int device) {
     auto r = s.call("POST", "/api/v1/ads/request",
                     json{{"device_id", test_uuid("c1a5", device)}, {"session_id", "s"},
@@ -219,11 +229,9 @@ TEST_F(Cluster, EveryNodeAnswersForEveryEntityAndAClickIsChargedOnceByItsOwner) 
 
 TEST_F(Cluster, APauseThroughOneNodeLeavesEveryNodesAuctionsWithinASecond) {
   auto term = "pause" + unique_suffix();
-  auto m = active_search_campaign(*c.nodes[0], term);
-  owners_agree_on(m.advertiser);
   // Every node's auction for the term runs and serves the campaign.
-  for (auto& n : c.nodes)
-    ASSERT_EQ(ads(*n, term, 2).size(), 1u);
+  auto m = served_everywhere(term, 2);
+  ASSERT_FALSE(HasFailure());
   auto paused = c.nodes[2]->admin("PATCH", "/admin/v1/campaigns/" + std::to_string(m.campaign)
                                              + "/status",
                                   R"({"status":"PAUSED"})");
@@ -364,10 +372,8 @@ TEST_F(Cluster, AnApiKeyIssuedOrRevokedThroughOneNodeHoldsOnEveryNodeAtOnce) {
 
 TEST_F(Cluster, AChangeAnsweredThroughOneNodeIsSeenByTheNextRequestOnEveryNode) {
   auto term = "ryw" + unique_suffix();
-  auto m = active_search_campaign(*c.nodes[0], term);
-  owners_agree_on(m.advertiser);
-  for (auto& n : c.nodes)
-    ASSERT_EQ(ads(*n, term, 4).size(), 1u);
+  auto m = served_everywhere(term, 4);
+  ASSERT_FALSE(HasFailure());
   auto status = "/admin/v1/campaigns/" + std::to_string(m.campaign) + "/status";
   for (int round = 0; round < 3; ++round) {
     auto via = static_cast<size_t>(round) % 3;

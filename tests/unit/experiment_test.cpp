@@ -126,6 +126,21 @@ TEST(Experiment, SessionCodesAccumulateAndExpireAfterTheirTtl) {
   EXPECT_EQ(m.codes.count("P3_SALE"), 1u);
 }
 
+TEST(Experiment, ASessionsRecordHoldsAtMostItsCapOfCodes) {
+  session_mapping m;
+  ad_request req;
+  req.session_id = "s";
+  req.exp_key = "k";
+  req.exp_var = "B";
+  EXPECT_TRUE(remember_codes(m, req, {{"A_X", "A"}, {"B_X", "B"}}, 1000, 86400, 2));
+  EXPECT_FALSE(remember_codes(m, req, {{"C_X", "C"}}, 1001, 86400, 2));  // full: not taken
+  EXPECT_EQ(m.codes.size(), 2u);
+  EXPECT_EQ(m.codes.count("C_X"), 0u);
+  // Expired, the record starts afresh and takes new codes again.
+  EXPECT_TRUE(remember_codes(m, req, {{"C_X", "C"}}, 1000 + 86400, 86400, 2));
+  EXPECT_EQ(m.codes.size(), 1u);
+}
+
 TEST(Experiment, SessionShardsAreStableAndSpread) {
   EXPECT_EQ(session_shard("s-1", 4), session_shard("s-1", 4));
   EXPECT_EQ(session_shard("anything", 1), 0u);
