@@ -113,10 +113,16 @@ http_reply from_wire(const forwarded_reply& w) {
   return r;
 }
 
-forwarded_reply timed_out() {
-  return to_wire(error_reply(503, "UNAVAILABLE",
-                             "the owning node did not answer in time; retry",
-                             "{\"retry_after_seconds\":1}"));
+/// The owner's answer when a forwarded request runs out of time: before it
+/// started nothing was applied; once under way a change may have committed.
+forwarded_reply timed_out(bool started) {
+  return to_wire(error_reply(
+    503, "UNAVAILABLE",
+    started ? "the owning node did not answer in time; a change may have been applied: retry "
+              "with the same Idempotency-Key"
+            : "the request's deadline passed before the owning node took it up; nothing applied; "
+              "retry",
+    started ? "{\"retry_after_seconds\":1,\"outcome\":\"unknown\"}" : "{\"retry_after_seconds\":1}"));
 }
 
 /// A peer's session notice within what an ad request can produce (the same
@@ -181,7 +187,7 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
       auto req = from_wire(wire);
       if (epoch_millis() >= req.deadline_ms) {  // its client has had its 503
         ++st.expired;
-        return timed_out();
+        return timed_out(false);
       }
       auto id = ++st.next_id;
       auto promise = self->make_response_promise<forwarded_reply>();
@@ -209,7 +215,7 @@ gateway(node_gateway_actor::stateful_pointer<gateway_state> self, const router* 
       for (auto it = st.waiting.begin(); it != st.waiting.end();) {
         if (now >= it->second.answer_by_ms) {
           ++st.expired;
-          it->second.promise.deliver(timed_out());
+          it->second.promise.deliver(timed_out(true));
           it = st.waiting.erase(it);
         } else {
           ++it;
@@ -320,11 +326,16 @@ void forward(const app_context& app, const std::string& owner, const http_reques
           respond(std::move(r));
         },
         [=](caf::error& err) {
-          auto reply = error_reply(503, "UNAVAILABLE",
-                                   "node " + owner + " did not answer ("
-                                     + caf::to_string(err) + "); retry",
-                                   "{\"retry_after_seconds\":1,\"node\":" + json_quote(owner)
-                                     + "}");
+          // Lost on the way there or back: a change may have committed.
+          auto changes = req.method != "GET" && req.method != "HEAD";
+          auto reply = error_reply(
+            503, "UNAVAILABLE",
+            "node " + owner + " did not answer (" + caf::to_string(err) + "); "
+              + (changes ? "a change may have been applied there: retry with the same "
+                           "Idempotency-Key"
+                         : "retry"),
+            "{\"retry_after_seconds\":1,\"node\":" + json_quote(owner)
+              + (changes ? ",\"outcome\":\"unknown\"}" : "}"));
           reply.headers.emplace_back("Retry-After", "1");
           reply.headers.emplace_back(node_header, owner);
           respond(std::move(reply));

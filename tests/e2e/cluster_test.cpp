@@ -492,19 +492,33 @@ TEST_F(Cluster, APausedOwnerThatLostItsLeaseChargesNothingWhenItResumes) {
     server_process* s;
     ~resume() { if (s) s->signal(SIGCONT); }
   } guard{c.nodes[2].get()};
-  // Past its lease the others take the advertiser over (a new epoch).
+  // Past its lease the others take the advertiser over (a new epoch). A
+  // charge may reach the owner just before it stops and commit there with
+  // its answer lost (503 at the deadline: outcome unknown), so each charge is
+  // retried the way a client must, under its own Idempotency-Key.
   int64_t acknowledged = 5;
-  bool moved = false;
-  for (int i = 0; i < 100 && !moved; ++i) {
-    auto r = c.nodes[0]->admin("PUT", path, R"({"action":"charge","amount":11})");
-    moved = r.status == 200;
-    if (moved)
-      acknowledged += 11;
-    else
+  auto charge_through_0 = [&](int64_t amount) {
+    auto key = "pause-" + unique_suffix();
+    auto body = R"({"action":"charge","amount":)" + std::to_string(amount) + "}";
+    for (int i = 0; i < 100; ++i) {
+      auto r = c.nodes[0]->admin("PUT", path, body, {{"Idempotency-Key", key}});
+      if (r.status == 200) {
+        acknowledged += amount;
+        return true;
+      }
+      std::cout << "charge through node 0: " << r.status << " " << r.body << std::endl;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(moved);
-  EXPECT_NE(sql_count("SELECT lease_epoch FROM ad_balances WHERE advertiser_id = " + a), epoch);
+    }
+    return false;
+  };
+  ASSERT_TRUE(charge_through_0(11));
+  // A replayed answer does not move the ledger: charge until node 0 holds it.
+  auto current_epoch = [&] {
+    return sql_count("SELECT lease_epoch FROM ad_balances WHERE advertiser_id = " + a);
+  };
+  for (int i = 0; i < 10 && current_epoch() == epoch; ++i)
+    ASSERT_TRUE(charge_through_0(1));
+  EXPECT_NE(current_epoch(), epoch);
   // A charge sent to the paused node waits in its socket; it resumes still
   // believing it owns the advertiser, with the old epoch in memory.
   http_result late;
