@@ -2,6 +2,7 @@
 
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
+#include "storage/click_merge.hpp"
 #include "storage/io_health.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/statements.hpp"
@@ -60,7 +61,12 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   }
   std::vector<pg_results> out;
   auto started = steady_clock::now();
-  auto outcome = conn.run_batch(units, tickets, out, err);
+  // Many ledgers' clicks go as one statement (a failure is retried unit by
+  // unit below, as the ledgers wrote them).
+  auto plan = merge_click_units(units, tickets);
+  auto outcome = conn.run_batch(plan.units, plan.tickets, out, err);
+  if (outcome == batch_outcome::committed)
+    out = split_merged_results(plan, out, batch.size());
   if (outcome == batch_outcome::committed) {
     st.link.last_ok = steady_clock::now();
     telemetry().record_commit(std::chrono::duration<double>(st.link.last_ok - started).count(),

@@ -1,5 +1,6 @@
 #include "storage/statements.hpp"
 
+#include "storage/click_merge.hpp"
 #include "storage/dashboard_statements.hpp"
 #include "storage/integrity_statements.hpp"
 
@@ -390,6 +391,8 @@ const std::vector<std::pair<const char*, const char*>>& named_statements() {
     v.insert(v.end(), more.begin(), more.end());
     auto& checks = integrity_named_statements();
     v.insert(v.end(), checks.begin(), checks.end());
+    auto& merged = click_merge_named_statements();
+    v.insert(v.end(), merged.begin(), merged.end());
     return v;
   }();
   return all;

@@ -1,4 +1,5 @@
 // The storage clients against the real PostgreSQL and Redis of tools/check.
+#include "storage/click_merge.hpp"
 #include "storage/migrate.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/redis_connection.hpp"
@@ -53,6 +54,81 @@ TEST_F(Storage, BatchCommitsManyUnitsInOneTransaction) {
   auto rec = parse_advertiser(rows.at(0));
   EXPECT_EQ(rec.balance, 120);
   EXPECT_EQ(parse_advertiser_version(rows.at(0)), 2);
+}
+
+TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWould) {
+  // Three advertisers with 1,000 won each; their ledgers' click units as the
+  // writer receives them: A (two clicks), B, C with a stale version (missed
+  // compare-and-set), then A's next unit (a second run).
+  std::vector<int64_t> ids;
+  std::vector<pg_results> out;
+  std::string err;
+  for (int i = 0; i < 3; ++i) {
+    advertiser_spec spec{"merge", adserver::testing::unique_business_number(), "m@x.example",
+                         "T", 1000};
+    std::vector<pg_statement> create{advertiser_create(spec, "it")};
+    ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
+    ids.push_back(to_int(out[0][0][0][0]));
+  }
+  auto suffix = adserver::testing::unique_suffix();
+  auto make = [&](int64_t advertiser, int64_t version, int64_t before, int64_t amount, int n) {
+    click_write c;
+    c.advertiser_id = advertiser;
+    c.expected_version = version;
+    c.balance_before = before;
+    c.balance_after = before - amount;
+    c.campaign_id = 900'000'000 + advertiser;  // no campaign row: spend rows only
+    c.amount = amount;
+    c.business_date = "2026-12-07";
+    c.ad_id = "ad_merge";
+    c.device_id = "merge-" + std::to_string(advertiser) + "-" + std::to_string(n);
+    c.request_id = "merge-" + suffix + "-" + std::to_string(advertiser) + "-" + std::to_string(n);
+    c.clicked_at = "2026-12-07T10:00:00+09:00";
+    return c;
+  };
+  auto a = ids[0], b = ids[1], c = ids[2];
+  std::vector<std::vector<pg_statement>> units = {
+    {click_charge({make(a, 0, 1000, 10, 1), make(a, 0, 990, 10, 2)}, 0)},
+    {click_charge({make(b, 0, 1000, 7, 1)}, 0)},
+    {click_charge({make(c, 5, 1000, 3, 1)}, 0)},  // stale version
+    {click_charge({make(a, 2, 980, 10, 3)}, 0)},
+  };
+  std::vector<const std::vector<pg_statement>*> pointers;
+  for (auto& u : units)
+    pointers.push_back(&u);
+  std::vector<const idempotency_ticket*> tickets(units.size(), nullptr);
+  auto plan = merge_click_units(pointers, tickets);
+  ASSERT_EQ(plan.units.size(), 2u);
+  ASSERT_EQ(conn.run_batch(plan.units, plan.tickets, out, err), batch_outcome::committed) << err;
+  auto per_unit = split_merged_results(plan, out, units.size());
+  ASSERT_EQ(per_unit.size(), 4u);
+  EXPECT_EQ(per_unit[0].at(0).size(), 2u);
+  EXPECT_EQ(per_unit[1].at(0).size(), 1u);
+  EXPECT_EQ(per_unit[2].at(0).size(), 0u);  // as click_charge: no row on a miss
+  EXPECT_EQ(per_unit[3].at(0).size(), 1u);
+  auto one = [](const std::string& q) { return adserver::testing::sql_one(q); };
+  auto balance = [&](int64_t id) {
+    pg_rows rows;
+    EXPECT_EQ(conn.query(advertiser_load(id), rows), "");
+    return std::make_pair(parse_advertiser(rows.at(0)).balance,
+                          parse_advertiser_version(rows.at(0)));
+  };
+  EXPECT_EQ(balance(a), std::make_pair(int64_t{970}, int64_t{3}));
+  EXPECT_EQ(balance(b), std::make_pair(int64_t{993}, int64_t{1}));
+  EXPECT_EQ(balance(c), std::make_pair(int64_t{1000}, int64_t{0}));
+  auto in = std::to_string(a) + "," + std::to_string(b) + "," + std::to_string(c);
+  EXPECT_EQ(one("SELECT string_agg(advertiser_id || ':' || amount || ':' || balance_after, ' '"
+                " ORDER BY id) FROM ad_balance_histories WHERE transaction_type = 'CLICK'"
+                " AND advertiser_id IN (" + in + ")"),
+            std::to_string(a) + ":10:990 " + std::to_string(a) + ":10:980 " + std::to_string(b)
+              + ":7:993 " + std::to_string(a) + ":10:970");
+  EXPECT_EQ(one("SELECT count(*) FROM ad_clicks WHERE charged AND advertiser_id IN (" + in + ")"),
+            "4");
+  EXPECT_EQ(one("SELECT string_agg(campaign_id - 900000000 || ':' || spent, ' ' ORDER BY"
+                " campaign_id) FROM ad_campaign_daily_spend WHERE campaign_id IN ("
+                + std::to_string(900'000'000 + a) + "," + std::to_string(900'000'000 + b) + ","
+                + std::to_string(900'000'000 + c) + ")"),
+            std::to_string(a) + ":30 " + std::to_string(b) + ":7");
 }
 
 TEST_F(Storage, AFailingStatementRollsBackItsBatch) {
