@@ -170,6 +170,14 @@ int run(const settings& cfg) {
       !err.empty())
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
 
+  // Its own connection for the counters flushed in bulk (dashboard windows
+  // every second, traffic every minute): a click's commit never queues
+  // behind a thousand campaigns' dashboard rows.
+  storage::pg_settings counters_pg = pg;
+  counters_pg.health = nullptr;
+  auto counters_db = sys.spawn<caf::detached>(storage::pg_writer, counters_pg);
+  io_handles counters_io = io;
+  counters_io.writer = counters_db;
   dashboards_actor dashboard_placement;
   if (cfg.dashboards_enabled) {
     dashboard_settings ds;
@@ -179,7 +187,7 @@ int run(const settings& cfg) {
     ds.idle_seconds = cfg.entities_idle_seconds;
     ds.alert_check_seconds = cfg.dashboards_alert_check_seconds;
     ds.minute_retention_days = cfg.dashboards_minute_retention_days;
-    dashboard_placement = sys.spawn(dashboards, io, ds);
+    dashboard_placement = sys.spawn(dashboards, counters_io, ds);
     io.dashboards = dashboard_placement;  // the state owners below report to it
   }
 
@@ -198,7 +206,7 @@ int run(const settings& cfg) {
   traffic_settings traffic_config;
   traffic_config.flush_seconds = cfg.pacing_traffic_flush_seconds;
   traffic_config.learn = cfg.pacing_curve == "learned";
-  auto traffic_counter = sys.spawn(traffic, io.writer, io.reader, traffic_config);
+  auto traffic_counter = sys.spawn(traffic, counters_db, io.reader, traffic_config);
   auction_settings auctions;
   auctions.traffic = traffic_counter;
   auctions.pacing_allowance_percent = cfg.pacing_allowance_percent;
@@ -401,7 +409,8 @@ int run(const settings& cfg) {
     // The I/O actors go last: what the state owners sent them on the way out
     // (statistics, mirror writes, events) is still handled.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (auto a : {caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(io.reader),
+    for (auto a : {caf::actor_cast<caf::actor>(io.writer), caf::actor_cast<caf::actor>(counters_db),
+                   caf::actor_cast<caf::actor>(io.reader),
                    caf::actor_cast<caf::actor>(io.redis), caf::actor_cast<caf::actor>(io.kafka)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();

@@ -155,9 +155,10 @@ void set_flag(std::atomic<bool>* flag, bool up) {
 
 }  // namespace
 
-void pg_link::open(const pg_settings& settings, std::atomic<bool>* flag) {
+void pg_link::open(const pg_settings& settings, std::atomic<bool>* flag, bool generic_plans) {
   conn = std::make_shared<pg_connection>(settings.conninfo, settings.time_zone,
                                          settings.statement_timeout_ms);
+  conn->use_generic_plans(generic_plans);
   up_flag = flag;
   std::string ignored;
   ensure(ignored);  // connected at start when the database is there; else backing off
@@ -217,7 +218,7 @@ pg_writer_actor::behavior_type
 pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings settings) {
   auto& st = self->state;
   st.settings = settings;
-  st.link.open(settings, settings.health ? &settings.health->postgres_writer : nullptr);
+  st.link.open(settings, settings.health ? &settings.health->postgres_writer : nullptr, true);
   self->send(self, poll_atom::value);
   return {
     [=](write_atom, std::vector<pg_statement>& unit) -> caf::result<pg_results> {

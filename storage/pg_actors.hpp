@@ -43,8 +43,9 @@ struct pg_link {
   std::string last_error;
   int64_t reconnects = 0;
   std::atomic<bool>* up_flag = nullptr;
-  /// Creates the connection and tries it once; `flag` mirrors up/down.
-  void open(const pg_settings& settings, std::atomic<bool>* flag);
+  /// Creates the connection and tries it once; `flag` mirrors up/down;
+  /// `generic_plans` for a writer (pg_connection::use_generic_plans).
+  void open(const pg_settings& settings, std::atomic<bool>* flag, bool generic_plans = false);
   /// Connected, or why not (fails at once while backing off).
   bool ensure(std::string& err);
   /// The connection broke: reconnect on next use, then back off.

@@ -116,7 +116,8 @@ std::string pg_connection::set_up() {
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'))
       return "bad time zone name";
   auto timeout = std::to_string(timeout_ms_ > 0 ? timeout_ms_ : 30000);
-  if (auto err = exec("SET TIME ZONE '" + zone + "'; SET statement_timeout = " + timeout);
+  if (auto err = exec("SET TIME ZONE '" + zone + "'; SET statement_timeout = " + timeout
+                      + (generic_plans_ ? "; SET plan_cache_mode = force_generic_plan" : ""));
       !err.empty())
     return err;
   for (auto& [name, sql] : named_statements()) {

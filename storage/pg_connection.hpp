@@ -35,6 +35,11 @@ public:
   /// half-prepared.
   std::string connect();
   bool connected() const;
+  /// Plans each prepared statement once (plan_cache_mode), from the next
+  /// connect: for the writers, whose statements are keyed writes whose best
+  /// plan does not depend on the values (PostgreSQL re-planned the click
+  /// statement at every execution, as long as running it).
+  void use_generic_plans(bool on) { generic_plans_ = on; }
   void close();
 
   /// Runs plain SQL (several statements allowed). Empty string or the reason.
@@ -74,6 +79,7 @@ private:
   std::string conninfo_;
   std::string time_zone_;
   int64_t timeout_ms_ = 0;
+  bool generic_plans_ = false;
   std::string last_sqlstate_;
   PGconn* conn_ = nullptr;
 };
