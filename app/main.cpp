@@ -174,7 +174,7 @@ int run(const settings& cfg) {
   // every second, traffic every minute): a click's commit never queues
   // behind a thousand campaigns' dashboard rows.
   storage::pg_settings counters_pg = pg;
-  counters_pg.health = nullptr;
+  counters_pg.role = storage::writer_role::counters;
   auto counters_db = sys.spawn<caf::detached>(storage::pg_writer, counters_pg);
   io_handles counters_io = io;
   counters_io.writer = counters_db;
@@ -238,6 +238,7 @@ int run(const settings& cfg) {
   // Its own connection: heartbeats never queue behind money writes.
   storage::pg_settings membership_pg = pg;
   membership_pg.health = nullptr;
+  membership_pg.role = storage::writer_role::membership;
   auto membership_db = sys.spawn<caf::detached>(storage::pg_writer, membership_pg);
   auto members = sys.spawn(membership, membership_db, view, membership_config);
   auto running_auctions = std::make_shared<auction_routes>();
@@ -278,6 +279,7 @@ int run(const settings& cfg) {
                                                cfg.integrity_statement_timeout_ms + 10000});
   app.session_shards = session_shards;
   app.traffic = traffic_counter;
+  app.counters_writer = counters_db;
   app.node_name = node;
   app.membership = members;
   app.cluster = view;
@@ -351,6 +353,9 @@ int run(const settings& cfg) {
                        return health->postgres_writer.load() && health->postgres_reader.load()
                                 ? 1.0 : 0.0;
                      });
+  metrics->add_gauge("adserver_postgres_counters_up",
+                     "1 when the writer of dashboard and traffic counts is connected.",
+                     [health] { return health->postgres_counters.load() ? 1.0 : 0.0; });
   metrics->add_gauge("adserver_redis_up", "1 when Redis is reachable.",
                      [health] { return health->redis.load() ? 1.0 : 0.0; });
   metrics->add_gauge("adserver_event_spool_bytes", "Undelivered Kafka events waiting in the spool.",

@@ -61,6 +61,8 @@ struct app_context {
   pg_reader_actor reporting_reader;
   /// Hourly traffic curves (pacing targets on dashboards); null: uniform.
   traffic_actor traffic;
+  /// The writer of dashboard windows and traffic counts (null: io.writer).
+  pg_writer_actor counters_writer;
   /// Places and retires auctions; ad requests whose auction is not running.
   auction_router_actor auction_router;
   /// The running auctions, for sending ad requests straight to them (null:

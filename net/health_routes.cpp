@@ -25,21 +25,25 @@ void add_health_routes(router& r, const app_context& app) {
   });
   // Ready when the PostgreSQL writer and reader are connected, as they last
   // saw it (their own back-off and idle checks keep that fresh): a probe
-  // costs no query and never waits for a dead database. Redis down leaves
-  // the server serving (degraded): money does not depend on it.
+  // costs no query and never waits for a dead database. Redis or the
+  // counters' writer down leaves the server serving (degraded): money does
+  // not depend on them.
   r.add("GET", "/readyz", false, [app](route_context&, respond_fn respond) {
     auto& h = *app.health;
     bool writer = h.postgres_writer.load(std::memory_order_relaxed);
     bool reader = h.postgres_reader.load(std::memory_order_relaxed);
     bool redis = h.redis.load(std::memory_order_relaxed);
+    bool counters = h.postgres_counters.load(std::memory_order_relaxed);
     // A cluster node places keys only once it knows the members and has
     // tried to reach them; before that it would place every key on itself.
     bool cluster = !app.cluster || app.cluster->settled();
     bool ready = writer && reader && cluster;
     nlohmann::json body = {
-      {"status", ready ? (redis ? "ready" : "degraded") : "unavailable"},
+      {"status", ready ? (redis && counters ? "ready" : "degraded") : "unavailable"},
       {"components",
-       {{"postgres", writer && reader ? "up" : "down"}, {"redis", redis ? "up" : "down"}}}};
+       {{"postgres", writer && reader ? "up" : "down"},
+        {"postgres_counters", counters ? "up" : "down"},
+        {"redis", redis ? "up" : "down"}}}};
     if (app.cluster && app.cluster->clustered())
       body["components"]["cluster"] = cluster ? "up" : "joining";
     if (ready) {

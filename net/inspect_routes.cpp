@@ -406,6 +406,7 @@ void add_inspect_routes(router& r, const app_context& app) {
       maybe(app.integrity, "integrity");
       maybe(app.traffic, "traffic");
       maybe(app.io.writer, "pg-writer");
+      maybe(app.counters_writer, "pg-writer (counters)");
       maybe(app.io.reader, "pg-reader");
       maybe(app.reporting_reader, "pg-reader (reporting)");
       for (size_t i = 0; i < app.dashboard_readers.size(); ++i)

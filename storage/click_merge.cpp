@@ -123,6 +123,7 @@ merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>
                                const std::vector<const idempotency_ticket*>& tickets) {
   merged_batch plan;
   plan.advertiser_of.resize(units.size());
+  plan.clicks_of.resize(units.size());
   plan.merged.reserve(units.size());  // the run-units point into it
   std::vector<size_t> run;
   std::set<std::string> advertisers;
@@ -161,6 +162,7 @@ merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>
     run.push_back(u);
     advertisers.insert(p[advertiser_param]);
     plan.advertiser_of[u] = p[advertiser_param];
+    plan.clicks_of[u] = n;
     clicks += n;
   }
   close_run();
@@ -169,22 +171,42 @@ merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>
 
 std::vector<pg_results> split_merged_results(const merged_batch& plan,
                                              std::vector<pg_results>& results,
-                                             size_t original_units) {
+                                             size_t original_units, std::vector<bool>& doubtful) {
   std::vector<pg_results> out(original_units);
-  for (size_t k = 0; k < plan.members.size() && k < results.size(); ++k) {
+  doubtful.assign(original_units, false);
+  for (size_t k = 0; k < plan.members.size(); ++k) {
     auto& members = plan.members[k];
+    if (k >= results.size()) {
+      for (auto u : members)
+        doubtful[u] = true;
+      continue;
+    }
     if (!plan.is_merged[k]) {
       out[members[0]] = std::move(results[k]);
       continue;
     }
     // One statement's (advertiser, id) rows, given back as each unit's ids.
     std::map<std::string, pg_rows> ids;
-    if (!results[k].empty())
-      for (auto& row : results[k][0])
-        if (row.size() == 2)
+    bool whole = results[k].size() == 1;
+    if (whole)
+      for (auto& row : results[k][0]) {
+        whole = whole && row.size() == 2;
+        if (whole)
           ids[row[0]].push_back(pg_row{row[1]});
-    for (auto u : members)
-      out[u] = pg_results{std::move(ids[plan.advertiser_of[u]])};
+      }
+    size_t claimed = 0;
+    for (auto u : members) {
+      auto it = ids.find(plan.advertiser_of[u]);
+      auto n = it == ids.end() ? size_t{0} : it->second.size();
+      whole = whole && (n == 0 || n == plan.clicks_of[u]);
+      claimed += n;
+    }
+    whole = whole && claimed == (results[k].empty() ? 0 : results[k][0].size());
+    for (auto u : members) {
+      doubtful[u] = !whole;
+      if (whole)
+        out[u] = pg_results{std::move(ids[plan.advertiser_of[u]])};
+    }
   }
   return out;
 }

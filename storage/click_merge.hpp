@@ -30,6 +30,7 @@ struct merged_batch {
   std::vector<std::vector<size_t>> members;
   std::vector<bool> is_merged;             // per run-unit
   std::vector<std::string> advertiser_of;  // per original unit ("" unless merged)
+  std::vector<size_t> clicks_of;           // per original unit (0 unless merged)
 };
 
 /// The most clicks one merged statement carries.
@@ -45,9 +46,12 @@ merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>
 /// The batch's results per original unit, from the run-units' results: a
 /// merged statement's (advertiser, history id) rows go back to the unit of
 /// that advertiser as its click_charge would have answered (ids, or no row
-/// when its compare-and-set missed).
+/// when its compare-and-set missed). A merged result that is not one id per
+/// click or none for each of its units (it committed, so a unit must not
+/// read it as a miss) marks all its units `doubtful`: their outcome is
+/// unknown.
 std::vector<pg_results> split_merged_results(const merged_batch& plan,
                                              std::vector<pg_results>& results,
-                                             size_t original_units);
+                                             size_t original_units, std::vector<bool>& doubtful);
 
 }  // namespace adserver::storage

@@ -10,6 +10,7 @@ namespace adserver::storage {
 struct io_health {
   std::atomic<bool> postgres_writer{false};
   std::atomic<bool> postgres_reader{false};
+  std::atomic<bool> postgres_counters{false};  // the dashboards' and traffic's writer
   std::atomic<bool> redis{false};
 };
 

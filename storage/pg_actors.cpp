@@ -65,20 +65,31 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   // unit below, as the ledgers wrote them).
   auto plan = merge_click_units(units, tickets);
   auto outcome = conn.run_batch(plan.units, plan.tickets, out, err);
+  std::vector<bool> doubtful;
   if (outcome == batch_outcome::committed)
-    out = split_merged_results(plan, out, batch.size());
+    out = split_merged_results(plan, out, batch.size(), doubtful);
+  // The commit metrics describe the money writer's commits.
+  bool money = st.settings.role == writer_role::money;
   if (outcome == batch_outcome::committed) {
     st.link.last_ok = steady_clock::now();
-    telemetry().record_commit(std::chrono::duration<double>(st.link.last_ok - started).count(),
-                              static_cast<int64_t>(batch.size()));
+    if (money)
+      telemetry().record_commit(std::chrono::duration<double>(st.link.last_ok - started).count(),
+                                static_cast<int64_t>(batch.size()));
     ++st.commits;
     st.units_committed += static_cast<int64_t>(batch.size());
     st.largest_batch = std::max<int64_t>(st.largest_batch, static_cast<int64_t>(batch.size()));
-    for (size_t i = 0; i < batch.size(); ++i)
-      batch[i].promise.deliver(std::move(out[i]));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (doubtful[i])
+        batch[i].promise.deliver(make_error(
+          ec::unavailable, "the database's answer to a committed write did not match it; "
+                           "outcome unknown", "{\"outcome\":\"unknown\"}"));
+      else
+        batch[i].promise.deliver(std::move(out[i]));
+    }
     return;
   }
-  telemetry().pg_commit_failures.fetch_add(1, std::memory_order_relaxed);
+  if (money)
+    telemetry().pg_commit_failures.fetch_add(1, std::memory_order_relaxed);
   if (outcome == batch_outcome::connection_failed) {
     st.link.lost(err);
     st.units_failed += static_cast<int64_t>(batch.size());
@@ -218,7 +229,13 @@ pg_writer_actor::behavior_type
 pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings settings) {
   auto& st = self->state;
   st.settings = settings;
-  st.link.open(settings, settings.health ? &settings.health->postgres_writer : nullptr, true);
+  std::atomic<bool>* up = nullptr;
+  if (settings.health && settings.role == writer_role::money)
+    up = &settings.health->postgres_writer;
+  else if (settings.health && settings.role == writer_role::counters)
+    up = &settings.health->postgres_counters;
+  // The money writer's statements are keyed writes: planned once.
+  st.link.open(settings, up, settings.role == writer_role::money);
   self->send(self, poll_atom::value);
   return {
     [=](write_atom, std::vector<pg_statement>& unit) -> caf::result<pg_results> {
@@ -263,7 +280,8 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
       if (st.queue.empty())
         st.link.tick();
       // Expired idempotency keys go now and then (every ~10 minutes).
-      if (++st.ticks % 600 == 0 && st.link.conn->connected()) {
+      if (++st.ticks % 600 == 0 && st.settings.role == writer_role::money
+          && st.link.conn->connected()) {
         pg_rows ignored;
         st.link.conn->query(idempotency_expire(), ignored);
       }

@@ -19,6 +19,13 @@ class pg_connection;
 
 struct io_health;
 
+/// What a pg-writer serves, which decides what it reports and maintains.
+enum class writer_role {
+  money,       // money and entities: readiness, commit metrics, idempotency expiry
+  counters,    // dashboards and traffic, flushed in bulk
+  membership,  // heartbeats
+};
+
 struct pg_settings {
   std::string conninfo;
   std::string time_zone;
@@ -29,6 +36,7 @@ struct pg_settings {
   /// Units waiting for the writer; beyond it writes fail at once (503).
   size_t max_queued_units = 20000;
   std::shared_ptr<io_health> health;  // may be null (tests)
+  writer_role role = writer_role::money;
 };
 
 /// A connection with a "down" state: after a failure it is re-established

@@ -81,7 +81,8 @@ TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWoul
     c.amount = amount;
     c.business_date = "2026-12-07";
     c.ad_id = "ad_merge";
-    c.device_id = "merge-" + std::to_string(advertiser) + "-" + std::to_string(n);
+    // Quotes, a backslash, a comma, braces and NULL travel as text.
+    c.device_id = "merge-\"\\,{NULL}-" + std::to_string(advertiser) + "-" + std::to_string(n);
     c.request_id = "merge-" + suffix + "-" + std::to_string(advertiser) + "-" + std::to_string(n);
     c.clicked_at = "2026-12-07T10:00:00+09:00";
     return c;
@@ -100,7 +101,9 @@ TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWoul
   auto plan = merge_click_units(pointers, tickets);
   ASSERT_EQ(plan.units.size(), 2u);
   ASSERT_EQ(conn.run_batch(plan.units, plan.tickets, out, err), batch_outcome::committed) << err;
-  auto per_unit = split_merged_results(plan, out, units.size());
+  std::vector<bool> doubtful;
+  auto per_unit = split_merged_results(plan, out, units.size(), doubtful);
+  EXPECT_EQ(doubtful, (std::vector<bool>(4, false)));
   ASSERT_EQ(per_unit.size(), 4u);
   EXPECT_EQ(per_unit[0].at(0).size(), 2u);
   EXPECT_EQ(per_unit[1].at(0).size(), 1u);
@@ -124,6 +127,8 @@ TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWoul
               + ":7:993 " + std::to_string(a) + ":10:970");
   EXPECT_EQ(one("SELECT count(*) FROM ad_clicks WHERE charged AND advertiser_id IN (" + in + ")"),
             "4");
+  EXPECT_EQ(one("SELECT device_id FROM ad_clicks WHERE advertiser_id = " + std::to_string(b)),
+            "merge-\"\\,{NULL}-" + std::to_string(b) + "-1");
   EXPECT_EQ(one("SELECT string_agg(campaign_id - 900000000 || ':' || spent, ' ' ORDER BY"
                 " campaign_id) FROM ad_campaign_daily_spend WHERE campaign_id IN ("
                 + std::to_string(900'000'000 + a) + "," + std::to_string(900'000'000 + b) + ","

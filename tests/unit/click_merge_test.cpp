@@ -96,7 +96,9 @@ TEST(ClickMerge, AMergedStatementsRowsGoBackToEachUnitAndAMissToNone) {
     {{{"1", "501"}, {"1", "502"}}},  // (advertiser, history id)
     {{{"900", "3", "10", "20"}}},
   };
-  auto out = split_merged_results(plan, results, units.size());
+  std::vector<bool> doubtful;
+  auto out = split_merged_results(plan, results, units.size(), doubtful);
+  EXPECT_EQ(doubtful, (std::vector<bool>{false, false, false}));
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0], (pg_results{{{"501"}, {"502"}}}));
   EXPECT_EQ(out[1], (pg_results{{}}));
@@ -116,4 +118,27 @@ TEST(ClickMerge, AMergedStatementCarriesABoundedNumberOfClicks) {
   ASSERT_EQ(plan.units.size(), 2u);
   EXPECT_EQ(plan.members[0], (std::vector<size_t>{0, 1}));
   EXPECT_EQ(plan.members[1], (std::vector<size_t>{2}));
+}
+
+TEST(ClickMerge, AMergedAnswerThatDoesNotFitItsUnitsLeavesTheirOutcomeUnknown) {
+  std::vector<std::vector<pg_statement>> units = {
+    {click_charge({click(1, 0, 100, 10, "d1"), click(1, 0, 90, 10, "d2")}, 1)},
+    {click_charge({click(2, 0, 100, 10, "d3")}, 1)},
+  };
+  std::vector<const idempotency_ticket*> tickets(units.size(), nullptr);
+  auto plan = merge_click_units(pointers(units), tickets);
+  ASSERT_EQ(plan.units.size(), 1u);
+  // Each answer committed, yet does not say which clicks went in: never a
+  // "miss" (that would tell a charged client it failed).
+  std::vector<pg_results> odd_answers[] = {
+    {{{{"1", "501"}}}},                          // one id for two clicks
+    {{{{"1", "501"}, {"1", "502"}, {"9", "503"}}}},  // an advertiser not in it
+    {{{{"1", "501", "x"}, {"1", "502"}}}},          // a malformed row
+    {},                                           // no result at all
+  };
+  for (auto& results : odd_answers) {
+    std::vector<bool> doubtful;
+    split_merged_results(plan, results, units.size(), doubtful);
+    EXPECT_EQ(doubtful, (std::vector<bool>{true, true}));
+  }
 }
