@@ -152,6 +152,13 @@ int run(const settings& cfg) {
   pg.health = health;
   io_handles io;
   io.writer = sys.spawn<caf::detached>(storage::pg_writer, pg);
+  // Its own connection for the counters flushed in bulk (dashboard windows
+  // every second, traffic every minute): a click's commit never queues
+  // behind a thousand campaigns' dashboard rows. Connected, like the others,
+  // while the rest starts (readiness reports it).
+  storage::pg_settings counters_pg = pg;
+  counters_pg.role = storage::writer_role::counters;
+  auto counters_db = sys.spawn<caf::detached>(storage::pg_writer, counters_pg);
   io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
   io.redis = sys.spawn<caf::detached>(
     storage::redis_writer, storage::redis_settings{cfg.redis_host, cfg.redis_port, health});
@@ -170,12 +177,6 @@ int run(const settings& cfg) {
       !err.empty())
     std::cerr << "adserver: mirror resync skipped: " << err << std::endl;
 
-  // Its own connection for the counters flushed in bulk (dashboard windows
-  // every second, traffic every minute): a click's commit never queues
-  // behind a thousand campaigns' dashboard rows.
-  storage::pg_settings counters_pg = pg;
-  counters_pg.role = storage::writer_role::counters;
-  auto counters_db = sys.spawn<caf::detached>(storage::pg_writer, counters_pg);
   io_handles counters_io = io;
   counters_io.writer = counters_db;
   dashboards_actor dashboard_placement;

@@ -744,7 +744,8 @@ TEST_F(AdctlInspect, ActorsListsKindsWithCounts) {
   ASSERT_EQ(r.status, 0) << describe(r);
   EXPECT_EQ(lines_with(r.out, "MAILBOX").size(), 1u) << r.out;
   EXPECT_EQ(lines_with(r.out, "SERVICE").size(), 1u) << r.out;
-  EXPECT_EQ(lines_with(r.out, "pg-writer ").size(), 2u) << r.out;  // a kind and a service
+  // A kind, and two services: the serving writer and the counters' writer.
+  EXPECT_EQ(lines_with(r.out, "pg-writer ").size(), 3u) << r.out;
   EXPECT_GE(line_count(r.out), 3u) << r.out;  // node, header, at least one kind
   auto j = run({"--json", "actors"});
   ASSERT_EQ(j.status, 0) << describe(j);

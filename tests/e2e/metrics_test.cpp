@@ -61,8 +61,10 @@ TEST(Metrics, PromtoolAcceptsTheExpositionOfALiveServer) {
   EXPECT_NE(r.body.find("adserver_http_request_duration_seconds_bucket"), std::string::npos);
   // The node's own figures: actors by kind, commits, build.
   EXPECT_NE(r.body.find("adserver_actors{kind=\"directory\"} 1\n"), std::string::npos);
-  // The serving writer, and membership's own (heartbeats never queue behind money).
-  EXPECT_NE(r.body.find("adserver_actors{kind=\"pg-writer\"} 2\n"), std::string::npos);
+  // The serving writer, the counters' (dashboards never delay money) and
+  // membership's own (heartbeats never queue behind money).
+  EXPECT_NE(r.body.find("adserver_actors{kind=\"pg-writer\"} 3\n"), std::string::npos);
+  EXPECT_NE(r.body.find("adserver_postgres_counters_up 1"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("adserver_actors{kind=\"membership\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("# TYPE adserver_pg_commit_seconds histogram"), std::string::npos);
   EXPECT_NE(r.body.find("adserver_build_info{version=\""), std::string::npos);
