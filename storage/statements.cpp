@@ -1,6 +1,7 @@
 #include "storage/statements.hpp"
 
 #include "storage/click_merge.hpp"
+#include "storage/click_sql.hpp"
 #include "storage/dashboard_statements.hpp"
 #include "storage/integrity_statements.hpp"
 
@@ -228,17 +229,7 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    "    balance_before, balance_after, campaign_id, memo, created_user_id, updated_user_id)"
    "  SELECT $1::bigint, 'CLICK', amount, balance_before, balance_after, campaign_id, memo,"
    "    'click', 'click' FROM c ORDER BY n RETURNING id),"
-   " daily AS ("
-   "  INSERT INTO ad_campaign_daily_spend (campaign_id, spend_date, spent, created_user_id,"
-   "    updated_user_id)"
-   "  SELECT campaign_id, spend_date, sum(amount), 'click', 'click' FROM c"
-   "  GROUP BY campaign_id, spend_date"
-   "  ON CONFLICT (campaign_id, spend_date)"
-   "  DO UPDATE SET spent = ad_campaign_daily_spend.spent + EXCLUDED.spent),"
-   " total AS ("
-   "  UPDATE ad_campaign_spend s SET spent_total = s.spent_total + x.amount"
-   "  FROM (SELECT campaign_id, sum(amount) AS amount FROM c GROUP BY campaign_id) x"
-   "  WHERE s.campaign_id = x.campaign_id),"
+   ADSERVER_CLICK_SPEND_CTES
    " clk AS ("
    "  INSERT INTO ad_clicks (advertiser_id, campaign_id, ad_id, device_id, session_id,"
    "    request_id, clicked_at, charged, amount, product_id, original_product_id, exp_key,"
