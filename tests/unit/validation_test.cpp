@@ -1,6 +1,9 @@
 #include "actors/campaign_logic.hpp"
 #include "actors/errors.hpp"
+#include "actors/text_normalize.hpp"
 #include "actors/validation.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -112,4 +115,23 @@ TEST(Validation, JsonQuoteEscapesWhatJsonRequires) {
   std::string out = "x";
   append_json_string(out, "\"");
   EXPECT_EQ(out, "x\"\\\"\"");
+}
+
+TEST(Validation, EveryByteAtEveryPlaceOfAWordIsQuotedAsJsonRequires) {
+  // The quoting scans eight bytes at a time: each byte value at each place
+  // of two words (and in a short tail) must come out as JSON reads it back.
+  for (size_t length : {size_t{3}, size_t{16}, size_t{21}})
+    for (size_t at = 0; at < length; ++at)
+      for (int b = 0; b < 256; ++b) {
+        std::string s(length, 'a');
+        s[at] = static_cast<char>(b);
+        std::string out = "[";
+        append_json_string(out, s);
+        out += "]";
+        auto parsed = nlohmann::json::parse(out, nullptr, false);
+        ASSERT_FALSE(parsed.is_discarded()) << "byte " << b << " at " << at << ": " << out;
+        EXPECT_EQ(parsed[0].get<std::string>(), to_valid_utf8(s)) << "byte " << b << " at " << at;
+        bool plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+        EXPECT_EQ(out == "[\"" + s + "\"]", plain) << "byte " << b << " at " << at;
+      }
 }
