@@ -100,6 +100,7 @@ struct node_telemetry {
   counter pg_commits{0};
   counter pg_commit_units{0};  // units of work committed (sum of batch sizes)
   counter pg_commit_failures{0};
+  counter pg_counters_commit_failures{0};  // the dashboards' and traffic's writer
   static constexpr std::array<double, 12> commit_bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                                         0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
   std::array<counter, commit_bounds.size() + 1> commit_buckets{};  // last: +Inf

@@ -157,6 +157,9 @@ void add_node_metrics(metrics_registry& m) {
                one(t.pg_commit_units));
   m.add_family("adserver_pg_commit_failures_total", "Group commits that failed.", "counter",
                one(t.pg_commit_failures));
+  m.add_family("adserver_pg_counters_commit_failures_total",
+               "Commits of dashboard and traffic counts that failed.", "counter",
+               one(t.pg_counters_commit_failures));
   m.add_family("adserver_redis_mirror_queue", "Redis mirror writes waiting to be sent.", "gauge",
                one(t.redis_queue));
   m.add_family("adserver_redis_mirror_lag_seconds",

@@ -90,6 +90,8 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   }
   if (money)
     telemetry().pg_commit_failures.fetch_add(1, std::memory_order_relaxed);
+  else if (st.settings.role == writer_role::counters)
+    telemetry().pg_counters_commit_failures.fetch_add(1, std::memory_order_relaxed);
   if (outcome == batch_outcome::connection_failed) {
     st.link.lost(err);
     st.units_failed += static_cast<int64_t>(batch.size());

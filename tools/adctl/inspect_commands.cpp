@@ -27,7 +27,7 @@ const json& at(const json& j, const char* a, const char* b = nullptr) {
   return x.at(b);
 }
 
-/// "ready (postgres up, redis up)" from /readyz's answer, 200 or 503.
+/// "ready (postgres up, postgres_counters up, redis up)" from /readyz's answer, 200 or 503.
 std::string readiness(int status, const json& body) {
   std::string state = status == 200 ? text(body, "status") : "unavailable";
   const json& components = status == 200 ? at(body, "components") : at(body, "error", "details");
@@ -93,8 +93,9 @@ int run_status(invocation& inv) {
   auto rt = api.get("/admin/v1/monitoring/realtime");
   auto [ready_status, ready_body] = api.probe("/readyz");
   auto ready = json::parse(ready_body, nullptr, false);
-  // Ready is /readyz's 200 ("ready", or "degraded" with Redis down); 503 is
-  // not ready: printed like the rest, and exit 1 for scripts.
+  // Ready is /readyz's 200 ("ready", or "degraded" with Redis or the
+  // counters' writer down); 503 is not ready: printed like the rest, and
+  // exit 1 for scripts.
   const int exit_status = ready_status == 200 ? 0 : 1;
   if (inv.json) {
     rt["readyz"] = ready.is_discarded() ? json(nullptr) : ready;
