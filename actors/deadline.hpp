@@ -69,4 +69,20 @@ void ask_all_then(Self* self, const Dests& dests, std::chrono::milliseconds limi
       .then(one_done, [one_done](caf::error&) mutable { one_done(); });
 }
 
+/// ask_all_then for work due at `due`: waits at most ack_wait(due, limit),
+/// and with no time left sends `xs...` to each and calls `done` at once (the
+/// answer still goes out before its client is told 503).
+template <class Self, class Dests, class Done, class... Ts>
+void ask_all_then_before(Self* self, const Dests& dests, const deadline& due,
+                         std::chrono::milliseconds limit, Done done, const Ts&... xs) {
+  auto wait = ack_wait(due, limit);
+  if (wait.count() <= 0) {
+    for (auto& dest : dests)
+      self->send(dest, xs...);
+    done();
+    return;
+  }
+  ask_all_then(self, dests, wait, std::move(done), xs...);
+}
+
 }  // namespace adserver

@@ -24,16 +24,9 @@ void mappings_changed(self_ptr self, caf::typed_response_promise<experiment_mapp
   for (auto& shard : st.session_shards)
     self->send(shard, reload_atom::value);
   auto peers = st.cluster ? st.cluster->peer_gateways() : std::vector<node_gateway_actor>{};
-  auto wait = ack_wait(due, change_ack_timeout);
-  if (wait.count() <= 0) {  // answered before the client is told 503
-    for (auto& gateway : peers)
-      self->send(gateway, peer_atom::value, reload_atom::value);
-    promise.deliver(out);
-    return;
-  }
-  ask_all_then(self, peers, wait,
-               [promise, out]() mutable { promise.deliver(out); }, peer_atom::value,
-               reload_atom::value);
+  ask_all_then_before(self, peers, due, change_ack_timeout,
+                      [promise, out]() mutable { promise.deliver(out); }, peer_atom::value,
+                      reload_atom::value);
 }
 
 }  // namespace

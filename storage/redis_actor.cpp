@@ -70,6 +70,16 @@ end
 return 1
 )";
 
+/// SET key value [EX ttl] for a pending value.
+redis_connection::command plain_set(const std::string& key, const redis_state::value& v) {
+  redis_connection::command cmd{"SET", key, v.data};
+  if (v.ttl_seconds > 0) {
+    cmd.push_back("EX");
+    cmd.push_back(std::to_string(v.ttl_seconds));
+  }
+  return cmd;
+}
+
 /// Writes pending keys; false when Redis is unreachable or not ready.
 bool write_pending(redis_state& st) {
   if (!st.conn->connected() && !st.conn->connect().empty())
@@ -104,14 +114,11 @@ bool write_pending(redis_state& st) {
     std::vector<std::string> keys;
     for (auto it = st.pending.begin(); it != st.pending.end() && cmds.size() < max_pipeline;
          ++it) {
-      redis_connection::command cmd{"SET", it->first, it->second.data};
-      if (it->second.merge) {
-        cmd = {"EVAL", merge_script, "1", it->first, it->second.data,
-               std::to_string(it->second.ttl_seconds)};
-      } else if (it->second.ttl_seconds > 0) {
-        cmd.push_back("EX");
-        cmd.push_back(std::to_string(it->second.ttl_seconds));
-      }
+      auto cmd = it->second.merge
+                   ? redis_connection::command{"EVAL", merge_script, "1", it->first,
+                                               it->second.data,
+                                               std::to_string(it->second.ttl_seconds)}
+                   : plain_set(it->first, it->second);
       cmds.push_back(std::move(cmd));
       keys.push_back(it->first);
     }
@@ -130,12 +137,7 @@ bool write_pending(redis_state& st) {
       if (replies[i].ok) {
         ++st.writes;
       } else if (v.merge) {
-        redis_connection::command set{"SET", keys[i], v.data};
-        if (v.ttl_seconds > 0) {
-          set.push_back("EX");
-          set.push_back(std::to_string(v.ttl_seconds));
-        }
-        plain.push_back(std::move(set));
+        plain.push_back(plain_set(keys[i], v));
         if (!st.merge_refused_logged) {
           st.merge_refused_logged = true;
           log_line(log_level::warn, "redis_merge_refused",

@@ -22,17 +22,19 @@ int run_reconcile(invocation& inv) {
   std::string target = "/admin/v1/inspect/reconcile";
   if (!inv.args.empty())
     target += "?advertiser_id=" + std::to_string(positive_integer(inv.args[0], "ADVERTISER"));
-  auto j = inv.api().get(target);
-  if (!j.is_object() || !j.contains("consistent") || !j["consistent"].is_boolean())
-    throw failure("the node's reconcile answer has no 'consistent' flag");
+  auto read = [&](const std::string& path) {
+    auto page = inv.api().get(path);
+    if (!page.is_object() || !page.contains("consistent") || !page["consistent"].is_boolean())
+      throw failure("the node's reconcile answer has no 'consistent' flag");
+    return page;
+  };
+  auto j = read(target);
   // The whole node comes in pages of 10,000 advertisers: follow them all and
   // report them as one comparison.
   for (int pages = 1; j.contains("next_after_id") && j["next_after_id"].is_number_integer()
                       && pages < 100000;
        ++pages) {
-    auto page = inv.api().get(target + "?after_id=" + j["next_after_id"].dump());
-    if (!page.is_object() || !page.contains("consistent") || !page["consistent"].is_boolean())
-      throw failure("the node's reconcile answer has no 'consistent' flag");
+    auto page = read(target + "?after_id=" + j["next_after_id"].dump());
     j["checked"] = j.value("checked", int64_t{0}) + page.value("checked", int64_t{0});
     j["consistent"] = j["consistent"].get<bool>() && page["consistent"].get<bool>();
     for (auto& d : page["differences"])
