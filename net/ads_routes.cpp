@@ -7,6 +7,7 @@
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
+#include "net/body_fields.hpp"
 
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -32,22 +33,27 @@ std::string new_request_id() {
   return buf;
 }
 
-caf::error decode(const json& j, ad_request& out) {
-  if (auto e = read_string(j, "device_id", true, out.device_id))
+/// The ad request's fields; one reader per thread keeps its buffers.
+caf::error decode(const std::string& body, ad_request& out) {
+  thread_local body_fields j{"device_id", "session_id", "placement", "search_term",
+                             "category",  "exp_key",    "exp_var",   "max_ads"};
+  if (auto e = j.parse(body))
     return e;
-  if (auto e = read_string(j, "session_id", true, out.session_id))
+  if (auto e = j.read_string("device_id", true, out.device_id))
     return e;
-  if (auto e = read_string(j, "placement", true, out.placement))
+  if (auto e = j.read_string("session_id", true, out.session_id))
     return e;
-  if (auto e = read_string(j, "search_term", false, out.search_term))
+  if (auto e = j.read_string("placement", true, out.placement))
     return e;
-  if (auto e = read_string(j, "category", false, out.category))
+  if (auto e = j.read_string("search_term", false, out.search_term))
     return e;
-  if (auto e = read_string(j, "exp_key", false, out.exp_key))
+  if (auto e = j.read_string("category", false, out.category))
     return e;
-  if (auto e = read_string(j, "exp_var", false, out.exp_var))
+  if (auto e = j.read_string("exp_key", false, out.exp_key))
     return e;
-  return read_int(j, "max_ads", false, out.max_ads);
+  if (auto e = j.read_string("exp_var", false, out.exp_var))
+    return e;
+  return j.read_int("max_ads", false, out.max_ads);
 }
 
 /// An answered ad request in the node's match and experiment figures.
@@ -128,22 +134,22 @@ bool event_log_full(const app_context& app, const respond_fn& respond) {
 bool read_tracking(const app_context& app, const route_context& ctx, const respond_fn& respond,
                    token_claims& claims, std::string& session_id,
                    std::string* click_time = nullptr) {
-  json j;
+  thread_local body_fields j{"token", "device_id", "session_id", "click_time"};
   std::string token, device_id;
-  caf::error err = parse_object(ctx.request.body, j);
+  caf::error err = j.parse(ctx.request.body);
   if (!err)
-    err = read_string(j, "token", true, token);
+    err = j.read_string("token", true, token);
   if (!err)
-    err = read_string(j, "device_id", true, device_id);
+    err = j.read_string("device_id", true, device_id);
   // Validated before it keys the rate limiter: only UUIDs become buckets.
   if (!err && !is_uuid(device_id))
     err = validation_error("device_id", "device_id must be a 36-character UUID");
   if (!err)
-    err = read_string(j, "session_id", false, session_id);
+    err = j.read_string("session_id", false, session_id);
   if (!err)
     err = check_session_id(session_id);
   if (!err && click_time) {
-    err = read_string(j, "click_time", false, *click_time);
+    err = j.read_string("click_time", false, *click_time);
     if (!err && !click_time->empty() && !is_iso8601_timestamp(*click_time))
       err = validation_error("click_time",
                              "click_time must be ISO 8601 with a zone, e.g. 2026-11-24T10:30:00+09:00");
@@ -173,11 +179,8 @@ bool read_tracking(const app_context& app, const route_context& ctx, const respo
 
 void add_ads_routes(router& r, const app_context& app) {
   r.add("POST", "/api/v1/ads/request", false, [app](route_context& ctx, respond_fn respond) {
-    json j;
     ad_request req;
-    if (auto err = parse_object(ctx.request.body, j))
-      return respond(error_reply(err));
-    if (auto err = decode(j, req))
+    if (auto err = decode(ctx.request.body, req))
       return respond(error_reply(err));
     if (auto err = check_ad_request(req))
       return respond(error_reply(err));

@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
+#include "net/body_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -58,55 +59,70 @@ bool nested_too_deep(const std::string& text) {
 
 }  // namespace
 
-caf::error parse_object(const std::string& body, json& out) {
+caf::error check_nesting(const std::string& body) {
   if (nested_too_deep(body))
     return make_error(ec::validation_failed,
                       "request body is nested deeper than "
                         + std::to_string(max_json_depth) + " levels",
                       "{\"field\":\"body\"}");
-  out = json::parse(body, nullptr, false);
-  if (out.is_discarded())
-    return make_error(ec::validation_failed, "request body is not valid JSON",
-                      "{\"field\":\"body\"}");
-  if (!out.is_object())
-    return make_error(ec::validation_failed, "request body must be a JSON object",
-                      "{\"field\":\"body\"}");
   return caf::none;
 }
 
-caf::error read_string(const json& j, const char* field, bool required, std::string& out) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (required)
-      return validation_error(field, std::string{field} + " is required");
-    return caf::none;
-  }
-  if (!it->is_string())
-    return wrong_type(field, "a string");
-  out = it->get<std::string>();
-  if (out.find('\0') != std::string::npos)
-    return validation_error(field, std::string{field} + " must not contain NUL (\\u0000)");
+caf::error not_json_error() {
+  return make_error(ec::validation_failed, "request body is not valid JSON",
+                    "{\"field\":\"body\"}");
+}
+
+caf::error not_object_error() {
+  return make_error(ec::validation_failed, "request body must be a JSON object",
+                    "{\"field\":\"body\"}");
+}
+
+caf::error parse_object(const std::string& body, json& out) {
+  if (auto err = check_nesting(body))
+    return err;
+  out = json::parse(body, nullptr, false);
+  if (out.is_discarded())
+    return not_json_error();
+  if (!out.is_object())
+    return not_object_error();
   return caf::none;
+}
+
+namespace {
+
+/// A parsed object's field as body_fields would have read it.
+body_field field_of(const json& j, const char* field) {
+  body_field value;
+  auto it = j.find(field);
+  if (it == j.end())
+    return value;
+  using kind = body_field::kind;
+  if (it->is_null()) {
+    value.type = kind::null;
+  } else if (it->is_string()) {
+    value.type = kind::string;
+    value.text = it->get<std::string>();
+  } else if (it->is_number_unsigned()) {
+    value.type = kind::unsigned_integer;
+    value.unsigned_integer = it->get<uint64_t>();
+  } else if (it->is_number_integer()) {
+    value.type = kind::integer;
+    value.integer = it->get<int64_t>();
+  } else {
+    value.type = kind::other;
+  }
+  return value;
+}
+
+}  // namespace
+
+caf::error read_string(const json& j, const char* field, bool required, std::string& out) {
+  return read_string(field_of(j, field), field, required, out);
 }
 
 caf::error read_int(const json& j, const char* field, bool required, int64_t& out) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (required)
-      return validation_error(field, std::string{field} + " is required");
-    return caf::none;
-  }
-  if (it->is_number_unsigned()) {
-    auto v = it->get<uint64_t>();
-    if (v > static_cast<uint64_t>(INT64_MAX))
-      return wrong_type(field, "an integer in range");
-    out = static_cast<int64_t>(v);
-    return caf::none;
-  }
-  if (!it->is_number_integer())
-    return wrong_type(field, "an integer (won, no fractions)");
-  out = it->get<int64_t>();
-  return caf::none;
+  return read_int(field_of(j, field), field, required, out);
 }
 
 caf::error read_string_array(const json& j, const char* field, std::vector<std::string>& out) {

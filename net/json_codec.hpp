@@ -14,6 +14,11 @@ namespace adserver::net {
 
 /// The body as a JSON object, or VALIDATION_FAILED.
 caf::error parse_object(const std::string& body, nlohmann::json& out);
+/// parse_object's refusals: a body nested too deep (checked before parsing,
+/// none otherwise), not JSON, not an object.
+caf::error check_nesting(const std::string& body);
+caf::error not_json_error();
+caf::error not_object_error();
 
 /// Required/optional typed fields; VALIDATION_FAILED naming the field.
 caf::error read_string(const nlohmann::json& j, const char* field, bool required,

@@ -1,10 +1,12 @@
 // libFuzzer: every decoder a request body or query string meets. None may
 // crash, hang or overflow the stack, whatever the bytes.
 #include "actors/business_time.hpp"
+#include "actors/errors.hpp"
 #include "actors/dashboard_logic.hpp"
 #include "actors/text_normalize.hpp"
 #include "net/api_keys.hpp"
 #include "actors/validation.hpp"
+#include "net/body_fields.hpp"
 #include "net/json_codec.hpp"
 #include "net/router.hpp"
 
@@ -15,6 +17,35 @@
 #include <string>
 
 using namespace adserver;
+
+namespace {
+
+bool same(const caf::error& a, const caf::error& b) {
+  auto x = view(a);
+  auto y = view(b);
+  return bool(a) == bool(b) && x.code == y.code && x.message == y.message
+         && x.details_json == y.details_json;
+}
+
+/// The hot endpoints' DOM-free reader must accept, refuse and read exactly
+/// what the parsed object gives.
+void same_reading(const std::string& input, const nlohmann::json& j, const caf::error& parsed) {
+  net::body_fields flat{"device_id", "max_ads", "token"};
+  if (!same(flat.parse(input), parsed))
+    __builtin_trap();
+  if (parsed)
+    return;
+  for (const char* field : {"device_id", "token", "max_ads"}) {
+    std::string a = "-", b = "-";
+    if (!same(flat.read_string(field, true, a), net::read_string(j, field, true, b)) || a != b)
+      __builtin_trap();
+    int64_t x = -1, y = -1;
+    if (!same(flat.read_int(field, false, x), net::read_int(j, field, false, y)) || x != y)
+      __builtin_trap();
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
@@ -27,7 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   net::api_key_registry keys;
   keys.find(input);
   nlohmann::json j;
-  if (net::parse_object(input, j))
+  auto parsed = net::parse_object(input, j);
+  same_reading(input, j, parsed);
+  if (parsed)
     return 0;
   advertiser_spec advertiser;
   if (!net::decode(j, advertiser))
