@@ -4,6 +4,7 @@
 #include "actors/validation.hpp"
 
 #include <nlohmann/json.hpp>
+#include <charconv>
 #include <cstdint>
 #include <stdexcept>
 #include <openssl/core_names.h>
@@ -17,29 +18,29 @@ namespace {
 
 const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-std::string b64url(const std::string& in) {
-  std::string out((in.size() * 4 + 2) / 3, '\0');
-  auto* o = out.data();
-  auto* p = reinterpret_cast<const unsigned char*>(in.data());
+/// Appends the unpadded base64url of `n` bytes at `p` to `out`.
+void append_b64url(std::string& out, const unsigned char* p, size_t n) {
+  auto start = out.size();
+  out.resize(start + (n * 4 + 2) / 3);
+  auto* o = out.data() + start;
   size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
+  for (; i + 2 < n; i += 3) {
     uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
     *o++ = alphabet[(v >> 18) & 63];
     *o++ = alphabet[(v >> 12) & 63];
     *o++ = alphabet[(v >> 6) & 63];
     *o++ = alphabet[v & 63];
   }
-  if (i + 1 == in.size()) {
+  if (i + 1 == n) {
     uint32_t v = p[i] << 16;
     *o++ = alphabet[(v >> 18) & 63];
     *o++ = alphabet[(v >> 12) & 63];
-  } else if (i + 2 == in.size()) {
+  } else if (i + 2 == n) {
     uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
     *o++ = alphabet[(v >> 18) & 63];
     *o++ = alphabet[(v >> 12) & 63];
     *o++ = alphabet[(v >> 6) & 63];
   }
-  return out;
 }
 
 bool b64url_decode(const std::string& in, std::string& out) {
@@ -108,24 +109,31 @@ private:
   std::string key_;
 };
 
+/// HMAC-SHA256 of `n` bytes at `data` into `mac` (32 bytes); false when
+/// OpenSSL refused.
+bool hmac_into(const char* data, size_t n, const std::string& secret,
+               unsigned char (&mac)[EVP_MAX_MD_SIZE], size_t& len) {
+  thread_local keyed_hmac h;
+  return h.start(secret)
+         && EVP_MAC_update(h.ctx(), reinterpret_cast<const unsigned char*>(data), n) == 1
+         && EVP_MAC_final(h.ctx(), mac, &len, sizeof mac) == 1;
+}
+
 }  // namespace
 
 std::string hmac_sha256(const std::string& data, const std::string& secret) {
-  thread_local keyed_hmac h;
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t len = 0;
-  if (!h.start(secret)
-      || EVP_MAC_update(h.ctx(), reinterpret_cast<const unsigned char*>(data.data()), data.size())
-           != 1
-      || EVP_MAC_final(h.ctx(), mac, &len, sizeof mac) != 1)
+  if (!hmac_into(data.data(), data.size(), secret, mac, len))
     return {};  // never verifies (verify_token refuses an empty MAC)
   return std::string(reinterpret_cast<char*>(mac), len);
 }
 
 std::string sign_token(const token_claims& c, const std::string& secret) {
-  // Built by hand: a token per served ad makes this the hot path's main cost.
-  std::string j;
-  j.reserve(512);
+  // Built by hand into one buffer per thread: a token per served ad makes
+  // this the hot path's main cost.
+  thread_local std::string j;
+  j.clear();
   auto text = [&](const char* key, const std::string& v) {
     j += j.empty() ? "{\"" : ",\"";
     j += key;
@@ -136,7 +144,9 @@ std::string sign_token(const token_claims& c, const std::string& secret) {
     j += j.empty() ? "{\"" : ",\"";
     j += key;
     j += "\":";
-    j += std::to_string(v);
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    j.append(digits, end);
   };
   text("rid", c.request_id);
   text("ad", c.ad_id);
@@ -157,8 +167,16 @@ std::string sign_token(const token_claims& c, const std::string& secret) {
     text("xv", c.exp_var);
   }
   j += '}';
-  auto payload = b64url(j);
-  return payload + "." + b64url(hmac_sha256(payload, secret));
+  std::string token;
+  token.reserve((j.size() * 4 + 2) / 3 + 1 + 43);
+  append_b64url(token, reinterpret_cast<const unsigned char*>(j.data()), j.size());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  if (!hmac_into(token.data(), token.size(), secret, mac, len))
+    len = 0;  // an empty signature never verifies
+  token += '.';
+  append_b64url(token, mac, len);
+  return token;
 }
 
 caf::expected<token_claims> verify_token(const std::string& token, const std::string& secret,
