@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "net/event_stream.hpp"
+#include "net/reply_wire.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -375,13 +376,11 @@ private:
       });
       return;
     }
-    auto res = std::make_shared<http::response<http::string_body>>(
-      static_cast<http::status>(reply.status), version_);
-    set_fields(*res, reply);
-    res->body() = std::move(reply.body);
-    res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    // One write at a time per connection: the buffer is the session's.
+    wire_ = reply_wire(reply, version_, keep_alive_,
+                       request_id_.empty() ? request_id_for(http_request{}) : request_id_);
+    asio::async_write(stream_, asio::buffer(wire_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->after_write(ec);
                       });
   }
@@ -706,6 +705,7 @@ private:
   uint64_t seq_ = 0;
   bool awaiting_ = false;
   std::string request_id_;  // of the request being answered
+  std::string wire_;        // the answer being written (reply_wire)
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const router& routes_;

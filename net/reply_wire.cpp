@@ -1,0 +1,71 @@
+#include "net/reply_wire.hpp"
+
+#include <ostream>  // boost::string_view, under beast/http/status.hpp, needs it
+
+#include <boost/beast/http/status.hpp>
+
+#include <charconv>
+#include <strings.h>
+
+namespace adserver::net {
+
+namespace {
+
+void field(std::string& out, const std::string& name, const std::string& value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+/// Whether a header of the same name comes later in the list (it wins).
+bool replaced_later(const http_reply& reply, size_t i) {
+  for (size_t k = i + 1; k < reply.headers.size(); ++k)
+    if (strcasecmp(reply.headers[k].first.c_str(), reply.headers[i].first.c_str()) == 0)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+std::string reply_wire(const http_reply& reply, unsigned version, bool keep_alive,
+                       const std::string& fallback_request_id) {
+  namespace http = boost::beast::http;
+  bool no_content = reply.status == 204;
+  std::string out;
+  out.reserve(256 + (no_content ? 0 : reply.body.size()));
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, reply.status).ptr);
+  out += ' ';
+  auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: adserver\r\n";
+  if (!no_content)
+    field(out, "Content-Type", reply.content_type);
+  bool has_id = false;
+  for (size_t i = 0; i < reply.headers.size(); ++i) {
+    if (replaced_later(reply, i))
+      continue;
+    auto& [name, value] = reply.headers[i];
+    field(out, name, value);
+    has_id = has_id || strcasecmp(name.c_str(), "X-Request-Id") == 0;
+  }
+  if (!has_id)
+    field(out, "X-Request-Id", fallback_request_id);
+  if (version == 10 && keep_alive)
+    out += "Connection: keep-alive\r\n";
+  else if (version != 10 && !keep_alive)
+    out += "Connection: close\r\n";
+  if (!no_content) {
+    out += "Content-Length: ";
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, reply.body.size()).ptr);
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (!no_content)
+    out += reply.body;
+  return out;
+}
+
+}  // namespace adserver::net
