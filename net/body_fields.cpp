@@ -3,13 +3,12 @@
 #include "actors/validation.hpp"
 #include "net/json_codec.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace adserver::net {
-
-using nlohmann::json;
 
 namespace {
 
@@ -56,98 +55,355 @@ caf::error read_int(const body_field& value, const char* field, bool required, i
   }
 }
 
-/// nlohmann's SAX events for one body: values at depth 1 whose key is one of
-/// the names are kept; everything else is only checked by the parser.
+/// A strict JSON reader (RFC 8259, as nlohmann::json reads it: a UTF-8 BOM
+/// is skipped, strings must be valid UTF-8, lone surrogates are refused)
+/// that keeps the values at depth 1 whose key is one of the names. Nesting
+/// is bounded by check_nesting before it runs, so recursion is too.
 class body_fields_reader {
 public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
+  body_fields_reader(body_fields& fields, const std::string& body)
+    : fields_(fields),
+      p_(reinterpret_cast<const unsigned char*>(body.data())),
+      end_(p_ + body.size()) {}
 
-  explicit body_fields_reader(body_fields& fields) : fields_(fields) {}
+  /// False when the body is not JSON; `top_is_object` tells the rest.
+  bool read() {
+    if (end_ - p_ >= 1 && p_[0] == 0xEF) {
+      if (end_ - p_ < 3 || p_[1] != 0xBB || p_[2] != 0xBF)
+        return false;
+      p_ += 3;
+    }
+    skip_space();
+    top_is_object_ = p_ < end_ && *p_ == '{';
+    if (!value(0, nullptr))
+      return false;
+    skip_space();
+    // nlohmann reads a NUL between tokens as the end of the input.
+    return p_ == end_ || *p_ == '\0';
+  }
 
   bool top_is_object() const { return top_is_object_; }
 
-  bool null() { return scalar(body_field::kind::null); }
-  bool boolean(bool) { return scalar(body_field::kind::other); }
-  bool number_integer(number_integer_t v) {
-    if (auto* f = current())
-      f->integer = v;
-    return scalar(body_field::kind::integer);
-  }
-  bool number_unsigned(number_unsigned_t v) {
-    if (auto* f = current())
-      f->unsigned_integer = v;
-    return scalar(body_field::kind::unsigned_integer);
-  }
-  bool number_float(number_float_t, const string_t&) {
-    return scalar(body_field::kind::other);
-  }
-  bool string(string_t& v) {
-    if (auto* f = current())
-      f->text.assign(v);
-    return scalar(body_field::kind::string);
-  }
-  bool binary(binary_t&) { return scalar(body_field::kind::other); }
-  bool start_object(std::size_t) {
-    if (depth_ == 0)
-      top_is_object_ = true;
-    scalar(body_field::kind::other);
-    ++depth_;
-    return true;
-  }
-  bool end_object() {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) {
-    scalar(body_field::kind::other);
-    ++depth_;
-    return true;
-  }
-  bool end_array() {
-    --depth_;
-    return true;
-  }
-  bool key(string_t& k) {
-    if (depth_ == 1) {
-      field_ = -1;
-      for (size_t i = 0; i < fields_.names_.size(); ++i)
-        if (k == fields_.names_[i]) {
-          field_ = static_cast<int>(i);
-          break;
-        }
-    }
-    return true;
-  }
-  template <class Exception>
-  bool parse_error(std::size_t, const std::string&, const Exception&) {
-    return false;
-  }
-
 private:
-  /// The field the next value at depth 1 belongs to, if it is one of ours.
-  body_field* current() {
-    if (depth_ != 1 || field_ < 0)
-      return nullptr;
-    return &fields_.values_[static_cast<size_t>(field_)];
+  void skip_space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r'))
+      ++p_;
   }
 
-  /// Records the kind of a value (a nested object or array is `other`).
-  bool scalar(body_field::kind k) {
-    if (auto* f = current()) {
-      f->type = k;
-      field_ = -1;
-    }
+  bool literal(const char* text, size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, text, n) != 0)
+      return false;
+    p_ += n;
     return true;
+  }
+
+  /// One value at `depth`; recorded in `slot` (a field of ours) if given.
+  bool value(int depth, body_field* slot) {
+    using kind = body_field::kind;
+    if (p_ == end_)
+      return false;
+    auto set = [slot](kind k) {
+      if (slot)
+        slot->type = k;
+    };
+    switch (*p_) {
+      case '{': set(kind::other); return object(depth + 1);
+      case '[': set(kind::other); return array(depth + 1);
+      case '"':
+        set(kind::string);
+        if (slot)
+          slot->text.clear();
+        return string(slot ? &slot->text : nullptr);
+      case 't': set(kind::other); return literal("true", 4);
+      case 'f': set(kind::other); return literal("false", 5);
+      case 'n': set(kind::null); return literal("null", 4);
+      default: return number(slot);
+    }
+  }
+
+  bool object(int depth) {
+    ++p_;  // {
+    skip_space();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (p_ == end_ || *p_ != '"')
+        return false;
+      key_.clear();
+      if (!string(&key_))
+        return false;
+      skip_space();
+      if (p_ == end_ || *p_ != ':')
+        return false;
+      ++p_;
+      skip_space();
+      if (!value(depth, depth == 1 ? field(key_) : nullptr))
+        return false;
+      skip_space();
+      if (p_ == end_)
+        return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+      skip_space();
+    }
+  }
+
+  bool array(int depth) {
+    ++p_;  // [
+    skip_space();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!value(depth, nullptr))
+        return false;
+      skip_space();
+      if (p_ == end_)
+        return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+      skip_space();
+    }
+  }
+
+  body_field* field(const std::string& key) {
+    for (size_t i = 0; i < fields_.names_.size(); ++i)
+      if (key == fields_.names_[i])
+        return &fields_.values_[i];
+    return nullptr;
+  }
+
+  static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+  /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an integer that fits
+  /// int64 (negative) or uint64 is one, anything else a float (`other`).
+  bool number(body_field* slot) {
+    auto start = p_;
+    bool negative = false;
+    if (*p_ == '-') {
+      negative = true;
+      ++p_;
+    }
+    if (p_ == end_ || !is_digit(*p_))
+      return false;
+    if (*p_ == '0')
+      ++p_;
+    else
+      while (p_ < end_ && is_digit(*p_))
+        ++p_;
+    bool integral = true;
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ == end_ || !is_digit(*p_))
+        return false;
+      while (p_ < end_ && is_digit(*p_))
+        ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-'))
+        ++p_;
+      if (p_ == end_ || !is_digit(*p_))
+        return false;
+      while (p_ < end_ && is_digit(*p_))
+        ++p_;
+    }
+    auto first = reinterpret_cast<const char*>(start);
+    auto last = reinterpret_cast<const char*>(p_);
+    if (integral) {
+      if (negative) {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc{} && ptr == last) {
+          record(slot, body_field::kind::integer).integer = v;
+          return true;
+        }
+      } else {
+        uint64_t v = 0;
+        auto [ptr, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc{} && ptr == last) {
+          record(slot, body_field::kind::unsigned_integer).unsigned_integer = v;
+          return true;
+        }
+      }
+    }
+    // A float (or an integer too large for 64 bits): nlohmann refuses one
+    // that overflows a double.
+    if (!std::isfinite(std::strtod(std::string(first, last).c_str(), nullptr)))
+      return false;
+    record(slot, body_field::kind::other);
+    return true;
+  }
+
+  /// The slot's kind set (a scratch field when the value is not ours).
+  body_field& record(body_field* slot, body_field::kind k) {
+    body_field& f = slot ? *slot : scratch_;
+    f.type = k;
+    return f;
+  }
+
+  static int hex_value(unsigned char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  }
+
+  /// The four hex digits after `\u`; -1 if they are not.
+  int code_unit() {
+    if (end_ - p_ < 4)
+      return -1;
+    int v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = hex_value(p_[i]);
+      if (h < 0)
+        return -1;
+      v = v * 16 + h;
+    }
+    p_ += 4;
+    return v;
+  }
+
+  static void append_utf8(std::string* out, uint32_t cp) {
+    if (!out)
+      return;
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  /// After a backslash: one escape, decoded into `out` (if given).
+  bool escape(std::string* out) {
+    if (p_ == end_)
+      return false;
+    char plain = 0;
+    switch (*p_++) {
+      case '"': plain = '"'; break;
+      case '\\': plain = '\\'; break;
+      case '/': plain = '/'; break;
+      case 'b': plain = '\b'; break;
+      case 'f': plain = '\f'; break;
+      case 'n': plain = '\n'; break;
+      case 'r': plain = '\r'; break;
+      case 't': plain = '\t'; break;
+      case 'u': {
+        int unit = code_unit();
+        if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF))
+          return false;
+        uint32_t cp = static_cast<uint32_t>(unit);
+        if (unit >= 0xD800 && unit <= 0xDBFF) {  // a high surrogate: its low one follows
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u')
+            return false;
+          p_ += 2;
+          int low = code_unit();
+          if (low < 0xDC00 || low > 0xDFFF)
+            return false;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + static_cast<uint32_t>(low - 0xDC00);
+        }
+        append_utf8(out, cp);
+        return true;
+      }
+      default: return false;
+    }
+    if (out)
+      out->push_back(plain);
+    return true;
+  }
+
+  /// The length of the valid UTF-8 sequence (RFC 3629) at p_ that starts
+  /// with a byte >= 0x80; 0 if it is not one.
+  size_t utf8_sequence() const {
+    auto in = [this](size_t i, unsigned char lo, unsigned char hi) {
+      return p_ + i < end_ && p_[i] >= lo && p_[i] <= hi;
+    };
+    unsigned char c = *p_;
+    if (c >= 0xC2 && c <= 0xDF)
+      return in(1, 0x80, 0xBF) ? 2 : 0;
+    if (c == 0xE0)
+      return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+      return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xED)
+      return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xF0)
+      return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    if (c >= 0xF1 && c <= 0xF3)
+      return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    if (c == 0xF4)
+      return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    return 0;
+  }
+
+  /// A string at p_ (on its opening quote), decoded into `out` if given.
+  bool string(std::string* out) {
+    ++p_;  // "
+    for (;;) {
+      // A run of plain bytes is copied at once.
+      auto run = p_;
+      while (p_ < end_ && *p_ >= 0x20 && *p_ < 0x80 && *p_ != '"' && *p_ != '\\')
+        ++p_;
+      if (out && p_ != run)
+        out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
+      if (p_ == end_)
+        return false;
+      unsigned char c = *p_;
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        ++p_;
+        if (!escape(out))
+          return false;
+        continue;
+      }
+      if (c < 0x20)
+        return false;  // control characters must be escaped
+      auto n = utf8_sequence();
+      if (n == 0)
+        return false;
+      if (out)
+        out->append(reinterpret_cast<const char*>(p_), n);
+      p_ += n;
+    }
   }
 
   body_fields& fields_;
-  int depth_ = 0;
-  int field_ = -1;
+  const unsigned char* p_;
+  const unsigned char* end_;
   bool top_is_object_ = false;
+  std::string key_;
+  body_field scratch_;
 };
 
 body_fields::body_fields(std::initializer_list<const char*> names)
@@ -159,8 +415,8 @@ caf::error body_fields::parse(const std::string& body) {
     return err;
   for (auto& v : values_)
     v = body_field{};
-  body_fields_reader reader{*this};
-  if (!json::sax_parse(body, &reader))
+  body_fields_reader reader{*this, body};
+  if (!reader.read())
     return not_json_error();
   if (!reader.top_is_object())
     return not_object_error();

@@ -1,10 +1,12 @@
 #pragma once
-// The named top-level fields of a JSON object body, read without building a
-// DOM. The ad request and the tracking calls are the hot endpoints: their
-// bodies were parsed into an nlohmann tree (a std::map per object), which
-// cost more allocations than the rest of the request. The rules and errors
-// are parse_object's and read_string/read_int's, exactly (a fuzz target
-// compares both readings).
+// The named top-level fields of a JSON object body, read in one pass without
+// building a DOM. The ad request and the tracking calls are the hot
+// endpoints: their bodies were parsed into an nlohmann tree (a std::map per
+// object), which cost more allocations than the rest of the request, and
+// nlohmann's reader alone was still 6 % of the ad path. What is accepted,
+// what is refused and with which error are parse_object's and
+// read_string/read_int's, exactly (a unit test and a fuzz target compare
+// both readings).
 #include <caf/error.hpp>
 
 #include <cstdint>

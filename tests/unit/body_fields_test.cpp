@@ -59,6 +59,11 @@ TEST(BodyFields, ReadsWhatTheParsedObjectReads) {
     R"({"s":1,"n":"3"})",
     R"({"s":"a","n":3.0})",
     R"({"s":"a","n":1e2})",
+    R"({"s":"a","n":1e400})",
+    R"({"s":"a","n":-1e400})",
+    R"({"s":"a","n":1e-400})",
+    R"({"s":"a","x":[1.5e999]})",
+    R"({"s":"a","n":123456789012345678901234567890})",
     R"({"s":"a","n":-9223372036854775808})",
     R"({"s":"a","n":9223372036854775807})",
     R"({"s":"a","n":9223372036854775808})",
@@ -89,12 +94,25 @@ TEST(BodyFields, ReadsWhatTheParsedObjectReads) {
     "{",
     R"({"s":"a" /* comment */})",
     R"({"s":"a","n":01})",
+    R"({"s":"a","n":-})",
+    R"({"s":"a","n":1.})",
+    R"({"s":"a","n":.5})",
+    R"({"s":"a","n":1e})",
+    R"({"s":"a","n":1E+2})",
+    R"({"s":"a","n":-0.0e-0})",
+    R"({"s":"a","n":+1})",
     R"({"s":"a","n":NaN})",
     R"({"s":"a","t":"x","deep":[[[[{"s":1}]]]]})",
   };
   for (const char* body : bodies)
     EXPECT_EQ(read_flat(body), read_dom(body)) << body;
   EXPECT_EQ(read_flat(deep), read_dom(deep));
+  for (std::string with_nul : {std::string("{\"s\":\"a\"}\0garbage", 17), std::string("2\0{", 3),
+                               std::string("\0{}", 3), std::string("{\"s\":\0}", 7),
+                               std::string("{\"s\":\"a\0\"}", 10)})
+    EXPECT_EQ(read_flat(with_nul), read_dom(with_nul)) << with_nul.size();
+  for (std::string bom : {"\xEF\xBB\xBF{\"s\":\"a\"}", "\xEF\xBB{}", "\xEF{}", " \xEF\xBB\xBF{}"})
+    EXPECT_EQ(read_flat(bom), read_dom(bom)) << bom;
   EXPECT_NE(read_flat(deep).find("nested deeper"), std::string::npos);
 }
 
