@@ -411,19 +411,25 @@ body_fields::body_fields(std::initializer_list<const char*> names)
 }
 
 caf::error body_fields::parse(const std::string& body) {
+  parsed_ = false;
+  for (auto& v : values_) {
+    v.type = body_field::kind::absent;
+    v.text.clear();  // keeps its capacity for the next body
+  }
   if (auto err = check_nesting(body))
     return err;
-  for (auto& v : values_)
-    v = body_field{};
   body_fields_reader reader{*this, body};
   if (!reader.read())
     return not_json_error();
   if (!reader.top_is_object())
     return not_object_error();
+  parsed_ = true;
   return caf::none;
 }
 
 const body_field& body_fields::operator[](const char* name) const {
+  if (!parsed_)
+    return absent_;
   for (size_t i = 0; i < names_.size(); ++i)
     if (std::strcmp(names_[i], name) == 0)
       return values_[i];

@@ -43,7 +43,8 @@ public:
   caf::error parse(const std::string& body);
 
   /// The value of one of the names given at construction (last one wins, as
-  /// in a parsed object); absent for any other name.
+  /// in a parsed object); absent for any other name, and for every name
+  /// after a parse that failed.
   const body_field& operator[](const char* name) const;
 
   caf::error read_string(const char* field, bool required, std::string& out) const {
@@ -58,6 +59,7 @@ private:
   std::vector<const char*> names_;
   std::vector<body_field> values_;
   body_field absent_;
+  bool parsed_ = false;  // the last parse succeeded
 };
 
 }  // namespace adserver::net

@@ -113,11 +113,6 @@ std::string format_event(const std::string& event, const std::string& id,
   return out;
 }
 
-/// Header field values go out verbatim: no line breaks in them.
-bool header_safe(const std::string& s) {
-  return s.find_first_of("\r\n") == std::string::npos;
-}
-
 /// Calls a stream's on_close unless the stream was taken: a stream reply that
 /// never reaches its session (the io_context stopped first) still closes.
 struct stream_handoff {
@@ -281,6 +276,7 @@ private:
     }
     auto req = parser_->release();
     keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
     version_ = req.version();
     ++counters_.requests;
     auto request = to_request(req, client_);
@@ -344,6 +340,7 @@ private:
                              "{\"deadline_ms\":" + std::to_string(budget)
                                + ",\"retry_after_seconds\":1}");
     reply.headers.emplace_back("Retry-After", "1");
+    reply.head_only = head_request_;  // a HEAD answer has no body, even this one
     log_line(log_level::warn, "request_deadline",
              {{"request_id", request_id_}, {"deadline_ms", std::to_string(budget), true}});
     write(std::move(reply));
@@ -357,6 +354,7 @@ private:
     else if (status == 431)
       ++counters_.refused_431;
     keep_alive_ = false;
+    head_request_ = false;
     version_ = 11;
     request_id_.clear();  // refused before a request existed: a new id
     write(error_reply(status, code, message));
@@ -403,6 +401,10 @@ private:
   }
 
   void after_write(beast::error_code ec) {
+    // An idle keep-alive connection keeps no large answer (dashboards,
+    // listings) in its buffer.
+    if (wire_.capacity() > 64 * 1024)
+      std::string{}.swap(wire_);
     if (ec) {
       close();
       return;
@@ -465,9 +467,6 @@ private:
     heartbeat_timer_.emplace(ex);
     duration_timer_.emplace(ex);
     end_timer_.emplace(ex);
-    static const char* const fixed[] = {"content-type",      "cache-control",  "connection",
-                                        "x-accel-buffering", "content-length", "transfer-encoding",
-                                        "server"};
     std::string head =
       "HTTP/1.1 200 OK\r\n"
       "Server: adserver\r\n"
@@ -476,11 +475,9 @@ private:
       "Connection: close\r\n"
       "X-Accel-Buffering: no\r\n";
     for (auto& [name, value] : reply.headers) {
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (name.empty() || !header_safe(name) || !header_safe(value)
-          || std::find(std::begin(fixed), std::end(fixed), lower) != std::end(fixed))
+      if (!header_allowed(name, value,
+                          {"content-type", "cache-control", "connection", "x-accel-buffering",
+                           "content-length", "transfer-encoding", "server"}))
         continue;
       head += name + ": " + value + "\r\n";
     }
@@ -706,6 +703,7 @@ private:
   bool awaiting_ = false;
   std::string request_id_;  // of the request being answered
   std::string wire_;        // the answer being written (reply_wire)
+  bool head_request_ = false;  // the request being answered is a HEAD
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const router& routes_;

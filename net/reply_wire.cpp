@@ -18,6 +18,10 @@ void field(std::string& out, const std::string& name, const std::string& value) 
   out += "\r\n";
 }
 
+/// The fields reply_wire writes itself.
+const std::initializer_list<const char*> framing = {"server", "content-type", "content-length",
+                                                    "connection", "transfer-encoding"};
+
 /// Whether a header of the same name comes later in the list (it wins).
 bool replaced_later(const http_reply& reply, size_t i) {
   for (size_t k = i + 1; k < reply.headers.size(); ++k)
@@ -28,10 +32,22 @@ bool replaced_later(const http_reply& reply, size_t i) {
 
 }  // namespace
 
+bool header_allowed(const std::string& name, const std::string& value,
+                    std::initializer_list<const char*> reserved) {
+  auto line_break = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
+  if (name.empty() || line_break(name) || line_break(value))
+    return false;
+  for (const char* r : reserved)
+    if (strcasecmp(name.c_str(), r) == 0)
+      return false;
+  return true;
+}
+
 std::string reply_wire(const http_reply& reply, unsigned version, bool keep_alive,
                        const std::string& fallback_request_id) {
   namespace http = boost::beast::http;
-  bool no_content = reply.status == 204;
+  bool no_content = reply.status == 204 || reply.status == 304
+                    || (reply.status >= 100 && reply.status < 200);
   std::string out;
   out.reserve(256 + (no_content ? 0 : reply.body.size()));
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -45,9 +61,9 @@ std::string reply_wire(const http_reply& reply, unsigned version, bool keep_aliv
     field(out, "Content-Type", reply.content_type);
   bool has_id = false;
   for (size_t i = 0; i < reply.headers.size(); ++i) {
-    if (replaced_later(reply, i))
-      continue;
     auto& [name, value] = reply.headers[i];
+    if (!header_allowed(name, value, framing) || replaced_later(reply, i))
+      continue;
     field(out, name, value);
     has_id = has_id || strcasecmp(name.c_str(), "X-Request-Id") == 0;
   }

@@ -5,15 +5,24 @@
 // in hand needs none of that. Event streams and HEAD answers stay on Beast.
 #include "net/router.hpp"
 
+#include <initializer_list>
 #include <string>
 
 namespace adserver::net {
 
+/// Whether a reply may carry the header `name: value`: a name, no line break
+/// in either, and not one of `reserved` (lower case: the fields the server
+/// writes itself).
+bool header_allowed(const std::string& name, const std::string& value,
+                    std::initializer_list<const char*> reserved);
+
 /// The answer to a request of HTTP `version` (10 or 11): `Server`,
-/// `Content-Type` (not for 204), the reply's headers (a later one of the
-/// same name replaces an earlier one), `X-Request-Id: fallback_request_id`
-/// unless the reply has one, the Connection field `keep_alive` calls for,
-/// `Content-Length` (not for 204, whose body is dropped), then the body.
+/// `Content-Type`, the reply's headers (those header_allowed refuses, e.g.
+/// framing fields from a peer, are dropped; a later one of the same name
+/// replaces an earlier one), `X-Request-Id: fallback_request_id` unless the
+/// reply has one, the Connection field `keep_alive` calls for,
+/// `Content-Length`, then the body. A 1xx, 204 or 304 answer has no
+/// Content-Type, Content-Length or body.
 std::string reply_wire(const http_reply& reply, unsigned version, bool keep_alive,
                        const std::string& fallback_request_id);
 

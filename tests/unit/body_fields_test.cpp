@@ -127,6 +127,12 @@ TEST(BodyFields, KeepsOnlyItsNamesAndForgetsTheLastBody) {
   EXPECT_EQ(f["a"].type, body_field::kind::absent);
   auto err = f.read_string("a", true, out);
   ASSERT_TRUE(err);
+  // A body that fails (after one that set `a`) leaves nothing behind.
+  ASSERT_FALSE(f.parse(R"({"a":"kept?"})"));
+  EXPECT_TRUE(f.parse(R"({"a":"partly read",)"));
+  EXPECT_EQ(f["a"].type, body_field::kind::absent);
+  EXPECT_TRUE(f.parse(std::string(40, '[')));
+  EXPECT_EQ(f["a"].type, body_field::kind::absent);
   EXPECT_EQ(view(err).code, ec::validation_failed);
   EXPECT_EQ(view(err).message, "a is required");
 }

@@ -128,3 +128,34 @@ TEST(ReplyWire, ADuplicateHeaderKeepsTheLastValueAndTheBodyIsExact) {
   EXPECT_EQ(wire.substr(0, 52), "HTTP/1.1 503 Service Unavailable\r\nServer: adserver\r\n");
   EXPECT_EQ(wire.substr(wire.size() - 28), "Content-Length: 7\r\n\r\n{\"x\":1}");
 }
+
+TEST(ReplyWire, FramingFieldsAndLineBreaksFromAReplyNeverReachTheWire) {
+  // A peer's forwarded headers go out as they are: none may frame the answer.
+  auto wire = reply_wire(reply_of(200, "{}", {{"Content-Length", "999"},
+                                               {"connection", "keep-alive"},
+                                               {"Transfer-Encoding", "chunked"},
+                                               {"Server", "other"},
+                                               {"X-Evil", "a\r\nSet-Cookie: x=1"},
+                                               {"X-Fine", "yes"}}),
+                         11, false, "id");
+  EXPECT_EQ(wire.find("999"), std::string::npos);
+  EXPECT_EQ(wire.find("chunked"), std::string::npos);
+  EXPECT_EQ(wire.find("other"), std::string::npos);
+  EXPECT_EQ(wire.find("Set-Cookie"), std::string::npos);
+  EXPECT_EQ(wire.find("keep-alive"), std::string::npos);
+  EXPECT_NE(wire.find("X-Fine: yes\r\n"), std::string::npos);
+  EXPECT_NE(wire.find("Connection: close\r\n"), std::string::npos);
+  auto r = read_back(wire);
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_FALSE(r.keep_alive);
+}
+
+TEST(ReplyWire, AnswersWithoutBodyHaveNoLengthOrType) {
+  for (int status : {101, 204, 304}) {
+    auto wire = reply_wire(reply_of(status, "dropped"), 11, true, "id");
+    EXPECT_EQ(wire.find("Content-Length"), std::string::npos) << status;
+    EXPECT_EQ(wire.find("Content-Type"), std::string::npos) << status;
+    EXPECT_EQ(wire.find("dropped"), std::string::npos) << status;
+    EXPECT_EQ(wire.substr(wire.size() - 4), "\r\n\r\n") << status;
+  }
+}
