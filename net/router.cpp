@@ -6,6 +6,7 @@
 #include "net/metrics.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -252,7 +253,7 @@ void router::dispatch(const http_request& req, respond_fn respond) const {
         metrics->observe_request(route, method, status, seconds);
       if (logged) {
         char ms[32];
-        std::snprintf(ms, sizeof ms, "%.3f", seconds * 1e3);
+        *std::to_chars(ms, ms + sizeof ms - 1, seconds * 1e3, std::chars_format::fixed, 3).ptr = '\0';
         log_line(log_level::info, "request",
                  {{"method", method},
                   {"route", route},
