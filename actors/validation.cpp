@@ -204,6 +204,16 @@ caf::error validate(const experiment_mapping& x) {
   return caf::none;
 }
 
+int hex_digit(unsigned char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 bool is_uuid(const std::string& s) {
   if (s.size() != 36)
     return false;

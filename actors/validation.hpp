@@ -37,6 +37,8 @@ caf::error validate_new_campaign(const campaign_record& x, const std::string& to
 caf::error validate(const experiment_mapping& x);
 
 bool is_uuid(const std::string& s);  // 8-4-4-4-12 hex digits
+/// The value of a hex digit (either case), or -1.
+int hex_digit(unsigned char c);
 /// ISO 8601 date-time with seconds and a zone: 2026-11-24T10:30:00[.123](Z|+09:00).
 bool is_iso8601_timestamp(const std::string& s);
 

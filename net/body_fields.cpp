@@ -257,23 +257,13 @@ private:
     return f;
   }
 
-  static int hex_value(unsigned char c) {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  }
-
   /// The four hex digits after `\u`; -1 if they are not.
   int code_unit() {
     if (end_ - p_ < 4)
       return -1;
     int v = 0;
     for (int i = 0; i < 4; ++i) {
-      int h = hex_value(p_[i]);
+      int h = hex_digit(p_[i]);
       if (h < 0)
         return -1;
       v = v * 16 + h;

@@ -362,18 +362,6 @@ private:
 
   void write(http_reply reply) {
     stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
-    if (reply.head_only) {
-      // HEAD: the GET answer's headers and length, no body.
-      auto res = std::make_shared<http::response<http::empty_body>>(
-        static_cast<http::status>(reply.status), version_);
-      set_fields(*res, reply);
-      res->content_length(reply.body.size());
-      http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec,
-                                                                        size_t) {
-        self->after_write(ec);
-      });
-      return;
-    }
     // One write at a time per connection: the buffer is the session's.
     wire_ = reply_wire(reply, version_, keep_alive_,
                        request_id_.empty() ? request_id_for(http_request{}) : request_id_);
@@ -381,23 +369,6 @@ private:
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->after_write(ec);
                       });
-  }
-
-  template <class Response>
-  void set_fields(Response& res, const http_reply& reply) {
-    res.set(http::field::server, "adserver");
-    if (reply.status != 204)
-      res.set(http::field::content_type, reply.content_type);
-    bool has_id = false;
-    for (auto& [k, v] : reply.headers) {
-      res.set(k, v);
-      has_id = has_id || k == "X-Request-Id";
-    }
-    // Answers the router never saw (refused while reading, the deadline's
-    // 503) carry an id too.
-    if (!has_id)
-      res.set("X-Request-Id", request_id_.empty() ? request_id_for(http_request{}) : request_id_);
-    res.keep_alive(keep_alive_);
   }
 
   void after_write(beast::error_code ec) {

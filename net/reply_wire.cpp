@@ -49,7 +49,7 @@ std::string reply_wire(const http_reply& reply, unsigned version, bool keep_aliv
   bool no_content = reply.status == 204 || reply.status == 304
                     || (reply.status >= 100 && reply.status < 200);
   std::string out;
-  out.reserve(256 + (no_content ? 0 : reply.body.size()));
+  out.reserve(256 + (no_content || reply.head_only ? 0 : reply.body.size()));
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   char digits[24];
   out.append(digits, std::to_chars(digits, digits + sizeof digits, reply.status).ptr);
@@ -79,7 +79,7 @@ std::string reply_wire(const http_reply& reply, unsigned version, bool keep_aliv
     out += "\r\n";
   }
   out += "\r\n";
-  if (!no_content)
+  if (!no_content && !reply.head_only)
     out += reply.body;
   return out;
 }

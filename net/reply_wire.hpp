@@ -2,7 +2,7 @@
 // An HTTP/1.x answer as the bytes sent: status line, fields, body, built in
 // one string. Boost.Beast's serializer walked a chain of buffer views for
 // every answer (a tenth of the ad path's CPU); an answer with a whole body
-// in hand needs none of that. Event streams and HEAD answers stay on Beast.
+// in hand needs none of that. Event streams write their own head.
 #include "net/router.hpp"
 
 #include <initializer_list>
@@ -21,7 +21,8 @@ bool header_allowed(const std::string& name, const std::string& value,
 /// framing fields from a peer, are dropped; a later one of the same name
 /// replaces an earlier one), `X-Request-Id: fallback_request_id` unless the
 /// reply has one, the Connection field `keep_alive` calls for,
-/// `Content-Length`, then the body. A 1xx, 204 or 304 answer has no
+/// `Content-Length`, then the body (not for a HEAD answer, `head_only`:
+/// its length is the GET answer's). A 1xx, 204 or 304 answer has no
 /// Content-Type, Content-Length or body.
 std::string reply_wire(const http_reply& reply, unsigned version, bool keep_alive,
                        const std::string& fallback_request_id);

@@ -159,3 +159,13 @@ TEST(ReplyWire, AnswersWithoutBodyHaveNoLengthOrType) {
     EXPECT_EQ(wire.substr(wire.size() - 4), "\r\n\r\n") << status;
   }
 }
+
+TEST(ReplyWire, AHeadAnswerCarriesTheGetAnswersLengthAndNoBody) {
+  auto reply = reply_of(200, R"({"status":"ok"})");
+  reply.head_only = true;
+  auto wire = reply_wire(reply, 11, true, "id");
+  EXPECT_NE(wire.find("Content-Length: 15\r\n"), std::string::npos);
+  EXPECT_NE(wire.find("Content-Type: application/json\r\n"), std::string::npos);
+  EXPECT_EQ(wire.substr(wire.size() - 4), "\r\n\r\n");
+  EXPECT_EQ(wire.find("status"), std::string::npos);
+}
