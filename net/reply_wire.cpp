@@ -4,7 +4,9 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <cctype>
 #include <charconv>
+#include <cstring>
 #include <strings.h>
 
 namespace adserver::net {
@@ -22,20 +24,31 @@ void field(std::string& out, const std::string& name, const std::string& value) 
 const std::initializer_list<const char*> framing = {"server", "content-type", "content-length",
                                                     "connection", "transfer-encoding"};
 
-/// Whether a header of the same name comes later in the list (it wins).
+/// Whether a header of the same name that will be written comes later in
+/// the list (it wins).
 bool replaced_later(const http_reply& reply, size_t i) {
   for (size_t k = i + 1; k < reply.headers.size(); ++k)
-    if (strcasecmp(reply.headers[k].first.c_str(), reply.headers[i].first.c_str()) == 0)
+    if (strcasecmp(reply.headers[k].first.c_str(), reply.headers[i].first.c_str()) == 0
+        && header_allowed(reply.headers[k].first, reply.headers[k].second, framing))
       return true;
   return false;
+}
+
+/// RFC 9110 5.6.2: a field name is a token.
+bool is_token(const std::string& s) {
+  if (s.empty())
+    return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c)))
+      return false;
+  return true;
 }
 
 }  // namespace
 
 bool header_allowed(const std::string& name, const std::string& value,
                     std::initializer_list<const char*> reserved) {
-  auto line_break = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
-  if (name.empty() || line_break(name) || line_break(value))
+  if (!is_token(name) || value.find_first_of("\r\n") != std::string::npos)
     return false;
   for (const char* r : reserved)
     if (strcasecmp(name.c_str(), r) == 0)
@@ -57,8 +70,10 @@ std::string reply_wire(const http_reply& reply, unsigned version, bool keep_aliv
   auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
   out.append(reason.data(), reason.size());
   out += "\r\nServer: adserver\r\n";
-  if (!no_content)
-    field(out, "Content-Type", reply.content_type);
+  if (!no_content)  // a peer's forwarded type is checked like any field
+    field(out, "Content-Type",
+          header_allowed("Content-Type", reply.content_type, {}) ? reply.content_type
+                                                                 : "application/octet-stream");
   bool has_id = false;
   for (size_t i = 0; i < reply.headers.size(); ++i) {
     auto& [name, value] = reply.headers[i];

@@ -148,6 +148,25 @@ TEST(ReplyWire, FramingFieldsAndLineBreaksFromAReplyNeverReachTheWire) {
   auto r = read_back(wire);
   EXPECT_EQ(r.body, "{}");
   EXPECT_FALSE(r.keep_alive);
+
+  // Names must be tokens (no "Content-Length " or "Connection:close,x"); a
+  // refused later header does not remove an earlier allowed one.
+  auto names = reply_wire(reply_of(200, "{}", {{"Content-Length ", "5"},
+                                                {"Connection:close,x", "y"},
+                                                {"X-A", "kept"},
+                                                {"x-a", "bad\r\nX: y"}}),
+                          11, true, "id");
+  EXPECT_EQ(names.find("Content-Length: 5"), std::string::npos);
+  EXPECT_EQ(names.find("close,x"), std::string::npos);
+  EXPECT_NE(names.find("X-A: kept\r\n"), std::string::npos);
+  EXPECT_EQ(read_back(names).body, "{}");
+
+  // A content type with a line break (a peer's) is not written as given.
+  auto typed = reply_of(200, "{}");
+  typed.content_type = "text/plain\r\nSet-Cookie: x=1";
+  auto typed_wire = reply_wire(typed, 11, true, "id");
+  EXPECT_EQ(typed_wire.find("Set-Cookie"), std::string::npos);
+  EXPECT_NE(typed_wire.find("Content-Type: application/octet-stream\r\n"), std::string::npos);
 }
 
 TEST(ReplyWire, AnswersWithoutBodyHaveNoLengthOrType) {
