@@ -1,5 +1,6 @@
 #include "net/body_fields.hpp"
 
+#include "actors/text_normalize.hpp"
 #include "actors/validation.hpp"
 #include "net/json_codec.hpp"
 
@@ -9,14 +10,6 @@
 #include <cstring>
 
 namespace adserver::net {
-
-namespace {
-
-caf::error wrong_type(const char* field, const char* expected) {
-  return validation_error(field, std::string{field} + " must be " + expected);
-}
-
-}  // namespace
 
 caf::error read_string(const body_field& value, const char* field, bool required,
                        std::string& out) {
@@ -56,15 +49,18 @@ caf::error read_int(const body_field& value, const char* field, bool required, i
 }
 
 /// A strict JSON reader (RFC 8259, as nlohmann::json reads it: a UTF-8 BOM
-/// is skipped, strings must be valid UTF-8, lone surrogates are refused)
+/// is skipped, strings must be well-formed UTF-8 (utf8_sequence_at), lone
+/// surrogates are refused)
 /// that keeps the values at depth 1 whose key is one of the names. Nesting
 /// is bounded by check_nesting before it runs, so recursion is too.
 class body_fields_reader {
 public:
   body_fields_reader(body_fields& fields, const std::string& body)
     : fields_(fields),
-      p_(reinterpret_cast<const unsigned char*>(body.data())),
-      end_(p_ + body.size()) {}
+      body_(body),
+      begin_(reinterpret_cast<const unsigned char*>(body.data())),
+      p_(begin_),
+      end_(begin_ + body.size()) {}
 
   /// False when the body is not JSON; `top_is_object` tells the rest.
   bool read() {
@@ -102,33 +98,49 @@ private:
     using kind = body_field::kind;
     if (p_ == end_)
       return false;
-    auto set = [slot](kind k) {
-      if (slot)
-        slot->type = k;
-    };
     switch (*p_) {
-      case '{': set(kind::other); return object(depth + 1);
-      case '[': set(kind::other); return array(depth + 1);
+      case '{': record(slot, kind::other); return object(depth + 1);
+      case '[': record(slot, kind::other); return array(depth + 1);
       case '"':
-        set(kind::string);
+        record(slot, kind::string);
         if (slot)
           slot->text.clear();
         return string(slot ? &slot->text : nullptr);
-      case 't': set(kind::other); return literal("true", 4);
-      case 'f': set(kind::other); return literal("false", 5);
-      case 'n': set(kind::null); return literal("null", 4);
+      case 't': record(slot, kind::other); return literal("true", 4);
+      case 'f': record(slot, kind::other); return literal("false", 5);
+      case 'n': record(slot, kind::null); return literal("null", 4);
       default: return number(slot);
     }
   }
 
-  bool object(int depth) {
-    ++p_;  // {
+  /// `open item (, item)* close` (or `open close`), p_ on `open`.
+  template <class Item>
+  bool members(char close, Item item) {
+    ++p_;
     skip_space();
-    if (p_ < end_ && *p_ == '}') {
+    if (p_ < end_ && *p_ == close) {
       ++p_;
       return true;
     }
     for (;;) {
+      if (!item())
+        return false;
+      skip_space();
+      if (p_ == end_)
+        return false;
+      if (*p_ == close) {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+      skip_space();
+    }
+  }
+
+  bool object(int depth) {
+    return members('}', [&] {
       if (p_ == end_ || *p_ != '"')
         return false;
       key_.clear();
@@ -139,44 +151,12 @@ private:
         return false;
       ++p_;
       skip_space();
-      if (!value(depth, depth == 1 ? field(key_) : nullptr))
-        return false;
-      skip_space();
-      if (p_ == end_)
-        return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',')
-        return false;
-      ++p_;
-      skip_space();
-    }
+      return value(depth, depth == 1 ? field(key_) : nullptr);
+    });
   }
 
   bool array(int depth) {
-    ++p_;  // [
-    skip_space();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      if (!value(depth, nullptr))
-        return false;
-      skip_space();
-      if (p_ == end_)
-        return false;
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',')
-        return false;
-      ++p_;
-      skip_space();
-    }
+    return members(']', [&] { return value(depth, nullptr); });
   }
 
   body_field* field(const std::string& key) {
@@ -330,30 +310,6 @@ private:
     return true;
   }
 
-  /// The length of the valid UTF-8 sequence (RFC 3629) at p_ that starts
-  /// with a byte >= 0x80; 0 if it is not one.
-  size_t utf8_sequence() const {
-    auto in = [this](size_t i, unsigned char lo, unsigned char hi) {
-      return p_ + i < end_ && p_[i] >= lo && p_[i] <= hi;
-    };
-    unsigned char c = *p_;
-    if (c >= 0xC2 && c <= 0xDF)
-      return in(1, 0x80, 0xBF) ? 2 : 0;
-    if (c == 0xE0)
-      return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-      return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xED)
-      return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xF0)
-      return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3)
-      return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    if (c == 0xF4)
-      return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-    return 0;
-  }
-
   /// A string at p_ (on its opening quote), decoded into `out` if given.
   bool string(std::string* out) {
     ++p_;  // "
@@ -379,7 +335,7 @@ private:
       }
       if (c < 0x20)
         return false;  // control characters must be escaped
-      auto n = utf8_sequence();
+      auto n = utf8_sequence_at(body_, static_cast<size_t>(p_ - begin_));
       if (n == 0)
         return false;
       if (out)
@@ -389,6 +345,8 @@ private:
   }
 
   body_fields& fields_;
+  const std::string& body_;
+  const unsigned char* begin_;
   const unsigned char* p_;
   const unsigned char* end_;
   bool top_is_object_ = false;

@@ -445,13 +445,9 @@ private:
       "Cache-Control: no-cache\r\n"
       "Connection: close\r\n"
       "X-Accel-Buffering: no\r\n";
-    for (auto& [name, value] : reply.headers) {
-      if (!header_allowed(name, value,
-                          {"content-type", "cache-control", "connection", "x-accel-buffering",
-                           "content-length", "transfer-encoding", "server"}))
-        continue;
-      head += name + ": " + value + "\r\n";
-    }
+    append_headers(head, reply,
+                   {"content-type", "cache-control", "connection", "x-accel-buffering",
+                    "content-length", "transfer-encoding", "server"});
     head += "\r\n";
     bool stopping = false;
     if (!stream_head_) {

@@ -11,11 +11,11 @@ namespace adserver::net {
 
 using nlohmann::json;
 
-namespace {
-
 caf::error wrong_type(const char* field, const char* expected) {
   return validation_error(field, std::string{field} + " must be " + expected);
 }
+
+namespace {
 
 json audit_json(json j, const audit_fields& a) {
   j["activated"] = a.activated ? 1 : 0;

@@ -19,6 +19,8 @@ caf::error parse_object(const std::string& body, nlohmann::json& out);
 caf::error check_nesting(const std::string& body);
 caf::error not_json_error();
 caf::error not_object_error();
+/// VALIDATION_FAILED: `field` must be `expected` ("a string", ...).
+caf::error wrong_type(const char* field, const char* expected);
 
 /// Required/optional typed fields; VALIDATION_FAILED naming the field.
 caf::error read_string(const nlohmann::json& j, const char* field, bool required,

@@ -20,20 +20,6 @@ void field(std::string& out, const std::string& name, const std::string& value) 
   out += "\r\n";
 }
 
-/// The fields reply_wire writes itself.
-const std::initializer_list<const char*> framing = {"server", "content-type", "content-length",
-                                                    "connection", "transfer-encoding"};
-
-/// Whether a header of the same name that will be written comes later in
-/// the list (it wins).
-bool replaced_later(const http_reply& reply, size_t i) {
-  for (size_t k = i + 1; k < reply.headers.size(); ++k)
-    if (strcasecmp(reply.headers[k].first.c_str(), reply.headers[i].first.c_str()) == 0
-        && header_allowed(reply.headers[k].first, reply.headers[k].second, framing))
-      return true;
-  return false;
-}
-
 /// RFC 9110 5.6.2: a field name is a token.
 bool is_token(const std::string& s) {
   if (s.empty())
@@ -44,8 +30,7 @@ bool is_token(const std::string& s) {
   return true;
 }
 
-}  // namespace
-
+/// A token name and a value without line breaks, the name not `reserved`.
 bool header_allowed(const std::string& name, const std::string& value,
                     std::initializer_list<const char*> reserved) {
   if (!is_token(name) || value.find_first_of("\r\n") != std::string::npos)
@@ -54,6 +39,31 @@ bool header_allowed(const std::string& name, const std::string& value,
     if (strcasecmp(name.c_str(), r) == 0)
       return false;
   return true;
+}
+
+}  // namespace
+
+bool append_headers(std::string& out, const http_reply& reply,
+                    std::initializer_list<const char*> reserved) {
+  auto written = [&](size_t i) {
+    return header_allowed(reply.headers[i].first, reply.headers[i].second, reserved);
+  };
+  auto replaced_later = [&](size_t i) {
+    for (size_t k = i + 1; k < reply.headers.size(); ++k)
+      if (strcasecmp(reply.headers[k].first.c_str(), reply.headers[i].first.c_str()) == 0
+          && written(k))
+        return true;
+    return false;
+  };
+  bool has_id = false;
+  for (size_t i = 0; i < reply.headers.size(); ++i) {
+    if (!written(i) || replaced_later(i))
+      continue;
+    auto& [name, value] = reply.headers[i];
+    field(out, name, value);
+    has_id = has_id || strcasecmp(name.c_str(), "X-Request-Id") == 0;
+  }
+  return has_id;
 }
 
 std::string reply_wire(const http_reply& reply, unsigned version, bool keep_alive,
@@ -74,14 +84,8 @@ std::string reply_wire(const http_reply& reply, unsigned version, bool keep_aliv
     field(out, "Content-Type",
           header_allowed("Content-Type", reply.content_type, {}) ? reply.content_type
                                                                  : "application/octet-stream");
-  bool has_id = false;
-  for (size_t i = 0; i < reply.headers.size(); ++i) {
-    auto& [name, value] = reply.headers[i];
-    if (!header_allowed(name, value, framing) || replaced_later(reply, i))
-      continue;
-    field(out, name, value);
-    has_id = has_id || strcasecmp(name.c_str(), "X-Request-Id") == 0;
-  }
+  bool has_id = append_headers(
+    out, reply, {"server", "content-type", "content-length", "connection", "transfer-encoding"});
   if (!has_id)
     field(out, "X-Request-Id", fallback_request_id);
   if (version == 10 && keep_alive)

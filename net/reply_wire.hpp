@@ -10,16 +10,16 @@
 
 namespace adserver::net {
 
-/// Whether a reply may carry the header `name: value`: a name, no line break
-/// in either, and not one of `reserved` (lower case: the fields the server
-/// writes itself).
-bool header_allowed(const std::string& name, const std::string& value,
+/// Appends the reply's headers as `Name: value` lines, dropping a name that
+/// is not an RFC 9110 token or is one of `reserved` (lower case: the fields
+/// the server writes itself) and a value with a line break; of several with
+/// one name, the last written wins. True if one is X-Request-Id.
+bool append_headers(std::string& out, const http_reply& reply,
                     std::initializer_list<const char*> reserved);
 
 /// The answer to a request of HTTP `version` (10 or 11): `Server`,
-/// `Content-Type`, the reply's headers (those header_allowed refuses, e.g.
-/// framing fields from a peer, are dropped; a later one of the same name
-/// replaces an earlier one), `X-Request-Id: fallback_request_id` unless the
+/// `Content-Type`, the reply's headers (append_headers: framing fields, e.g.
+/// from a peer, are dropped), `X-Request-Id: fallback_request_id` unless the
 /// reply has one, the Connection field `keep_alive` calls for,
 /// `Content-Length`, then the body (not for a HEAD answer, `head_only`:
 /// its length is the GET answer's). A 1xx, 204 or 304 answer has no
