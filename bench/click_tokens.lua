@@ -1,6 +1,6 @@
 -- wrk script, phase 1 of bench/clicks: ad requests for TERM with a fresh
 -- device per request; every served token is written, one per line, to
--- TOKENS_DIR/tokens-<thread>.txt for phase 2 (bench/click.lua).
+-- TOKENS_DIR/tokens-<thread>.txt for phase 2 (build/bench/click_load).
 dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk_common.lua")
 local term = os.getenv("TERM_KEYWORD")
 local term_count = tonumber(os.getenv("TERM_COUNT") or "1")
