@@ -233,7 +233,8 @@ int main(int argc, char** argv) {
   for (;;) {
     auto now = clock_type::now();
     bool sending = now < stop_sending;
-    if (!sending && in_flight == 0 && due.empty())
+    bool all_scheduled = !open_loop || start + interval * scheduled >= stop_sending;
+    if (!sending && all_scheduled && in_flight == 0 && due.empty())
       break;
     if (ms_between(stop_sending, now) > 10000) {
       std::fprintf(stderr, "%lld answers still missing 10 s after the end\n",
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
     // Start what is due.
     time_point wake = now + std::chrono::milliseconds(50);
     if (open_loop) {
-      while (sending) {
+      for (;;) {  // every click due by now, also those due just before the end
         auto t = start + interval * scheduled;
         if (t > now || t >= stop_sending) {
           if (t < stop_sending)
