@@ -152,8 +152,8 @@ void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch) {
                     for (auto& c : clicks) {
                       auto at = storage::to_int(c[2]);
                       if (now - at < 3600)
-                        init.recent_clicks[{c[0], c[1]}] = at;
-                      init.charged_tokens[c[3] + ' ' + c[0]] = at;
+                        init.recent_clicks.mark(ad_device_key(c[0], c[1]), at);
+                      init.charged_tokens.mark(c[3] + ' ' + c[0], at);
                     }
                     // The members changed while it loaded.
                     if (!owns(self, id)) {

@@ -406,12 +406,6 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
 
-void forget_click(ledger_state& st, const std::pair<std::string, std::string>& key,
-                  int64_t at) {
-  auto it = st.recent_clicks.find(key);
-  if (it != st.recent_clicks.end() && it->second == at)
-    st.recent_clicks.erase(it);
-}
 
 }  // namespace
 
@@ -420,7 +414,7 @@ struct queued_click {
   click_request click;
   caf::typed_response_promise<click_result> promise;
   storage::click_write row;
-  std::pair<std::string, std::string> key;  // (ad_id, device_id): the 1 h duplicate window
+  std::string key;  // ad_device_key(ad_id, device_id): the 1 h duplicate window
   std::string token;
   int64_t now = 0;
   int64_t spent_today = 0;  // the campaign's spend today with this click
@@ -439,8 +433,8 @@ void charge_click(self_ptr self, click_request click,
 /// Undoes a click's duplicate marks: it was not charged, so its retry must
 /// not count as a duplicate.
 void unmark(ledger_state& st, const queued_click& q) {
-  forget_click(st, q.key, q.now);
-  st.charged_tokens.erase(q.token);
+  st.recent_clicks.forget_mark(q.key, q.now);
+  st.charged_tokens.forget(q.token);
 }
 
 /// Clicks applied in memory but not yet written when a write failed: their
@@ -616,8 +610,8 @@ void write_clicks(self_ptr self) {
           if (view(err).code == ec::duplicate_click && batch.size() == 1) {
             // Another writer charged this token first (PostgreSQL decides).
             auto& q = batch.front();
-            forget_click(st, q->key, q->now);
-            st.charged_tokens[q->token] = q->now;
+            st.recent_clicks.forget_mark(q->key, q->now);
+            st.charged_tokens.mark(q->token, q->now);
             record_unbilled(self, q->click, "DUPLICATE_CLICK", q->promise);
             after_click_write(self, 1);
           } else if (view(err).code == ec::duplicate_click) {
@@ -647,11 +641,15 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   auto now = epoch_seconds();
-  auto key = std::make_pair(click.ad.ad_id, click.ad.device_id);
-  auto seen = st.recent_clicks.find(key);
-  bool duplicate = seen != st.recent_clicks.end() && now - seen->second < duplicate_window_seconds;
+  // Forget what is old enough: a few marks per click, never a sweep.
+  st.recent_clicks.expire(now, duplicate_window_seconds);
+  st.charged_tokens.expire(
+    now, std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds));
+  auto key = ad_device_key(click.ad.ad_id, click.ad.device_id);
+  auto seen = st.recent_clicks.marked_at(key);
+  bool duplicate = seen && now - *seen < duplicate_window_seconds;
   auto token = token_key(click);
-  duplicate = duplicate || st.charged_tokens.count(token) > 0;
+  duplicate = duplicate || st.charged_tokens.marked_at(token);
   auto today = business_today();
   campaign_spend* spend = nullptr;
   if (auto it = st.campaigns.find(click.ad.campaign_id); it != st.campaigns.end()) {
@@ -680,8 +678,8 @@ void charge_click(self_ptr self, click_request click,
   st.version += 1;
   spend->spent_today += price;
   spend->spent_total += price;
-  st.recent_clicks[key] = now;
-  st.charged_tokens[token] = now;
+  st.recent_clicks.mark(key, now);
+  st.charged_tokens.mark(token, now);
   q->key = key;
   q->token = token;
   q->now = now;
@@ -699,16 +697,6 @@ void charge_click(self_ptr self, click_request click,
   // clicks that arrive meanwhile, when it has committed.
   if (st.click_writes == 0)
     write_clicks(self);
-  // Forget clicks older than the window now and then.
-  if ((st.recent_clicks.size() > 4096 || st.charged_tokens.size() > 4096)
-      && st.clicks_charged % 1024 == 0) {
-    for (auto it = st.recent_clicks.begin(); it != st.recent_clicks.end();)
-      it = now - it->second >= duplicate_window_seconds ? st.recent_clicks.erase(it)
-                                                         : std::next(it);
-    auto keep = std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds);
-    for (auto it = st.charged_tokens.begin(); it != st.charged_tokens.end();)
-      it = now - it->second >= keep ? st.charged_tokens.erase(it) : std::next(it);
-  }
 }
 
 balance_view make_balance_view(ledger_state& st) {

@@ -6,6 +6,7 @@
 // them into shared commits), so one advertiser is not limited to one commit
 // round trip per change.
 #include "actors/io_handles.hpp"
+#include "actors/timed_marks.hpp"
 #include "actors/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -29,11 +30,12 @@ struct ledger_init {
   /// the lease this ledger can no longer charge.
   int64_t lease_epoch = 0;
   std::vector<campaign_spend> campaigns;
-  /// Charged clicks of the last hour: (ad_id, device_id) -> epoch seconds.
-  std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
+  /// Charged clicks of the last hour: ad_device_key(ad_id, device_id) ->
+  /// epoch seconds.
+  timed_marks recent_clicks;
   /// Tokens charged within a token lifetime: request_id + ' ' + ad_id ->
   /// epoch seconds of the charge.
-  std::map<std::string, int64_t> charged_tokens;
+  timed_marks charged_tokens;
 };
 
 struct ledger_settings {
@@ -65,10 +67,10 @@ struct ledger_state {
   int64_t lease_epoch = 0;       // the lease every money write requires
   bool lease_lost = false;       // another node took the lease: stop, never charge
   std::map<int64_t, campaign_spend> campaigns;
-  std::map<std::pair<std::string, std::string>, int64_t> recent_clicks;
+  timed_marks recent_clicks;  // ad_device_key -> second charged, the last hour
   // Tokens charged within a token lifetime (fast path; PostgreSQL's unique
   // index on charged ad_clicks decides, on every node).
-  std::map<std::string, int64_t> charged_tokens;
+  timed_marks charged_tokens;
   io_handles io;
   directory_actor directory;  // told when idle, and of charged clicks
   auction_router_actor auctions;  // told when money changes, so auctions re-rank

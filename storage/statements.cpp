@@ -258,7 +258,8 @@ const std::vector<std::pair<const char*, const char*>> statements = {
   {"recent_charged_clicks",
    "SELECT ad_id, device_id, extract(epoch FROM clicked_at)::bigint, request_id FROM ad_clicks"
    " WHERE advertiser_id = $1::bigint AND charged"
-   "   AND clicked_at > now() - make_interval(secs => $2::bigint)"},
+   "   AND clicked_at > now() - make_interval(secs => $2::bigint)"
+   " ORDER BY clicked_at"},
   {"campaign_stats_add",
    "INSERT INTO ad_campaign_stats (campaign_id, impressions, clicks)"
    " VALUES ($1::bigint, $2::bigint, $3::bigint)"

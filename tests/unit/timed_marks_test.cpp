@@ -1,0 +1,74 @@
+#include "actors/timed_marks.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace adserver;
+
+TEST(TimedMarks, AMarkIsKeptUntilItIsOldEnough) {
+  timed_marks m;
+  m.mark("a", 100);
+  m.mark("b", 150);
+  m.expire(1099, 1000);
+  ASSERT_NE(m.marked_at("a"), nullptr);
+  EXPECT_EQ(*m.marked_at("a"), 100);
+  m.expire(1100, 1000);  // 1000 s old: gone, as the old sweep (now - at >= keep) did
+  EXPECT_EQ(m.marked_at("a"), nullptr);
+  ASSERT_NE(m.marked_at("b"), nullptr);
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(TimedMarks, MarkingAgainKeepsTheKeyForTheNewMark) {
+  timed_marks m;
+  m.mark("a", 100);
+  m.mark("a", 900);
+  m.expire(1100, 1000);  // the first mark's entry reaches the front: the later mark stays
+  ASSERT_NE(m.marked_at("a"), nullptr);
+  EXPECT_EQ(*m.marked_at("a"), 900);
+  m.expire(1900, 1000);
+  EXPECT_EQ(m.marked_at("a"), nullptr);
+  EXPECT_EQ(m.size(), 0u);
+}
+
+TEST(TimedMarks, ForgettingAMarkSparesALaterOne) {
+  timed_marks m;
+  m.mark("a", 100);
+  m.forget_mark("a", 100);
+  EXPECT_EQ(m.marked_at("a"), nullptr);
+  m.mark("a", 200);
+  m.forget_mark("a", 100);  // an undo of the first click must not drop the second
+  ASSERT_NE(m.marked_at("a"), nullptr);
+  m.forget("a");
+  EXPECT_EQ(m.marked_at("a"), nullptr);
+  m.mark("a", 300);
+  m.expire(1150, 1000);  // the forgotten marks' entries leave without touching the new one
+  ASSERT_NE(m.marked_at("a"), nullptr);
+  EXPECT_EQ(*m.marked_at("a"), 300);
+}
+
+TEST(TimedMarks, MarksOutOfOrderAreNeverForgottenEarly) {
+  timed_marks m;
+  m.mark("new", 500);
+  m.mark("old", 100);  // e.g. loaded from the database unsorted
+  m.expire(1200, 1000);
+  EXPECT_NE(m.marked_at("old"), nullptr);  // kept longer, never shorter
+  m.expire(1500, 1000);
+  EXPECT_EQ(m.marked_at("old"), nullptr);
+  EXPECT_EQ(m.marked_at("new"), nullptr);
+}
+
+TEST(TimedMarks, ExpiryForgetsOnlyWhatIsDueAmongManyMarks) {
+  timed_marks m;
+  for (int i = 0; i < 100000; ++i)
+    m.mark("k" + std::to_string(i), 1000 + i / 1000);
+  m.expire(2000, 1000);  // only second 1000's marks are due
+  EXPECT_EQ(m.size(), 99000u);
+  EXPECT_EQ(m.marked_at("k999"), nullptr);
+  EXPECT_NE(m.marked_at("k1000"), nullptr);
+  m.expire(2099, 1000);
+  EXPECT_EQ(m.size(), 0u);
+}
+
+TEST(TimedMarks, AdDeviceKeysDoNotCollide) {
+  EXPECT_NE(ad_device_key("ad_1", "2dev"), ad_device_key("ad_12", "dev"));
+  EXPECT_EQ(ad_device_key("ad_1", "dev"), ad_device_key("ad_1", "dev"));
+}
