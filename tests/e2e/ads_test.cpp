@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -183,6 +184,26 @@ TEST_F(Ads, SearchRanksByScoreAndPricesBySecondPrice) {
   ASSERT_EQ(rep.elements.size(), 2u);
   EXPECT_EQ(rep.elements[0], std::to_string(s.high));
   EXPECT_EQ(rep.elements[1], std::to_string(s.low));
+}
+
+TEST_F(Ads, RequestIdsAreTimeOrderedUuids) {
+  // UUID version 7: the charged-token index grows at its right edge.
+  auto s = make_two_campaigns();
+  auto first = search(s.term)["request_id"].get<std::string>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  auto second = search(s.term)["request_id"].get<std::string>();
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  for (auto& id : {first, second}) {
+    ASSERT_EQ(id.size(), 36u) << id;
+    EXPECT_EQ(id[14], '7') << id;
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+    auto ms = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    EXPECT_LE(ms, before) << id;
+    EXPECT_GT(ms, before - 60000) << id;
+  }
+  EXPECT_LT(first, second);
 }
 
 TEST_F(Ads, CategoryHierarchyMatchesDescendantsOnly) {
