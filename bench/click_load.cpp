@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -47,16 +48,23 @@ using time_point = clock_type::time_point;
 
 /// The claims part of a token (before the first '.') decoded from base64url.
 std::string claims_of(const std::string& token) {
-  static const std::string alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const auto value = [] {
+    std::array<int, 256> v{};
+    v.fill(-1);
+    const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (size_t i = 0; i < alphabet.size(); ++i)
+      v[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
+    return v;
+  }();
   std::string out;
   unsigned acc = 0;
   int bits = 0;
   for (char ch : token) {
     if (ch == '.')
       break;
-    auto v = alphabet.find(ch);
-    if (v == std::string::npos)
+    int v = value[static_cast<unsigned char>(ch)];
+    if (v < 0)
       return {};
     acc = (acc << 6) | static_cast<unsigned>(v);
     bits += 6;
