@@ -150,7 +150,9 @@ void load_ledger(self_ptr self, int64_t id, int64_t lease_epoch) {
                   [=](const pg_rows& clicks) mutable {
                     auto now = epoch_seconds();
                     for (auto& c : clicks) {
-                      auto at = storage::to_int(c[2]);
+                      // A row from a node whose clock ran ahead would hold
+                      // up the forgetting of every later mark.
+                      auto at = std::min(storage::to_int(c[2]), now);
                       if (now - at < 3600)
                         init.recent_clicks.mark(ad_device_key(c[0], c[1]), at);
                       init.charged_tokens.mark(c[3] + ' ' + c[0], at);

@@ -48,6 +48,9 @@ std::string token_key(const click_request& click) {
 
 
 constexpr int64_t duplicate_window_seconds = 3600;
+/// Old duplicate marks forgotten per click, at most: ahead of the at most two
+/// marks a click adds, and small enough that no click waits for a purge.
+constexpr size_t marks_forgotten_per_click = 64;
 
 void mirror_balance(self_ptr self, int64_t balance) {
   self->send(self->state.io.redis, set_atom::value, balance_key(self->state.advertiser.id),
@@ -608,9 +611,9 @@ void write_clicks(self_ptr self) {
           --st.click_writes;
           st.recovering = true;
           if (view(err).code == ec::duplicate_click && batch.size() == 1) {
-            // Another writer charged this token first (PostgreSQL decides).
+            // Another writer charged this token first (PostgreSQL decides):
+            // its ad for its device, so the pair's hour stays marked too.
             auto& q = batch.front();
-            st.recent_clicks.forget_mark(q->key, q->now);
             st.charged_tokens.mark(q->token, q->now);
             record_unbilled(self, q->click, "DUPLICATE_CLICK", q->promise);
             after_click_write(self, 1);
@@ -641,15 +644,17 @@ void charge_click(self_ptr self, click_request click,
     return;
   }
   auto now = epoch_seconds();
-  // Forget what is old enough: a few marks per click, never a sweep.
-  st.recent_clicks.expire(now, duplicate_window_seconds);
-  st.charged_tokens.expire(
-    now, std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds));
+  // Forget what is old enough: a few marks per click, never a sweep (so a
+  // mark past its time may linger a while: both checks look at its age).
+  auto token_keep = std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds);
+  st.recent_clicks.expire(now, duplicate_window_seconds, marks_forgotten_per_click);
+  st.charged_tokens.expire(now, token_keep, marks_forgotten_per_click);
   auto key = ad_device_key(click.ad.ad_id, click.ad.device_id);
   auto seen = st.recent_clicks.marked_at(key);
   bool duplicate = seen && now - *seen < duplicate_window_seconds;
   auto token = token_key(click);
-  duplicate = duplicate || st.charged_tokens.marked_at(token);
+  auto charged_at = st.charged_tokens.marked_at(token);
+  duplicate = duplicate || (charged_at && now - *charged_at < token_keep);
   auto today = business_today();
   campaign_spend* spend = nullptr;
   if (auto it = st.campaigns.find(click.ad.campaign_id); it != st.campaigns.end()) {

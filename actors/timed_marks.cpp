@@ -3,31 +3,54 @@
 namespace adserver {
 
 const int64_t* timed_marks::marked_at(const std::string& key) const {
-  auto it = at_.find(key);
-  return it == at_.end() ? nullptr : &it->second;
+  auto it = keys_.find(key);
+  return it == keys_.end() || !it->second.marked ? nullptr : &it->second.at;
 }
 
 void timed_marks::mark(const std::string& key, int64_t at) {
-  at_[key] = at;
-  order_.emplace_back(at, key);
+  auto it = keys_.try_emplace(key).first;
+  auto& e = it->second;
+  if (!e.marked)
+    ++marked_;
+  e.marked = true;
+  e.at = at;
+  // The same key marked again in the same second needs no second entry.
+  if (!order_.empty() && order_.back().second == it && order_.back().first == at)
+    return;
+  ++e.queued;
+  order_.emplace_back(at, it);
 }
 
 void timed_marks::forget(const std::string& key) {
-  at_.erase(key);
+  auto it = keys_.find(key);
+  if (it != keys_.end() && it->second.marked) {
+    it->second.marked = false;
+    --marked_;
+  }
 }
 
 void timed_marks::forget_mark(const std::string& key, int64_t at) {
-  auto it = at_.find(key);
-  if (it != at_.end() && it->second == at)
-    at_.erase(it);
+  auto it = keys_.find(key);
+  if (it != keys_.end() && it->second.marked && it->second.at == at) {
+    it->second.marked = false;
+    --marked_;
+  }
 }
 
-void timed_marks::expire(int64_t now, int64_t keep_seconds) {
-  while (!order_.empty() && now - order_.front().first >= keep_seconds) {
-    auto& [at, key] = order_.front();
-    // Only the mark this entry recorded: a later mark of the key stays.
-    forget_mark(key, at);
+void timed_marks::expire(int64_t now, int64_t keep_seconds, size_t at_most) {
+  for (; at_most > 0 && !order_.empty() && now - order_.front().first >= keep_seconds;
+       --at_most) {
+    auto [at, it] = order_.front();
     order_.pop_front();
+    auto& e = it->second;
+    // Only the mark this entry recorded: a later mark of the key stays.
+    if (e.marked && e.at == at) {
+      e.marked = false;
+      --marked_;
+    }
+    // The key itself goes with the last entry naming it.
+    if (--e.queued == 0)
+      keys_.erase(it);
   }
 }
 

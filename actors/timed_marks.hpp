@@ -1,10 +1,15 @@
 #pragma once
 // Keys with the epoch second they were last marked, forgotten in the order
 // they were marked once they are old enough: a ledger's duplicate-click
-// memory (an hour of clicks). Lookups and marks are O(log n) and forgetting
-// is amortised O(1) per mark, with no sweep: a sweep of an hour of clicks
+// memory (an hour of clicks). Lookups, marks and forgetting are O(log n) each,
+// and expiry visits only the marks that are due: a sweep of an hour of clicks
 // held the ledger, and every click of its advertiser, for up to 300 ms at
-// 5,000 clicks/s. Plain class: no actors, no I/O.
+// 5,000 clicks/s. The order of marks is kept as references to the keys, so a
+// mark costs one key, not two. Plain class: no actors, no I/O.
+//
+// Marks are expected in time order. One that is older than the mark before it
+// (a clock stepped back) is kept until that newer one expires: longer, never
+// shorter; callers clamp times from elsewhere (the database) to their now.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -24,17 +29,27 @@ public:
   void forget(const std::string& key);
   /// Forgets `key`'s mark if it is the one made at `at` (not a later one).
   void forget_mark(const std::string& key, int64_t at);
-  /// Forgets every mark made `keep_seconds` or more before `now`. Marks
-  /// made out of order (an older second after a newer one) are forgotten
-  /// with the newer one before them, never early.
-  void expire(int64_t now, int64_t keep_seconds);
-  size_t size() const { return at_.size(); }
+  /// Forgets marks made `keep_seconds` or more before `now`, at most
+  /// `at_most` of them (the rest at later calls: a lull after a burst does
+  /// not make one call forget a million), so a mark older than that may
+  /// still be there: callers that care check its age.
+  void expire(int64_t now, int64_t keep_seconds, size_t at_most = SIZE_MAX);
+  /// Keys marked now.
+  size_t size() const { return marked_; }
+  /// Marks waiting in the expiry order (marked keys, and marks of keys
+  /// marked again or forgotten since, until they come due).
+  size_t queued() const { return order_.size(); }
 
 private:
-  std::map<std::string, int64_t> at_;
-  /// Every mark in the order made; an entry whose key was marked again or
-  /// forgotten since is skipped when it reaches the front.
-  std::deque<std::pair<int64_t, std::string>> order_;
+  struct entry {
+    int64_t at = 0;
+    bool marked = false;
+    uint32_t queued = 0;  // entries of order_ naming this key
+  };
+  using entries = std::map<std::string, entry>;
+  entries keys_;
+  std::deque<std::pair<int64_t, entries::iterator>> order_;
+  size_t marked_ = 0;
 };
 
 /// The duplicate-click key of an ad and a device (unambiguous for any ids).

@@ -178,8 +178,13 @@ int main(int argc, char** argv) {
   double seconds = std::atof(argv[4]);
   bool open_loop = std::string{argv[5]} == "--rate";
   double pace_value = std::atof(argv[6]);
-  if (requests.empty() || pace_value <= 0) {
-    std::fprintf(stderr, "no tokens in %s, or no rate/pace\n", argv[2]);
+  if (requests.empty()) {
+    std::fprintf(stderr, "no tokens in %s\n", argv[2]);
+    return 2;
+  }
+  // --pace-ms 0: each connection sends again at once (saturating).
+  if (open_loop ? !(pace_value > 0 && pace_value <= 1e6) : !(pace_value >= 0)) {
+    std::fprintf(stderr, "--rate must be 1..1000000 clicks/s, --pace-ms at least 0\n");
     return 2;
   }
   auto interval = std::chrono::duration_cast<clock_type::duration>(
@@ -237,6 +242,9 @@ int main(int argc, char** argv) {
     flush(c);
   };
   int64_t in_flight = 0;
+  int64_t missing = 0;   // answers still missing 10 s after the end
+  bool closed = false;   // the server closed a connection
+  int64_t charged = 0;   // answers saying "charged":true
   epoll_event events[256];
   for (;;) {
     auto now = clock_type::now();
@@ -244,9 +252,12 @@ int main(int argc, char** argv) {
     bool all_scheduled = !open_loop || start + interval * scheduled >= stop_sending;
     if (!sending && all_scheduled && in_flight == 0 && due.empty())
       break;
+    if (closed)
+      break;
     if (ms_between(stop_sending, now) > 10000) {
+      missing = in_flight + static_cast<int64_t>(due.size());
       std::fprintf(stderr, "%lld answers still missing 10 s after the end\n",
-                   static_cast<long long>(in_flight + static_cast<int64_t>(due.size())));
+                   static_cast<long long>(missing));
       break;
     }
     // Start what is due.
@@ -285,6 +296,10 @@ int main(int argc, char** argv) {
     timespec ts{static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(wait).count()),
                 static_cast<long>((wait % std::chrono::seconds(1)).count())};
     int n = epoll_pwait2(ep, events, 256, &ts, nullptr);
+    if (n < 0 && errno != EINTR) {
+      std::perror("epoll_pwait2");
+      return 1;
+    }
     now = clock_type::now();
     for (int e = 0; e < n; ++e) {
       auto i = static_cast<size_t>(events[e].data.u64);
@@ -298,14 +313,18 @@ int main(int argc, char** argv) {
           c.in.append(buf, static_cast<size_t>(got));
           continue;
         }
+        if (got < 0 && errno == EINTR)
+          continue;
         if (got == 0 || errno != EAGAIN) {
           std::fprintf(stderr, "connection %zu closed by the server\n", i);
-          return 1;
+          closed = true;
         }
         break;
       }
       int status = 0;
       while (size_t used = complete_answer(c.in, status)) {
+        if (c.in.find("\"charged\":true") < used)
+          ++charged;
         c.in.erase(0, used);
         if (!c.busy)
           continue;
@@ -345,6 +364,11 @@ int main(int argc, char** argv) {
               pct(0.99), pct(0.999), latencies.empty() ? 0.0 : latencies.back());
   std::printf("load generator CPU: %.2f s (%.0f %% of one core)\n", cpu,
               100.0 * cpu / std::max(window, 1e-9));
+  std::printf("charged: %lld of %zu answered (the others were refused, e.g. DUPLICATE_CLICK)\n",
+              static_cast<long long>(charged), latencies.size());
+  if (next_request > requests.size())
+    std::printf("tokens: %zu for %zu clicks: the rest were sent again (duplicates)\n",
+                requests.size(), next_request);
   std::printf("non-200 responses: %lld\n", static_cast<long long>(non200));
-  return 0;
+  return missing > 0 || closed ? 1 : 0;
 }

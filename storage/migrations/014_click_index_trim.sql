@@ -5,4 +5,8 @@
 -- well (the planner picks it once this index is gone). One index fewer is one
 -- random page fewer per click: less WAL, and fewer full-page images after
 -- each checkpoint.
+-- Dropping takes the table's exclusive lock: behind a long reader it would
+-- queue every click write behind it; give up instead (the node does not
+-- start, and says why) and let the operator start it again.
+SET LOCAL lock_timeout = '5s';
 DROP INDEX IF EXISTS ad_clicks_device_product;

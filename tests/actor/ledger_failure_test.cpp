@@ -256,10 +256,10 @@ protected:
 
   /// Sends a click on campaign 70 at `price` for device `n` (fresh token).
   void send_click(caf::scoped_actor& client, const ledger_actor& l, int n, int64_t price,
-                  deadline due = {}) {
+                  deadline due = {}, const std::string& request_id = {}) {
     click_request click;
     click.due = due;
-    click.ad.request_id = "req-" + std::to_string(n);
+    click.ad.request_id = request_id.empty() ? "req-" + std::to_string(n) : request_id;
     click.ad.ad_id = "ad_70";
     click.ad.campaign_id = 70;
     click.ad.advertiser_id = 7;
@@ -482,6 +482,28 @@ TEST_F(LedgerFailures, ADuplicateInABatchIsFoundByWritingItsClicksAlone) {
   EXPECT_EQ(db->click_batches, (std::vector<size_t>{1, 3, 1, 1, 1}));
   EXPECT_EQ(db->stored_balance(), 10'000 - 30);
   EXPECT_EQ(balance_in_memory(l), 10'000 - 30);
+}
+
+TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHour) {
+  auto l = start();
+  // PostgreSQL says another node charged this token: that node charged ad_70
+  // for device-1, so another token for the same pair within the hour is a
+  // duplicate too, refused without a write.
+  db->script({outcome::duplicate});
+  caf::scoped_actor first{sys};
+  send_click(first, l, 1, 10);
+  std::string reason;
+  first->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
+                 [&](const caf::error& err) { reason = sys.render(err); });
+  ASSERT_EQ(reason, "DUPLICATE_CLICK");
+  auto writes = db->click_batches.size();
+  caf::scoped_actor second{sys};
+  send_click(second, l, 1, 10, {}, "req-1-another-request");
+  second->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
+                  [&](const caf::error& err) { reason = sys.render(err); });
+  EXPECT_EQ(reason, "DUPLICATE_CLICK");
+  EXPECT_EQ(db->click_batches.size(), writes);
+  EXPECT_EQ(balance_in_memory(l), 10'000);
 }
 
 TEST_F(LedgerFailures, AFailedBatchChargesNoneOfItsClicks) {

@@ -68,6 +68,42 @@ TEST(TimedMarks, ExpiryForgetsOnlyWhatIsDueAmongManyMarks) {
   EXPECT_EQ(m.size(), 0u);
 }
 
+TEST(TimedMarks, RepeatedMarksAndForgottenKeysLeaveWithTheirEntries) {
+  timed_marks m;
+  for (int i = 0; i < 100; ++i)
+    m.mark("token", 100);  // the ledger marks a token again on a lost race
+  EXPECT_EQ(m.queued(), 1u);
+  m.mark("other", 100);
+  m.forget("other");
+  m.mark("other", 100);  // still the last entry: the same one serves
+  EXPECT_EQ(m.queued(), 2u);
+  m.forget("other");
+  m.mark("third", 100);
+  m.mark("other", 100);  // no longer the last entry: queued again
+  EXPECT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.queued(), 4u);
+  m.expire(1100, 1000);
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.queued(), 0u);
+  m.mark("token", 2000);  // a key whose entries all left starts afresh
+  ASSERT_NE(m.marked_at("token"), nullptr);
+  EXPECT_EQ(*m.marked_at("token"), 2000);
+}
+
+TEST(TimedMarks, ExpiryForgetsAtMostTheMarksItIsAllowedPerCall) {
+  timed_marks m;
+  for (int i = 0; i < 1000; ++i)
+    m.mark("k" + std::to_string(i), 100);
+  m.expire(5000, 1000, 64);  // all are due; one call forgets 64
+  EXPECT_EQ(m.size(), 936u);
+  EXPECT_EQ(m.marked_at("k63"), nullptr);
+  ASSERT_NE(m.marked_at("k64"), nullptr);
+  EXPECT_EQ(*m.marked_at("k64"), 100);  // still there, with its age for the caller
+  for (int i = 0; i < 20; ++i)
+    m.expire(5000, 1000, 64);
+  EXPECT_EQ(m.size(), 0u);
+}
+
 TEST(TimedMarks, AdDeviceKeysDoNotCollide) {
   EXPECT_NE(ad_device_key("ad_1", "2dev"), ad_device_key("ad_12", "dev"));
   EXPECT_EQ(ad_device_key("ad_1", "dev"), ad_device_key("ad_1", "dev"));
