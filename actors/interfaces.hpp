@@ -149,6 +149,8 @@ using ledger_actor = caf::typed_actor<
   caf::reacts_to<reload_atom>,
   // Internal: tell the directory when idle for entities.idle_seconds.
   caf::reacts_to<poll_atom>,
+  // Internal: forget duplicate marks past their time, a chunk at a time.
+  caf::reacts_to<flush_atom>,
   // The directory forgot this idle ledger: finish what is in flight and stop
   // (all its state is in PostgreSQL; the next use activates a new one).
   caf::reacts_to<retire_atom>,

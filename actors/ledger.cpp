@@ -51,6 +51,9 @@ constexpr int64_t duplicate_window_seconds = 3600;
 /// Old duplicate marks forgotten per click, at most: ahead of the at most two
 /// marks a click adds, and small enough that no click waits for a purge.
 constexpr size_t marks_forgotten_per_click = 64;
+/// The same per message of the ledger to itself, while more are due (after a
+/// busy hour the clicks may have slowed down; the marks must still go).
+constexpr size_t marks_forgotten_per_message = 4096;
 
 void mirror_balance(self_ptr self, int64_t balance) {
   self->send(self->state.io.redis, set_atom::value, balance_key(self->state.advertiser.id),
@@ -433,6 +436,25 @@ constexpr size_t max_click_batch = 512;
 void charge_click(self_ptr self, click_request click,
                   caf::typed_response_promise<click_result> promise, bool solo = false);
 
+/// How long a charged token is remembered.
+int64_t token_keep_seconds(const ledger_settings& s) {
+  return std::max<int64_t>(duplicate_window_seconds, s.token_ttl_seconds);
+}
+
+/// Forgets up to `at_most` old marks of each kind; while more are due, the
+/// ledger asks itself to go on, behind the messages already waiting, so
+/// clicks are served in between.
+void forget_old_marks(self_ptr self, size_t at_most) {
+  auto& st = self->state;
+  auto now = epoch_seconds();
+  bool more = st.recent_clicks.expire(now, duplicate_window_seconds, at_most);
+  more = st.charged_tokens.expire(now, token_keep_seconds(st.settings), at_most) || more;
+  if (more && !st.forgetting) {
+    st.forgetting = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
 /// Undoes a click's duplicate marks: it was not charged, so its retry must
 /// not count as a duplicate.
 void unmark(ledger_state& st, const queued_click& q) {
@@ -646,9 +668,8 @@ void charge_click(self_ptr self, click_request click,
   auto now = epoch_seconds();
   // Forget what is old enough: a few marks per click, never a sweep (so a
   // mark past its time may linger a while: both checks look at its age).
-  auto token_keep = std::max<int64_t>(duplicate_window_seconds, st.settings.token_ttl_seconds);
-  st.recent_clicks.expire(now, duplicate_window_seconds, marks_forgotten_per_click);
-  st.charged_tokens.expire(now, token_keep, marks_forgotten_per_click);
+  forget_old_marks(self, marks_forgotten_per_click);
+  auto token_keep = token_keep_seconds(st.settings);
   auto key = ad_device_key(click.ad.ad_id, click.ad.device_id);
   auto seen = st.recent_clicks.marked_at(key);
   bool duplicate = seen && now - *seen < duplicate_window_seconds;
@@ -821,12 +842,17 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
       return it->second;
     },
     [=](reload_atom) { reload(self); },
+    [=](flush_atom) {
+      self->state.forgetting = false;
+      forget_old_marks(self, marks_forgotten_per_message);
+    },
     [=](poll_atom) {
       self->state.census.sample(self->mailbox().size());
       auto& st = self->state;
       if (st.retiring)
         return;
       share_budgets(st);  // a new day starts at zero
+      forget_old_marks(self, marks_forgotten_per_click);  // also without clicks
       if (st.inflight == 0 && !st.recovering && st.waiting.empty()
           && epoch_seconds() - st.last_used >= st.settings.idle_seconds)
         self->send(st.directory, idle_atom::value, st.advertiser.id, ledger_actor{self});

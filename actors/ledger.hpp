@@ -71,6 +71,7 @@ struct ledger_state {
   // Tokens charged within a token lifetime (fast path; PostgreSQL's unique
   // index on charged ad_clicks decides, on every node).
   timed_marks charged_tokens;
+  bool forgetting = false;  // a message to forget more old marks is on its way
   io_handles io;
   directory_actor directory;  // told when idle, and of charged clicks
   auction_router_actor auctions;  // told when money changes, so auctions re-rank

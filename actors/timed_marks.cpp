@@ -37,7 +37,39 @@ void timed_marks::forget_mark(const std::string& key, int64_t at) {
   }
 }
 
-void timed_marks::expire(int64_t now, int64_t keep_seconds, size_t at_most) {
+timed_marks::timed_marks(const timed_marks& other)
+  : keys_(other.keys_), marked_(other.marked_) {
+  for (auto& [at, it] : other.order_)
+    order_.emplace_back(at, keys_.find(it->first));
+}
+
+timed_marks& timed_marks::operator=(const timed_marks& other) {
+  if (this != &other)
+    *this = timed_marks{other};
+  return *this;
+}
+
+// A moved map keeps its nodes, so the order's references stay good.
+timed_marks::timed_marks(timed_marks&& other) noexcept
+  : keys_(std::move(other.keys_)),
+    order_(std::move(other.order_)),
+    marked_(std::exchange(other.marked_, 0)) {
+  other.keys_.clear();
+  other.order_.clear();
+}
+
+timed_marks& timed_marks::operator=(timed_marks&& other) noexcept {
+  if (this != &other) {
+    keys_ = std::move(other.keys_);
+    order_ = std::move(other.order_);
+    marked_ = std::exchange(other.marked_, 0);
+    other.keys_.clear();
+    other.order_.clear();
+  }
+  return *this;
+}
+
+bool timed_marks::expire(int64_t now, int64_t keep_seconds, size_t at_most) {
   for (; at_most > 0 && !order_.empty() && now - order_.front().first >= keep_seconds;
        --at_most) {
     auto [at, it] = order_.front();
@@ -52,6 +84,7 @@ void timed_marks::expire(int64_t now, int64_t keep_seconds, size_t at_most) {
     if (--e.queued == 0)
       keys_.erase(it);
   }
+  return !order_.empty() && now - order_.front().first >= keep_seconds;
 }
 
 std::string ad_device_key(const std::string& ad_id, const std::string& device_id) {

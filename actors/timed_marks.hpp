@@ -21,6 +21,12 @@ namespace adserver {
 
 class timed_marks {
 public:
+  timed_marks() = default;
+  /// The copy's order refers to its own keys.
+  timed_marks(const timed_marks& other);
+  timed_marks& operator=(const timed_marks& other);
+  timed_marks(timed_marks&& other) noexcept;
+  timed_marks& operator=(timed_marks&& other) noexcept;
   /// When `key` was last marked, or null.
   const int64_t* marked_at(const std::string& key) const;
   /// Marks `key` at `at` (epoch seconds), replacing an earlier mark.
@@ -32,8 +38,8 @@ public:
   /// Forgets marks made `keep_seconds` or more before `now`, at most
   /// `at_most` of them (the rest at later calls: a lull after a burst does
   /// not make one call forget a million), so a mark older than that may
-  /// still be there: callers that care check its age.
-  void expire(int64_t now, int64_t keep_seconds, size_t at_most = SIZE_MAX);
+  /// still be there: callers that care check its age. True when more are due.
+  bool expire(int64_t now, int64_t keep_seconds, size_t at_most = SIZE_MAX);
   /// Keys marked now.
   size_t size() const { return marked_; }
   /// Marks waiting in the expiry order (marked keys, and marks of keys

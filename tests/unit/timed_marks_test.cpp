@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 using namespace adserver;
 
 TEST(TimedMarks, AMarkIsKeptUntilItIsOldEnough) {
@@ -94,14 +96,45 @@ TEST(TimedMarks, ExpiryForgetsAtMostTheMarksItIsAllowedPerCall) {
   timed_marks m;
   for (int i = 0; i < 1000; ++i)
     m.mark("k" + std::to_string(i), 100);
-  m.expire(5000, 1000, 64);  // all are due; one call forgets 64
+  EXPECT_TRUE(m.expire(5000, 1000, 64));  // all are due; one call forgets 64, more are due
   EXPECT_EQ(m.size(), 936u);
   EXPECT_EQ(m.marked_at("k63"), nullptr);
   ASSERT_NE(m.marked_at("k64"), nullptr);
   EXPECT_EQ(*m.marked_at("k64"), 100);  // still there, with its age for the caller
-  for (int i = 0; i < 20; ++i)
-    m.expire(5000, 1000, 64);
+  int calls = 1;
+  while (m.expire(5000, 1000, 64))
+    ++calls;
+  EXPECT_EQ(calls, 15);  // 1000 marks, 64 a call: the 16th call forgets the last 40
   EXPECT_EQ(m.size(), 0u);
+  EXPECT_FALSE(m.expire(5000, 1000, 64));
+}
+
+TEST(TimedMarks, ACopyKeepsWorkingAfterTheOriginalIsGone) {
+  auto original = std::make_unique<timed_marks>();
+  original->mark("a", 100);
+  original->mark("b", 200);
+  original->forget("b");
+  original->mark("c", 300);
+  timed_marks copy{*original};
+  timed_marks assigned;
+  assigned.mark("x", 1);
+  assigned = *original;
+  original.reset();  // the copies' orders must not refer to its keys
+  for (auto* m : {&copy, &assigned}) {
+    EXPECT_EQ(m->size(), 2u);
+    EXPECT_EQ(m->queued(), 3u);
+    EXPECT_FALSE(m->expire(1250, 1000));
+    EXPECT_EQ(m->marked_at("a"), nullptr);
+    ASSERT_NE(m->marked_at("c"), nullptr);
+    EXPECT_FALSE(m->expire(1300, 1000));
+    EXPECT_EQ(m->size(), 0u);
+    EXPECT_EQ(m->queued(), 0u);
+  }
+  timed_marks moved{std::move(copy)};
+  EXPECT_EQ(copy.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  moved.mark("d", 5000);
+  EXPECT_FALSE(moved.expire(5999, 1000));
+  EXPECT_EQ(moved.size(), 1u);
 }
 
 TEST(TimedMarks, AdDeviceKeysDoNotCollide) {
