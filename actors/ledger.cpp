@@ -412,7 +412,6 @@ void record_unbilled(self_ptr self, click_request click, std::string reason,
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
 
-
 }  // namespace
 
 /// A charged click applied in memory, waiting to be written.
@@ -669,13 +668,11 @@ void charge_click(self_ptr self, click_request click,
   // Forget what is old enough: a few marks per click, never a sweep (so a
   // mark past its time may linger a while: both checks look at its age).
   forget_old_marks(self, marks_forgotten_per_click);
-  auto token_keep = token_keep_seconds(st.settings);
   auto key = ad_device_key(click.ad.ad_id, click.ad.device_id);
-  auto seen = st.recent_clicks.marked_at(key);
-  bool duplicate = seen && now - *seen < duplicate_window_seconds;
   auto token = token_key(click);
-  auto charged_at = st.charged_tokens.marked_at(token);
-  duplicate = duplicate || (charged_at && now - *charged_at < token_keep);
+  bool duplicate =
+    st.recent_clicks.marked_within(key, now, duplicate_window_seconds)
+    || st.charged_tokens.marked_within(token, now, token_keep_seconds(st.settings));
   auto today = business_today();
   campaign_spend* spend = nullptr;
   if (auto it = st.campaigns.find(click.ad.campaign_id); it != st.campaigns.end()) {

@@ -7,6 +7,18 @@ const int64_t* timed_marks::marked_at(const std::string& key) const {
   return it == keys_.end() || !it->second.marked ? nullptr : &it->second.at;
 }
 
+bool timed_marks::marked_within(const std::string& key, int64_t now, int64_t seconds) const {
+  auto at = marked_at(key);
+  return at && now - *at < seconds;
+}
+
+void timed_marks::unmark(entry& e) {
+  if (e.marked) {
+    e.marked = false;
+    --marked_;
+  }
+}
+
 void timed_marks::mark(const std::string& key, int64_t at) {
   auto it = keys_.try_emplace(key).first;
   auto& e = it->second;
@@ -22,19 +34,13 @@ void timed_marks::mark(const std::string& key, int64_t at) {
 }
 
 void timed_marks::forget(const std::string& key) {
-  auto it = keys_.find(key);
-  if (it != keys_.end() && it->second.marked) {
-    it->second.marked = false;
-    --marked_;
-  }
+  if (auto it = keys_.find(key); it != keys_.end())
+    unmark(it->second);
 }
 
 void timed_marks::forget_mark(const std::string& key, int64_t at) {
-  auto it = keys_.find(key);
-  if (it != keys_.end() && it->second.marked && it->second.at == at) {
-    it->second.marked = false;
-    --marked_;
-  }
+  if (auto it = keys_.find(key); it != keys_.end() && it->second.at == at)
+    unmark(it->second);
 }
 
 timed_marks::timed_marks(const timed_marks& other)
@@ -76,10 +82,8 @@ bool timed_marks::expire(int64_t now, int64_t keep_seconds, size_t at_most) {
     order_.pop_front();
     auto& e = it->second;
     // Only the mark this entry recorded: a later mark of the key stays.
-    if (e.marked && e.at == at) {
-      e.marked = false;
-      --marked_;
-    }
+    if (e.at == at)
+      unmark(e);
     // The key itself goes with the last entry naming it.
     if (--e.queued == 0)
       keys_.erase(it);

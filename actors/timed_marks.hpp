@@ -29,6 +29,9 @@ public:
   timed_marks& operator=(timed_marks&& other) noexcept;
   /// When `key` was last marked, or null.
   const int64_t* marked_at(const std::string& key) const;
+  /// Marked less than `seconds` before `now` (a mark past its time that
+  /// expire has not reached yet does not count).
+  bool marked_within(const std::string& key, int64_t now, int64_t seconds) const;
   /// Marks `key` at `at` (epoch seconds), replacing an earlier mark.
   void mark(const std::string& key, int64_t at);
   /// Forgets `key`'s mark.
@@ -53,6 +56,7 @@ private:
     uint32_t queued = 0;  // entries of order_ naming this key
   };
   using entries = std::map<std::string, entry>;
+  void unmark(entry& e);
   entries keys_;
   std::deque<std::pair<int64_t, entries::iterator>> order_;
   size_t marked_ = 0;
