@@ -158,6 +158,7 @@ int run(const settings& cfg) {
   // while the rest starts (readiness reports it).
   storage::pg_settings counters_pg = pg;
   counters_pg.role = storage::writer_role::counters;
+  counters_pg.linger_ms = cfg.postgres_counters_linger_ms;
   auto counters_db = sys.spawn<caf::detached>(storage::pg_writer, counters_pg);
   io.reader = sys.spawn<caf::detached>(storage::pg_reader, pg);
   io.redis = sys.spawn<caf::detached>(

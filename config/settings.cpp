@@ -85,6 +85,10 @@ const std::vector<option>& options() {
     {"postgres.statement_timeout_ms",
      "bounds every PostgreSQL statement, server- and client-side (default 2000)",
      integer(&settings::postgres_statement_timeout_ms, 100, 600000)},
+    {"postgres.counters_linger_ms",
+     "dashboard and traffic counts wait this long to share one commit; clicks never wait "
+     "(default 200)",
+     integer(&settings::postgres_counters_linger_ms, 0, 10000)},
     {"entities.idle_seconds",
      "ledgers and campaign actors unused this long are passivated; 0 never (default 600)",
      integer(&settings::entities_idle_seconds, 0, 30 * 86400)},

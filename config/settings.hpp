@@ -23,6 +23,7 @@ struct settings {
   int64_t http_admin_deadline_ms = 10000;
   int64_t http_deadline_margin_ms = 500;
   int64_t postgres_statement_timeout_ms = 2000;
+  int64_t postgres_counters_linger_ms = 200;
   int64_t ledger_max_parked = 64;
   int64_t entities_idle_seconds = 600;
   int actor_threads = 2;

@@ -7,6 +7,7 @@
 #include "storage/pg_connection.hpp"
 #include "storage/statements.hpp"
 
+#include <caf/system_messages.hpp>
 #include <caf/typed_response_promise.hpp>
 
 namespace adserver::storage {
@@ -133,13 +134,41 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   }
 }
 
-void schedule_flush(pg_writer_actor::stateful_pointer<pg_writer_state> self) {
+/// Commits up to max_batch_units of the queue as one transaction.
+void commit_next_batch(pg_writer_state& st) {
+  std::vector<pg_writer_state::pending> batch;
+  size_t n = std::min(st.queue.size(), st.settings.max_batch_units);
+  batch.reserve(n);
+  // Work whose deadline passed while it waited is dropped unrun: its
+  // client has been (or is being) told it failed.
+  auto now = epoch_millis();
+  for (size_t i = 0; i < n; ++i) {
+    auto& p = st.queue[i];
+    if (p.due.at_ms != 0 && now >= p.due.at_ms) {
+      ++st.units_expired;
+      p.promise.deliver(expired_error());
+    } else {
+      batch.push_back(std::move(p));
+    }
+  }
+  st.queue.erase(st.queue.begin(), st.queue.begin() + n);
+  if (!batch.empty())
+    commit_batch(st, batch);
+}
+
+/// `waited`: a full batch is queued already, no point lingering.
+void schedule_flush(pg_writer_actor::stateful_pointer<pg_writer_state> self,
+                    bool waited = false) {
+  auto& st = self->state;
+  if (st.flush_scheduled)
+    return;
+  st.flush_scheduled = true;
   // The flush message queues up behind everything already in the mailbox,
   // so one commit takes all writes that arrived during the previous one.
-  if (!self->state.flush_scheduled) {
-    self->state.flush_scheduled = true;
+  if (waited || st.settings.linger_ms <= 0)
     self->send(self, flush_atom::value);
-  }
+  else
+    self->delayed_send(self, milliseconds(st.settings.linger_ms), flush_atom::value);
 }
 
 caf::result<pg_results> enqueue(pg_writer_actor::stateful_pointer<pg_writer_state> self,
@@ -239,6 +268,12 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
   // The money writer's statements are keyed writes: planned once.
   st.link.open(settings, up, settings.role == writer_role::money);
   self->send(self, poll_atom::value);
+  // What waits for a lingering commit is written before the writer stops.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    while (!self->state.queue.empty())
+      commit_next_batch(self->state);
+    self->quit(msg.reason);
+  });
   return {
     [=](write_atom, std::vector<pg_statement>& unit) -> caf::result<pg_results> {
       return enqueue(self, unit, deadline{}, idempotency_ticket{});
@@ -253,28 +288,10 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
     },
     [=](flush_atom) {
       self->state.census.sample(self->mailbox().size());
-      auto& st = self->state;
-      st.flush_scheduled = false;
-      std::vector<pg_writer_state::pending> batch;
-      size_t n = std::min(st.queue.size(), st.settings.max_batch_units);
-      batch.reserve(n);
-      // Work whose deadline passed while it waited is dropped unrun: its
-      // client has been (or is being) told it failed.
-      auto now = epoch_millis();
-      for (size_t i = 0; i < n; ++i) {
-        auto& p = st.queue[i];
-        if (p.due.at_ms != 0 && now >= p.due.at_ms) {
-          ++st.units_expired;
-          p.promise.deliver(expired_error());
-        } else {
-          batch.push_back(std::move(p));
-        }
-      }
-      st.queue.erase(st.queue.begin(), st.queue.begin() + n);
-      if (!batch.empty())
-        commit_batch(st, batch);
-      if (!st.queue.empty())
-        schedule_flush(self);
+      self->state.flush_scheduled = false;
+      commit_next_batch(self->state);
+      if (!self->state.queue.empty())
+        schedule_flush(self, self->state.queue.size() >= self->state.settings.max_batch_units);
     },
     [=](poll_atom) {
       self->state.census.sample(self->mailbox().size());

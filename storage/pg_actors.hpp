@@ -35,6 +35,10 @@ struct pg_settings {
   int64_t statement_timeout_ms = 2000;
   /// Units waiting for the writer; beyond it writes fail at once (503).
   size_t max_queued_units = 20000;
+  /// How long the first unit waits for others before a commit starts (0: at
+  /// once). The counters writer lingers, so a thousand campaigns' dashboard
+  /// windows share a few commits a second instead of taking one each.
+  int64_t linger_ms = 0;
   std::shared_ptr<io_health> health;  // may be null (tests)
   writer_role role = writer_role::money;
 };
