@@ -1,55 +1,94 @@
 #include "actors/events.hpp"
 
+#include "actors/validation.hpp"
+
 #include <nlohmann/json.hpp>
+
+#include <charconv>
 
 namespace adserver {
 
 namespace {
 
-nlohmann::json ad_event_fields(const std::string& type, const token_claims& ad,
-                               const std::string& session_id, const std::string& timestamp) {
-  nlohmann::json j = {{"event_type", type},
-          {"timestamp", timestamp},
-          {"device_id", ad.device_id},
-          {"session_id", session_id},
-          {"ad_id", ad.ad_id},
-          {"campaign_id", ad.campaign_id},
-          {"advertiser_id", ad.advertiser_id},
-          {"product_id", ad.product_id},
-          {"placement", ad.placement},
-          {"bid_price", ad.bid},
-          {"actual_price", ad.price},
-          {"search_term", ad.search_term},
-          {"category", ad.category},
-          {"request_id", ad.request_id},
-          {"original_product_id", ad.original_product_id}};
+/// One flat JSON object built field by field: every impression and click
+/// writes one, so no document tree is built for it.
+class flat_object {
+public:
+  flat_object() { out_.reserve(512); }
+  // `key` is a literal of ours: it needs no escaping.
+  void text(const char* key, const std::string& v) {
+    open(key);
+    append_json_string(out_, v);
+  }
+  void number(const char* key, int64_t v) {
+    open(key);
+    char digits[24];
+    out_.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+  }
+  void boolean(const char* key, bool v) {
+    open(key);
+    out_ += v ? "true" : "false";
+  }
+  std::string close() {
+    out_ += '}';
+    return std::move(out_);
+  }
+
+private:
+  void open(const char* key) {
+    out_ += out_.empty() ? "{\"" : ",\"";
+    out_ += key;
+    out_ += "\":";
+  }
+  std::string out_;
+};
+
+/// The fields every ad event has (seed 000), in its order.
+void ad_event_fields(flat_object& j, const char* type, const token_claims& ad,
+                     const std::string& session_id, const std::string& timestamp) {
+  j.text("event_type", type);
+  j.text("timestamp", timestamp);
+  j.text("device_id", ad.device_id);
+  j.text("session_id", session_id);
+  j.text("ad_id", ad.ad_id);
+  j.number("campaign_id", ad.campaign_id);
+  j.number("advertiser_id", ad.advertiser_id);
+  j.text("product_id", ad.product_id);
+  j.text("placement", ad.placement);
+  j.number("bid_price", ad.bid);
+  j.number("actual_price", ad.price);
+  j.text("search_term", ad.search_term);
+  j.text("category", ad.category);
+  j.text("request_id", ad.request_id);
+  j.text("original_product_id", ad.original_product_id);
   // Exposure and clicks per experiment variant (control arms included).
   if (!ad.exp_key.empty()) {
-    j["exp_key"] = ad.exp_key;
-    j["exp_var"] = ad.exp_var;
+    j.text("exp_key", ad.exp_key);
+    j.text("exp_var", ad.exp_var);
   }
-  return j;
 }
 
 }  // namespace
 
 kafka_event impression_event(const token_claims& ad, const std::string& session_id,
                              const std::string& timestamp) {
-  return {"ad-events", ad.device_id,
-          ad_event_fields("IMPRESSION", ad, session_id, timestamp).dump()};
+  flat_object j;
+  ad_event_fields(j, "IMPRESSION", ad, session_id, timestamp);
+  return {"ad-events", ad.device_id, j.close()};
 }
 
 kafka_event click_event(const click_request& c, const click_result& r,
                         const std::string& timestamp) {
-  auto j = ad_event_fields("CLICK", c.ad, c.session_id, timestamp);
-  j["balance_deducted"] = r.charged;
-  j["remaining_balance"] = r.remaining_balance;
-  j["charged_amount"] = r.amount;
+  flat_object j;
+  ad_event_fields(j, "CLICK", c.ad, c.session_id, timestamp);
+  j.boolean("balance_deducted", r.charged);
+  j.number("remaining_balance", r.remaining_balance);
+  j.number("charged_amount", r.amount);
   if (!c.click_time.empty())
-    j["click_time"] = c.click_time;  // the client's; timestamp is the server's
+    j.text("click_time", c.click_time);  // the client's; timestamp is the server's
   if (!r.reason.empty())
-    j["reason"] = r.reason;
-  return {"ad-events", c.ad.device_id, j.dump()};
+    j.text("reason", r.reason);
+  return {"ad-events", c.ad.device_id, j.close()};
 }
 
 kafka_event conversion_event(const conversion_request& req, const conversion_line& line,

@@ -1,12 +1,12 @@
 #include "actors/tracking_token.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/token_payload.hpp"
 #include "actors/validation.hpp"
 
-#include <nlohmann/json.hpp>
 #include <charconv>
 #include <cstdint>
-#include <stdexcept>
+#include <string_view>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -43,19 +43,28 @@ void append_b64url(std::string& out, const unsigned char* p, size_t n) {
   }
 }
 
-bool b64url_decode(const std::string& in, std::string& out) {
-  int table[256];
-  for (auto& t : table)
-    t = -1;
-  for (int k = 0; k < 64; ++k)
-    table[static_cast<unsigned char>(alphabet[k])] = k;
+/// Each character's 6 bits, or -1 outside the base64url alphabet.
+struct b64url_table {
+  int8_t value[256];
+  b64url_table() {
+    for (auto& v : value)
+      v = -1;
+    for (int k = 0; k < 64; ++k)
+      value[static_cast<unsigned char>(alphabet[k])] = static_cast<int8_t>(k);
+  }
+};
+
+bool b64url_decode(std::string_view in, std::string& out) {
+  static const b64url_table table;
   out.clear();
+  out.reserve(in.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
-    if (table[c] < 0)
+    auto v = table.value[c];
+    if (v < 0)
       return false;
-    acc = (acc << 6) | static_cast<uint32_t>(table[c]);
+    acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -183,48 +192,20 @@ caf::expected<token_claims> verify_token(const std::string& token, const std::st
   auto dot = token.find('.');
   if (dot == std::string::npos || dot == 0)
     return invalid("malformed");
-  auto payload = token.substr(0, dot);
-  std::string presented;
-  if (!b64url_decode(token.substr(dot + 1), presented))
+  thread_local std::string presented;
+  if (!b64url_decode(std::string_view(token).substr(dot + 1), presented))
     return invalid("malformed signature");
-  auto expected = hmac_sha256(payload, secret);
-  if (expected.empty() || presented.size() != expected.size()
-      || CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) != 0)
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  if (!hmac_into(token.data(), dot, secret, mac, len) || presented.size() != len
+      || CRYPTO_memcmp(presented.data(), mac, len) != 0)
     return invalid("bad signature");
-  std::string text;
-  if (!b64url_decode(payload, text))
-    return invalid("malformed payload");
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object())
+  thread_local std::string text;
+  if (!b64url_decode(std::string_view(token).substr(0, dot), text))
     return invalid("malformed payload");
   token_claims c;
-  // Whole numbers only: a float claim (1e300) must not be cast to an integer.
-  auto integer = [&j](const char* key) {
-    auto& v = j.at(key);
-    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
-      throw std::invalid_argument(key);
-    return v.get<int64_t>();
-  };
-  try {
-    c.request_id = j.at("rid").get<std::string>();
-    c.ad_id = j.at("ad").get<std::string>();
-    c.campaign_id = integer("cid");
-    c.advertiser_id = integer("aid");
-    c.product_id = j.at("pid").get<std::string>();
-    c.original_product_id = j.at("opid").get<std::string>();
-    c.price = integer("price");
-    c.bid = integer("bid");
-    c.device_id = j.at("dev").get<std::string>();
-    c.session_id = j.at("sid").get<std::string>();
-    c.placement = j.at("plc").get<std::string>();
-    c.search_term = j.at("q").get<std::string>();
-    c.category = j.at("cat").get<std::string>();
-    c.expires_at = integer("exp");
-    c.exp_key = j.value("xk", std::string{});
-    c.exp_var = j.value("xv", std::string{});
-  } catch (const std::exception&) {  // nlohmann::json::exception, std::invalid_argument
-    return invalid("missing claims");
-  }
+  if (!parse_token_payload(text, c))
+    return invalid("malformed payload or missing claims");
   if (c.expires_at < now)
     return invalid("expired");
   return c;
