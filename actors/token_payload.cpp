@@ -220,6 +220,8 @@ bool parse_token_payload(std::string_view json, token_claims& out) {
   in.skip_space();
   if (in.i != json.size() || (seen & all_required) != all_required)
     return false;
+  if (c.exp_key.empty())
+    c.exp_var.clear();  // a variant belongs to an experiment (sign_token writes both or neither)
   out = std::move(c);
   return true;
 }

@@ -11,7 +11,8 @@ namespace adserver {
 
 /// Fills `out` from `json`; false when it is not one flat object whose
 /// members are strings and whole numbers (int64), or a claim is missing or
-/// of the wrong type. Unknown members are skipped; "xk"/"xv" are optional.
+/// of the wrong type. Unknown members are skipped; "xk"/"xv" are optional
+/// (a variant without an experiment is dropped).
 bool parse_token_payload(std::string_view json, token_claims& out);
 
 }  // namespace adserver

@@ -60,11 +60,32 @@ std::chrono::seconds next_poll(const traffic_settings& s) {
                                                   3600));
 }
 
-/// Writes what is pending in one unit; on failure it stays for the next.
-/// `done` (if any) hears when the write has answered.
-void write_pending(self_ptr self, std::function<void()> done = {}) {
+void write_pending(self_ptr self, std::function<void()> done = {});
+
+/// What came while a write was in flight, for those who asked for it.
+void write_for_waiters(self_ptr self) {
   auto& st = self->state;
-  if (st.writing || st.pending.empty()) {
+  if (st.after_write.empty())
+    return;
+  auto waiters = std::move(st.after_write);
+  st.after_write.clear();
+  write_pending(self, [waiters] {
+    for (auto& w : waiters)
+      w();
+  });
+}
+
+/// Writes what is pending in one unit; on failure it stays for the next.
+/// `done` (if any) hears when the write has answered, or when the one in
+/// flight has and what came meanwhile is written too.
+void write_pending(self_ptr self, std::function<void()> done) {
+  auto& st = self->state;
+  if (st.writing) {
+    if (done)
+      st.after_write.push_back(std::move(done));
+    return;
+  }
+  if (st.pending.empty()) {
     if (done)
       done();
     return;
@@ -84,6 +105,7 @@ void write_pending(self_ptr self, std::function<void()> done = {}) {
           st.written += n;
         if (done)
           done();
+        write_for_waiters(self);
       },
       [=](caf::error& err) {
         auto& st = self->state;
@@ -98,6 +120,7 @@ void write_pending(self_ptr self, std::function<void()> done = {}) {
         }
         if (done)
           done();
+        write_for_waiters(self);
       });
 }
 

@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <array>
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -45,6 +46,9 @@ struct traffic_state {
   std::array<int64_t, 4> seen{};
   std::map<traffic_slot, int64_t> pending;
   bool writing = false;
+  /// Who waits for what is pending now (a stop): written once the write in
+  /// flight has answered.
+  std::vector<std::function<void()>> after_write;
   traffic_curves curves;
   int64_t refreshed_at = 0;  // epoch seconds of the last curve read
   bool refreshing = false;

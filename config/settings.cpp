@@ -86,9 +86,9 @@ const std::vector<option>& options() {
      "bounds every PostgreSQL statement, server- and client-side (default 2000)",
      integer(&settings::postgres_statement_timeout_ms, 100, 600000)},
     {"postgres.counters_linger_ms",
-     "dashboard and traffic counts wait this long to share one commit; clicks never wait "
-     "(default 200)",
-     integer(&settings::postgres_counters_linger_ms, 0, 10000)},
+     "dashboard and traffic counts wait up to this long to share one commit; 0: at once; "
+     "clicks never wait (default 200, at most 1000)",
+     integer(&settings::postgres_counters_linger_ms, 0, 1000)},
     {"entities.idle_seconds",
      "ledgers and campaign actors unused this long are passivated; 0 never (default 600)",
      integer(&settings::entities_idle_seconds, 0, 30 * 86400)},

@@ -10,6 +10,8 @@
 #include <caf/system_messages.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
+
 namespace adserver::storage {
 
 namespace {
@@ -19,6 +21,8 @@ using std::chrono::steady_clock;
 
 constexpr auto max_backoff = milliseconds(5000);
 constexpr auto idle_check = std::chrono::seconds(2);
+/// How long a stopping writer keeps committing what is queued.
+constexpr auto drain_limit = std::chrono::seconds(5);
 
 caf::error expired_error() {
   return make_error(ec::unavailable, "request deadline passed before the write; nothing applied");
@@ -152,6 +156,29 @@ void commit_next_batch(pg_writer_state& st) {
     }
   }
   st.queue.erase(st.queue.begin(), st.queue.begin() + n);
+  // Counters are increments of rows other nodes increment too: every node
+  // takes their row locks in one order (statement, then its first parameter,
+  // the campaign or placement), so two nodes' large batches wait for each
+  // other rather than deadlock.
+  if (st.settings.role == writer_role::counters)
+    std::stable_sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
+      auto key = [](const pg_writer_state::pending& p) {
+        static const std::string none;
+        if (p.unit.empty())
+          return std::pair<const std::string*, const std::string*>{&none, &none};
+        auto& s = p.unit.front();
+        return std::pair<const std::string*, const std::string*>{
+          &s.name, s.params.empty() ? &none : &s.params.front()};
+      };
+      auto [an, ap] = key(a);
+      auto [bn, bp] = key(b);
+      if (*an != *bn)
+        return *an < *bn;
+      // Numeric ids compare by value: shorter is smaller.
+      if (ap->size() != bp->size())
+        return ap->size() < bp->size();
+      return *ap < *bp;
+    });
   if (!batch.empty())
     commit_batch(st, batch);
 }
@@ -163,8 +190,9 @@ void schedule_flush(pg_writer_actor::stateful_pointer<pg_writer_state> self,
   if (st.flush_scheduled)
     return;
   st.flush_scheduled = true;
-  // The flush message queues up behind everything already in the mailbox,
-  // so one commit takes all writes that arrived during the previous one.
+  // Without a linger the flush message queues up behind everything already
+  // in the mailbox, so one commit takes all writes that arrived during the
+  // previous one; with one, all that arrive within the linger.
   if (waited || st.settings.linger_ms <= 0)
     self->send(self, flush_atom::value);
   else
@@ -186,7 +214,10 @@ caf::result<pg_results> enqueue(pg_writer_actor::stateful_pointer<pg_writer_stat
   }
   auto promise = self->make_response_promise<pg_results>();
   st.queue.push_back({std::move(unit), promise, due, std::move(ticket)});
-  schedule_flush(self);
+  if (st.settings.linger_ms > 0 && st.queue.size() == st.settings.max_batch_units)
+    self->send(self, flush_atom::value);  // a full batch need not wait out the linger
+  else
+    schedule_flush(self);
   return promise;
 }
 
@@ -268,10 +299,18 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
   // The money writer's statements are keyed writes: planned once.
   st.link.open(settings, up, settings.role == writer_role::money);
   self->send(self, poll_atom::value);
-  // What waits for a lingering commit is written before the writer stops.
+  // What waits for a lingering commit is written before the writer stops,
+  // within a bound: a hung database must not hold the stop for minutes, and
+  // what was never sent is plainly not written.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    while (!self->state.queue.empty())
-      commit_next_batch(self->state);
+    auto& st = self->state;
+    auto give_up = steady_clock::now() + drain_limit;
+    while (!st.queue.empty() && steady_clock::now() < give_up)
+      commit_next_batch(st);
+    st.units_failed += static_cast<int64_t>(st.queue.size());
+    for (auto& p : st.queue)
+      p.promise.deliver(make_error(ec::unavailable, "database writer stopped; nothing applied"));
+    st.queue.clear();
     self->quit(msg.reason);
   });
   return {

@@ -35,9 +35,11 @@ struct pg_settings {
   int64_t statement_timeout_ms = 2000;
   /// Units waiting for the writer; beyond it writes fail at once (503).
   size_t max_queued_units = 20000;
-  /// How long the first unit waits for others before a commit starts (0: at
-  /// once). The counters writer lingers, so a thousand campaigns' dashboard
-  /// windows share a few commits a second instead of taking one each.
+  /// How long a unit that finds the writer idle waits for others before a
+  /// commit starts (0: at once); what arrives during a commit waits for the
+  /// next one the same way, and a full batch (max_batch_units) goes at once.
+  /// Only the counters writer lingers: dashboard windows and traffic counts
+  /// then share a few commits a second.
   int64_t linger_ms = 0;
   std::shared_ptr<io_health> health;  // may be null (tests)
   writer_role role = writer_role::money;

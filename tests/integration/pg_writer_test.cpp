@@ -13,6 +13,8 @@
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 using namespace adserver;
@@ -77,31 +79,65 @@ protected:
 };
 
 TEST_F(PgWriter, UnitsArrivingWithinTheLingerShareOneCommit) {
-  auto w = start(400);
+  auto w = start(2000);
+  ASSERT_EQ(figure(w, "commits"), 0);  // started and connected
   using handle = decltype(self->request(w, caf::infinite, write_atom::value,
                                         std::vector<pg_statement>{}));
   std::vector<handle> pending;
-  for (int i = 0; i < 20; ++i)
+  auto sent = std::chrono::steady_clock::now();
+  pending.push_back(self->request(w, caf::infinite, write_atom::value, new_advertiser(0)));
+  // Well within the linger, the first unit still waits: the others join it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(figure(w, "commits"), 0);
+  for (int i = 1; i < 20; ++i)
     pending.push_back(self->request(w, caf::infinite, write_atom::value, new_advertiser(i)));
   std::vector<int64_t> ids;
   for (auto& h : pending)
     h.receive([&](const pg_results& r) { ids.push_back(to_int(r.at(0).at(0).at(0))); },
               [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(2000));
   ASSERT_EQ(ids.size(), 20u);
   for (auto id : ids)
     EXPECT_TRUE(advertiser_exists(id)) << id;
   EXPECT_EQ(figure(w, "commits"), 1);
   EXPECT_EQ(figure(w, "units_committed"), 20);
-  EXPECT_EQ(figure(w, "largest_batch"), 20);
   self->send_exit(w, caf::exit_reason::user_shutdown);
 }
 
-TEST_F(PgWriter, WithoutLingerEachUnitCommitsAtOnce) {
+TEST_F(PgWriter, WithoutLingerAUnitCommitsAtOnce) {
   auto w = start(0);
-  for (int i = 0; i < 3; ++i)
-    self->request(w, caf::infinite, write_atom::value, new_advertiser(i))
-      .receive([](const pg_results&) {}, [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
-  EXPECT_EQ(figure(w, "commits"), 3);
+  ASSERT_EQ(figure(w, "commits"), 0);
+  auto first = self->request(w, caf::infinite, write_atom::value, new_advertiser(0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(figure(w, "commits"), 1);  // committed before anything else came
+  first.receive([](const pg_results&) {},
+                [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
+  self->send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(PgWriter, ACountersBatchInLockOrderAnswersEachUnitWithItsOwnResult) {
+  // The counters writer sorts a batch by statement and first parameter (here
+  // the advertiser's name), so these run in the reverse of their order.
+  auto w = start(500);
+  ASSERT_EQ(figure(w, "commits"), 0);
+  using handle = decltype(self->request(w, caf::infinite, write_atom::value,
+                                        std::vector<pg_statement>{}));
+  std::vector<std::pair<std::string, handle>> pending;
+  for (int i = 9; i >= 0; --i) {
+    auto unit = new_advertiser(i);
+    auto name = unit.at(0).params.at(0);
+    pending.emplace_back(name, self->request(w, caf::infinite, write_atom::value, std::move(unit)));
+  }
+  for (auto& [name, h] : pending)
+    h.receive(
+      [&, name = name](const pg_results& r) {
+        pg_rows rows;
+        ASSERT_EQ(conn.query(advertiser_load(to_int(r.at(0).at(0).at(0))), rows), "");
+        ASSERT_EQ(rows.size(), 1u);
+        EXPECT_EQ(parse_advertiser(rows[0]).advertiser_name, name);
+      },
+      [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_EQ(figure(w, "commits"), 1);
   self->send_exit(w, caf::exit_reason::user_shutdown);
 }
 
