@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <iostream>
 
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -27,17 +29,34 @@ using nlohmann::json;
 
 namespace {
 
-/// A TCP port nobody listens on now.
-int free_port() {
+/// Whether a TCP port on the loopback address can be bound now.
+bool bindable(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return ok;
+}
+
+/// A TCP port nobody listens on now, below the kernel's ephemeral range: a
+/// port from that range can be taken by any outgoing connection (a node's
+/// connection to PostgreSQL, say) before the node binds it.
+int free_port() {
+  int ephemeral_low = 32768;
+  if (std::ifstream range{"/proc/sys/net/ipv4/ip_local_port_range"}; range)
+    range >> ephemeral_low;
+  int low = 10000;
+  int high = ephemeral_low > low + 1000 ? ephemeral_low - 1 : 30000;
+  static std::mt19937 rng{std::random_device{}()};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int port = std::uniform_int_distribution<int>(low, high)(rng);
+    if (bindable(port))
+      return port;
+  }
+  return 0;
 }
 
 struct cluster {
@@ -57,9 +76,15 @@ struct cluster {
             {"admin.tokens", "tester:" + token}};
   }
   bool start(size_t i) {
-    nodes[i] = std::make_unique<server_process>(flags(i));
-    if (!nodes[i]->start())
-      return false;
+    // A port taken between the choice and the node's bind is chosen again.
+    for (int attempt = 0;; ++attempt) {
+      nodes[i] = std::make_unique<server_process>(flags(i));
+      if (nodes[i]->start())
+        break;
+      if (attempt == 2 || nodes[i]->output().find("cannot publish the gateway") == std::string::npos)
+        return false;
+      actor_ports[i] = free_port();
+    }
     if (i == 0)
       brokers = nodes[0]->kafka_bootstrap();
     return true;
