@@ -138,6 +138,21 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   }
 }
 
+/// The order counters units take their row locks in: by first statement,
+/// then its first parameter (a campaign or placement id; shorter numbers are
+/// smaller).
+bool in_lock_order(const pg_writer_state::pending& a, const pg_writer_state::pending& b) {
+  static const pg_statement none;
+  auto& x = a.unit.empty() ? none : a.unit.front();
+  auto& y = b.unit.empty() ? none : b.unit.front();
+  if (x.name != y.name)
+    return x.name < y.name;
+  static const std::string no_param;
+  auto& p = x.params.empty() ? no_param : x.params.front();
+  auto& q = y.params.empty() ? no_param : y.params.front();
+  return p.size() != q.size() ? p.size() < q.size() : p < q;
+}
+
 /// Commits up to max_batch_units of the queue as one transaction.
 void commit_next_batch(pg_writer_state& st) {
   std::vector<pg_writer_state::pending> batch;
@@ -161,24 +176,7 @@ void commit_next_batch(pg_writer_state& st) {
   // the campaign or placement), so two nodes' large batches wait for each
   // other rather than deadlock.
   if (st.settings.role == writer_role::counters)
-    std::stable_sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
-      auto key = [](const pg_writer_state::pending& p) {
-        static const std::string none;
-        if (p.unit.empty())
-          return std::pair<const std::string*, const std::string*>{&none, &none};
-        auto& s = p.unit.front();
-        return std::pair<const std::string*, const std::string*>{
-          &s.name, s.params.empty() ? &none : &s.params.front()};
-      };
-      auto [an, ap] = key(a);
-      auto [bn, bp] = key(b);
-      if (*an != *bn)
-        return *an < *bn;
-      // Numeric ids compare by value: shorter is smaller.
-      if (ap->size() != bp->size())
-        return ap->size() < bp->size();
-      return *ap < *bp;
-    });
+    std::stable_sort(batch.begin(), batch.end(), in_lock_order);
   if (!batch.empty())
     commit_batch(st, batch);
 }
