@@ -432,6 +432,31 @@ namespace {
 /// The longest batch one statement carries.
 constexpr size_t max_click_batch = 512;
 
+/// Another node charged this click's token first. Its ad and device stay
+/// marked for the hour from that charge, not from when this node learned of
+/// it (up to a token lifetime later): a legitimate click an hour after the
+/// charge is not refused. Until the database answers, or if it cannot, the
+/// mark stays at `marked_at` (longer, in the direction of not charging).
+void mark_from_other_charge(self_ptr self, const std::string& key,
+                            const storage::click_write& row, int64_t marked_at) {
+  self->request(self->state.io.reader, caf::infinite, query_atom::value,
+                storage::click_charged_at(row.request_id, row.ad_id))
+    .then(
+      [=](const pg_rows& rows) {
+        auto& st = self->state;
+        if (rows.size() != 1 || rows[0].size() != 1)
+          return;
+        auto charged_at = storage::to_int(rows[0][0]);
+        auto* at = st.recent_clicks.marked_at(key);
+        // Marked again since, or a time that cannot be: keep the mark.
+        if (!at || *at != marked_at || charged_at <= 0 || charged_at >= marked_at)
+          return;
+        st.recent_clicks.mark(key, charged_at);
+        ++st.others_charges_timed;
+      },
+      [](caf::error&) {});
+}
+
 void charge_click(self_ptr self, click_request click,
                   caf::typed_response_promise<click_result> promise, bool solo = false);
 
@@ -636,6 +661,7 @@ void write_clicks(self_ptr self) {
             // its ad for its device, so the pair's hour stays marked too.
             auto& q = batch.front();
             st.charged_tokens.mark(q->token, q->now);
+            mark_from_other_charge(self, q->key, q->row, q->now);
             record_unbilled(self, q->click, "DUPLICATE_CLICK", q->promise);
             after_click_write(self, 1);
           } else if (view(err).code == ec::duplicate_click) {
@@ -881,6 +907,7 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                    {"changes_failed", st.changes_failed},
                    {"clicks_charged", st.clicks_charged},
                    {"clicks_unbilled", st.clicks_unbilled},
+                   {"others_charges_timed", st.others_charges_timed},
                    {"reloads", st.reloads}};
       r.info["recovering"] = st.recovering ? "true" : "false";
       return r;

@@ -103,6 +103,8 @@ struct ledger_state {
   int64_t refused = 0;  // refused at once while recovering or full
   int64_t clicks_charged = 0;
   int64_t clicks_unbilled = 0;
+  /// Tokens another node charged first whose charge time was read back.
+  int64_t others_charges_timed = 0;
   int64_t changes_committed = 0;
   int64_t changes_failed = 0;
   int64_t reloads = 0;

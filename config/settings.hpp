@@ -52,7 +52,7 @@ struct settings {
   int64_t ads_auction_idle_seconds = 600;
   int64_t ads_impression_memory = 250000;
   int64_t dashboards_enabled = 1;
-  int64_t dashboards_flush_ms = 1000;
+  int64_t dashboards_flush_ms = 5000;
   int64_t dashboards_stream_maxlen = 10000;
   int64_t dashboards_max_users_per_window = 100000;
   int64_t dashboards_alert_check_seconds = 30;

@@ -2,6 +2,7 @@
 
 #include "storage/statements.hpp"
 #include "storage/click_sql.hpp"
+#include "storage/dashboard_statements.hpp"
 
 #include <algorithm>
 #include <map>
@@ -66,19 +67,6 @@ bool mergeable(const std::vector<pg_statement>& unit, const idempotency_ticket* 
          && unit[0].params.size() == click_charge_params && (!ticket || ticket->key.empty());
 }
 
-/// Appends array literal `more` ("{...}", as array_literal writes it) to `into`.
-void append_array(std::string& into, const std::string& more) {
-  if (more.size() <= 2)
-    return;
-  if (into.size() <= 2) {
-    into = more;
-    return;
-  }
-  into.pop_back();  // '}'
-  into += ',';
-  into.append(more, 1, std::string::npos);
-}
-
 /// One element quoted the way array_literal quotes it (ids: no escaping).
 void append_element(std::string& into, const std::string& value) {
   into.insert(into.size() - 1, (into.size() > 2 ? ",\"" : "\"") + value + "\"");
@@ -97,9 +85,9 @@ pg_statement merge(const std::vector<const std::vector<pg_statement>*>& units,
     for (int64_t i = 0, n = to_int(p[clicks_param]); i < n; ++i)
       advertisers += (i ? ",\"" : "\"") + p[advertiser_param] + "\"";
     advertisers += "}";
-    append_array(params[6], advertisers);
+    append_array_literal(params[6], advertisers);
     for (size_t k = 0; k < array_params; ++k)
-      append_array(params[7 + k], p[first_array_param + k]);
+      append_array_literal(params[7 + k], p[first_array_param + k]);
   }
   return {"click_charge_merged", std::move(params)};
 }
@@ -110,27 +98,40 @@ const std::vector<std::pair<const char*, const char*>>& click_merge_named_statem
   return statements;
 }
 
-merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>*>& units,
-                               const std::vector<const idempotency_ticket*>& tickets) {
+merged_batch merge_units(const std::vector<const std::vector<pg_statement>*>& units,
+                         const std::vector<const idempotency_ticket*>& tickets) {
   merged_batch plan;
   plan.advertiser_of.resize(units.size());
   plan.clicks_of.resize(units.size());
+  for (auto* unit : units)
+    plan.unit_sizes.push_back(unit->size());
   plan.merged.reserve(units.size());  // the run-units point into it
   std::vector<size_t> run;
+  run_kind run_of = run_kind::single;
   std::set<std::string> advertisers;
   size_t clicks = 0;
+  auto add_single = [&](size_t u) {
+    plan.units.push_back(units[u]);
+    plan.tickets.push_back(u < tickets.size() ? tickets[u] : nullptr);
+    plan.members.push_back({u});
+    plan.kind.push_back(run_kind::single);
+  };
   auto close_run = [&] {
     if (run.size() == 1) {
-      plan.units.push_back(units[run[0]]);
-      plan.tickets.push_back(tickets[run[0]]);
-      plan.members.push_back(run);
-      plan.is_merged.push_back(false);
+      add_single(run[0]);
     } else if (run.size() > 1) {
-      plan.merged.push_back({merge(units, run)});
+      if (run_of == run_kind::clicks) {
+        plan.merged.push_back({merge(units, run)});
+      } else {
+        std::vector<const std::vector<pg_statement>*> members;
+        for (auto u : run)
+          members.push_back(units[u]);
+        plan.merged.push_back(merge_dashboard_units(members));
+      }
       plan.units.push_back(&plan.merged.back());
       plan.tickets.push_back(nullptr);
       plan.members.push_back(run);
-      plan.is_merged.push_back(true);
+      plan.kind.push_back(run_of);
     }
     run.clear();
     advertisers.clear();
@@ -138,18 +139,25 @@ merged_batch merge_click_units(const std::vector<const std::vector<pg_statement>
   };
   for (size_t u = 0; u < units.size(); ++u) {
     auto* ticket = u < tickets.size() ? tickets[u] : nullptr;
+    bool keyless = !ticket || ticket->key.empty();
+    if (keyless && dashboard_unit_mergeable(*units[u])) {
+      if (run_of != run_kind::dashboards || run.size() >= max_merged_dashboard_units)
+        close_run();
+      run_of = run_kind::dashboards;
+      run.push_back(u);
+      continue;
+    }
     if (!mergeable(*units[u], ticket)) {
       close_run();
-      plan.units.push_back(units[u]);
-      plan.tickets.push_back(ticket);
-      plan.members.push_back({u});
-      plan.is_merged.push_back(false);
+      add_single(u);
       continue;
     }
     auto& p = (*units[u])[0].params;
     auto n = static_cast<size_t>(std::max<int64_t>(0, to_int(p[clicks_param])));
-    if (advertisers.count(p[advertiser_param]) > 0 || clicks + n > max_merged_clicks)
+    if (run_of != run_kind::clicks || advertisers.count(p[advertiser_param]) > 0
+        || clicks + n > max_merged_clicks)
       close_run();
+    run_of = run_kind::clicks;
     run.push_back(u);
     advertisers.insert(p[advertiser_param]);
     plan.advertiser_of[u] = p[advertiser_param];
@@ -172,8 +180,20 @@ std::vector<pg_results> split_merged_results(const merged_batch& plan,
         doubtful[u] = true;
       continue;
     }
-    if (!plan.is_merged[k]) {
+    if (plan.kind[k] == run_kind::single) {
       out[members[0]] = std::move(results[k]);
+      continue;
+    }
+    if (plan.kind[k] == run_kind::dashboards) {
+      // No rows: each unit's statements answer nothing either.
+      bool whole = results[k].size() == plan.units[k]->size();
+      for (auto& rows : results[k])
+        whole = whole && rows.empty();
+      for (auto u : members) {
+        doubtful[u] = !whole;
+        if (whole)
+          out[u] = pg_results(plan.unit_sizes[u]);
+      }
       continue;
     }
     // One statement's (advertiser, id) rows, given back as each unit's ids.

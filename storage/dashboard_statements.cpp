@@ -1,6 +1,7 @@
 #include "storage/dashboard_statements.hpp"
 
 #include "actors/validation.hpp"
+#include "storage/statements.hpp"
 
 namespace adserver::storage {
 
@@ -10,18 +11,27 @@ namespace {
 #define EPOCH_MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
 const std::vector<std::pair<const char*, const char*>> statements = {
+  // Arrays, one element per row, so that the writer can merge many windows'
+  // statements into one by joining the arrays (merge_dashboard_units). Rows
+  // of one window are summed (two units of a campaign may meet in a merged
+  // statement; ON CONFLICT may touch a row once) and locked in one order on
+  // every node.
   {"dashboard_metrics_add",
    "INSERT INTO campaign_dashboard_metrics (campaign_id, metric_type, metric_value,"
    "  time_window_start, time_window_end, time_window_unit)"
-   " SELECT $1::bigint, t.m, t.v, to_timestamp(t.s), to_timestamp(t.e), t.u"
-   " FROM jsonb_to_recordset($2::jsonb) AS t(m text, v bigint, s bigint, e bigint, u text)"
+   " SELECT t.c, t.m, sum(t.v)::bigint, to_timestamp(t.s), to_timestamp(t.e), min(t.u)"
+   " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],"
+   "  $6::text[]) AS t(c, m, v, s, e, u)"
+   " GROUP BY t.c, t.m, t.s, t.e ORDER BY t.c, t.m, t.s, t.e"
    " ON CONFLICT (campaign_id, metric_type, time_window_start, time_window_end) DO UPDATE"
    "  SET metric_value = campaign_dashboard_metrics.metric_value + EXCLUDED.metric_value"},
   {"variant_metrics_add",
    "INSERT INTO campaign_variant_metrics (campaign_id, exp_key, exp_var, metric_type,"
    "  metric_value, time_window_start, time_window_end)"
-   " SELECT $1::bigint, t.k, t.x, t.m, t.v, to_timestamp(t.s), to_timestamp(t.e)"
-   " FROM jsonb_to_recordset($2::jsonb) AS t(k text, x text, m text, v bigint, s bigint, e bigint)"
+   " SELECT t.c, t.k, t.x, t.m, sum(t.v)::bigint, to_timestamp(t.s), to_timestamp(t.e)"
+   " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[],"
+   "  $6::bigint[], $7::bigint[]) AS t(c, k, x, m, v, s, e)"
+   " GROUP BY t.c, t.k, t.x, t.m, t.s, t.e ORDER BY t.c, t.k, t.x, t.m, t.s, t.e"
    " ON CONFLICT (campaign_id, exp_key, exp_var, metric_type, time_window_start,"
    "  time_window_end) DO UPDATE"
    "  SET metric_value = campaign_variant_metrics.metric_value + EXCLUDED.metric_value"},
@@ -205,28 +215,67 @@ const std::vector<std::pair<const char*, const char*>>& dashboard_named_statemen
 }
 
 pg_statement dashboard_metrics_add(int64_t campaign_id, const std::vector<metric_delta>& d) {
-  std::string json = "[";
-  for (size_t i = 0; i < d.size(); ++i) {
-    auto& x = d[i];
-    json += (i ? ",{\"m\":" : "{\"m\":") + json_quote(metric_name(x.type)) + ",\"v\":"
-            + str(x.value) + ",\"s\":" + str(x.window.start) + ",\"e\":" + str(x.window.end)
-            + ",\"u\":" + json_quote(unit_name(x.window.unit)) + "}";
+  std::vector<std::string> campaign(d.size(), str(campaign_id)), type, value, start, end, unit;
+  for (auto& x : d) {
+    type.emplace_back(metric_name(x.type));
+    value.push_back(str(x.value));
+    start.push_back(str(x.window.start));
+    end.push_back(str(x.window.end));
+    unit.emplace_back(unit_name(x.window.unit));
   }
-  json += "]";
-  return {"dashboard_metrics_add", {str(campaign_id), std::move(json)}};
+  return {"dashboard_metrics_add",
+          {array_literal(campaign), array_literal(type), array_literal(value),
+           array_literal(start), array_literal(end), array_literal(unit)}};
 }
 
 pg_statement variant_metrics_add(int64_t campaign_id, const std::vector<variant_delta>& d) {
-  std::string json = "[";
-  for (size_t i = 0; i < d.size(); ++i) {
-    auto& x = d[i];
-    json += (i ? ",{\"k\":" : "{\"k\":") + json_quote(x.exp_key) + ",\"x\":"
-            + json_quote(x.exp_var) + ",\"m\":" + json_quote(metric_name(x.type))
-            + ",\"v\":" + str(x.value) + ",\"s\":" + str(x.day.start) + ",\"e\":"
-            + str(x.day.end) + "}";
+  std::vector<std::string> campaign(d.size(), str(campaign_id)), key, var, type, value, start,
+    end;
+  for (auto& x : d) {
+    key.push_back(x.exp_key);
+    var.push_back(x.exp_var);
+    type.emplace_back(metric_name(x.type));
+    value.push_back(str(x.value));
+    start.push_back(str(x.day.start));
+    end.push_back(str(x.day.end));
   }
-  json += "]";
-  return {"variant_metrics_add", {str(campaign_id), std::move(json)}};
+  return {"variant_metrics_add",
+          {array_literal(campaign), array_literal(key), array_literal(var), array_literal(type),
+           array_literal(value), array_literal(start), array_literal(end)}};
+}
+
+bool dashboard_unit_mergeable(const std::vector<pg_statement>& unit) {
+  if (unit.empty() || unit.size() > 2)
+    return false;
+  bool metrics = false, variants = false;
+  for (auto& s : unit) {
+    bool& seen = s.name == "dashboard_metrics_add" ? metrics : variants;
+    if ((s.name != "dashboard_metrics_add" && s.name != "variant_metrics_add") || seen
+        || s.params.size() != (s.name == "dashboard_metrics_add" ? 6u : 7u))
+      return false;
+    seen = true;
+  }
+  return true;
+}
+
+std::vector<pg_statement> merge_dashboard_units(
+  const std::vector<const std::vector<pg_statement>*>& units) {
+  pg_statement metrics{"dashboard_metrics_add", std::vector<std::string>(6, "{}")};
+  pg_statement variants{"variant_metrics_add", std::vector<std::string>(7, "{}")};
+  bool any_metrics = false, any_variants = false;
+  for (auto* unit : units)
+    for (auto& s : *unit) {
+      auto& into = s.name == "dashboard_metrics_add" ? metrics : variants;
+      (s.name == "dashboard_metrics_add" ? any_metrics : any_variants) = true;
+      for (size_t k = 0; k < into.params.size() && k < s.params.size(); ++k)
+        append_array_literal(into.params[k], s.params[k]);
+    }
+  std::vector<pg_statement> merged;
+  if (any_metrics)
+    merged.push_back(std::move(metrics));
+  if (any_variants)
+    merged.push_back(std::move(variants));
+  return merged;
 }
 
 pg_statement dashboard_rows(int64_t campaign_id, const std::string& unit, int64_t from,

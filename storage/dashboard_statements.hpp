@@ -19,6 +19,13 @@ const std::vector<std::pair<const char*, const char*>>& dashboard_named_statemen
 pg_statement dashboard_metrics_add(int64_t campaign_id, const std::vector<metric_delta>& d);
 /// The same for campaign_variant_metrics.
 pg_statement variant_metrics_add(int64_t campaign_id, const std::vector<variant_delta>& d);
+/// A unit of one dashboard_metrics_add and/or one variant_metrics_add: the
+/// counters writer merges consecutive such units into one.
+bool dashboard_unit_mergeable(const std::vector<pg_statement>& unit);
+/// One unit doing what the (mergeable) units do: at most one statement of
+/// each kind, their arrays joined. Its statements return no rows, as theirs.
+std::vector<pg_statement> merge_dashboard_units(
+  const std::vector<const std::vector<pg_statement>*>& units);
 
 // -- reads of the dashboard endpoints (time bounds in Unix seconds) ---------
 /// Rows of MINUTE/HOUR/DAY windows (one unit, or "" for all) that lie in

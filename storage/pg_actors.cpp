@@ -68,7 +68,7 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   auto started = steady_clock::now();
   // Many ledgers' clicks go as one statement (a failure is retried unit by
   // unit below, as the ledgers wrote them).
-  auto plan = merge_click_units(units, tickets);
+  auto plan = merge_units(units, tickets);
   auto outcome = conn.run_batch(plan.units, plan.tickets, out, err);
   std::vector<bool> doubtful;
   if (outcome == batch_outcome::committed)

@@ -204,6 +204,10 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    // A SEARCH auction reads the campaigns of its term only (GIN index of
    // migration 011), not every SEARCH campaign of the day.
    "   AND ($3 = '' OR c.target_keywords @> to_jsonb($3::text))"},
+  {"click_charged_at",
+   "SELECT floor(extract(epoch FROM clicked_at))::bigint FROM ad_clicks"
+   " WHERE request_id = $1 AND ad_id = $2 AND charged AND request_id <> ''"
+   " ORDER BY clicked_at LIMIT 1"},
   {"click_charge",
    // One statement for a batch of one advertiser's clicks: the balance moves
    // once (compare-and-set on version and balance, version + count), spend
@@ -322,20 +326,6 @@ std::string str(int64_t x) {
 
 /// A PostgreSQL array literal of `items`: every element quoted, quotes and
 /// backslashes escaped (numbers, dates and timestamps read from it too).
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string array = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    array += i ? ",\"" : "\"";
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\')
-        array += '\\';
-      array += ch;
-    }
-    array += '"';
-  }
-  array += "}";
-  return array;
-}
 
 std::string bids_json(const placement_bids& bids) {
   nlohmann::json j = nlohmann::json::object();
@@ -365,6 +355,33 @@ audit_fields parse_audit(const pg_row& row, size_t at) {
 }
 
 }  // namespace
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string array = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    array += i ? ",\"" : "\"";
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\')
+        array += '\\';
+      array += ch;
+    }
+    array += '"';
+  }
+  array += "}";
+  return array;
+}
+
+void append_array_literal(std::string& into, const std::string& more) {
+  if (more.size() <= 2)
+    return;
+  if (into.size() <= 2) {
+    into = more;
+    return;
+  }
+  into.pop_back();  // '}'
+  into += ',';
+  into.append(more, 1, std::string::npos);
+}
 
 placement_bids parse_bids(const std::string& text) {
   placement_bids bids;
@@ -590,6 +607,10 @@ pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_
            array_literal(device), array_literal(session), array_literal(request),
            array_literal(at), array_literal(product), array_literal(original),
            array_literal(exp_key), array_literal(exp_var), str(lease_epoch)}};
+}
+
+pg_statement click_charged_at(const std::string& request_id, const std::string& ad_id) {
+  return {"click_charged_at", {request_id, ad_id}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {

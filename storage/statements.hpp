@@ -120,6 +120,8 @@ struct click_write {
 /// click, or no row when the compare-and-set missed.
 /// Refused (no row) unless the ledger lease's epoch is still `lease_epoch`.
 pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_epoch);
+/// When a token was charged (one row: epoch seconds; none if it was not).
+pg_statement click_charged_at(const std::string& request_id, const std::string& ad_id);
 /// An unbilled click (duplicate, no money, no budget).
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.
@@ -175,6 +177,10 @@ placement_bids parse_bids(const std::string& text);
 campaign_spend parse_campaign_spend(const pg_row& row, const std::string& today);
 
 int64_t to_int(const std::string& s);
+/// A PostgreSQL array literal of the items, each quoted and escaped: {"a","b\"c"}.
+std::string array_literal(const std::vector<std::string>& items);
+/// Appends the elements of array literal `more` to array literal `into`.
+void append_array_literal(std::string& into, const std::string& more);
 
 // -- idempotency keys -------------------------------------------------------------
 /// (request_hash, result rows as JSON) of a key recorded in the last 24 h.

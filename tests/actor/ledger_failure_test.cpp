@@ -43,6 +43,7 @@ struct fake_db {
   std::atomic<bool> hold_reads{false};  // answer reads only on release
   std::atomic<bool> hold_writes{false};  // answer click writes only on release
   std::vector<size_t> click_batches;     // clicks per click statement, in order
+  std::atomic<int64_t> charged_at{-1};   // click_charged_at's answer (-1: no row)
   void script(std::deque<outcome> writes) {
     std::lock_guard<std::mutex> g{mtx};
     next_writes = std::move(writes);
@@ -163,6 +164,8 @@ caf::behavior fake_reader(caf::event_based_actor* self, std::shared_ptr<fake_db>
       return pg_rows{{db->lease_node, std::to_string(db->lease_epoch)}};
     if (stmt.name == "advertiser_load")
       return pg_rows{advertiser_row(std::stoll(stmt.params.at(0)), db->balance, db->version)};
+    if (stmt.name == "click_charged_at")
+      return db->charged_at < 0 ? pg_rows{} : pg_rows{{std::to_string(db->charged_at.load())}};
     if (stmt.name == "ledger_campaigns")  // campaign 70: serving, large budgets
       return pg_rows{{"70", "100000000", "100000000", "0", "0", "100", "ACTIVE", "", "",
                       "ACCELERATED"}};
@@ -267,6 +270,26 @@ protected:
     click.ad.bid = 100;
     click.ad.device_id = "device-" + std::to_string(n);
     client->send(l, click_atom::value, click);
+  }
+
+  int64_t ledger_figure(const ledger_actor& l, const std::string& name) {
+    int64_t out = -1;
+    self->request(l, caf::infinite, status_atom::value)
+      .receive(
+        [&](const status_record& r) {
+          for (auto& [k, v] : r.figures)
+            if (k == name)
+              out = v;
+        },
+        [](const caf::error&) {});
+    return out;
+  }
+
+  /// Waits (at most 2 s) until the ledger has read back another node's charge time.
+  void await_charge_time(const ledger_actor& l) {
+    for (int i = 0; i < 400 && ledger_figure(l, "others_charges_timed") < 1; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(ledger_figure(l, "others_charges_timed"), 1);
   }
 
   int64_t balance_in_memory(const ledger_actor& l) {
@@ -486,9 +509,10 @@ TEST_F(LedgerFailures, ADuplicateInABatchIsFoundByWritingItsClicksAlone) {
 
 TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHour) {
   auto l = start();
-  // PostgreSQL says another node charged this token: that node charged ad_70
-  // for device-1, so another token for the same pair within the hour is a
-  // duplicate too, refused without a write.
+  // PostgreSQL says another node charged this token, ten minutes ago: that
+  // node charged ad_70 for device-1, so another token for the same pair
+  // within the hour is a duplicate too, refused without a write.
+  db->charged_at = epoch_seconds() - 600;
   db->script({outcome::duplicate});
   caf::scoped_actor first{sys};
   send_click(first, l, 1, 10);
@@ -496,6 +520,7 @@ TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHo
   first->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
                  [&](const caf::error& err) { reason = sys.render(err); });
   ASSERT_EQ(reason, "DUPLICATE_CLICK");
+  await_charge_time(l);
   auto writes = db->click_batches.size();
   caf::scoped_actor second{sys};
   send_click(second, l, 1, 10, {}, "req-1-another-request");
@@ -504,6 +529,28 @@ TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHo
   EXPECT_EQ(reason, "DUPLICATE_CLICK");
   EXPECT_EQ(db->click_batches.size(), writes);
   EXPECT_EQ(balance_in_memory(l), 10'000);
+}
+
+TEST_F(LedgerFailures, AnAdAndDeviceAnotherNodeChargedOverAnHourAgoMayBeChargedAgain) {
+  auto l = start();
+  // The other node's charge was 61 minutes ago; this node learns of it only
+  // now. The pair's hour ran from that charge, so it is over.
+  db->charged_at = epoch_seconds() - 3660;
+  db->script({outcome::duplicate, outcome::commit});
+  caf::scoped_actor first{sys};
+  send_click(first, l, 1, 10);
+  std::string reason;
+  first->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
+                 [&](const caf::error& err) { reason = sys.render(err); });
+  ASSERT_EQ(reason, "DUPLICATE_CLICK");
+  await_charge_time(l);
+  caf::scoped_actor second{sys};
+  send_click(second, l, 1, 10, {}, "req-1-another-request");
+  second->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
+                  [&](const caf::error& err) { reason = sys.render(err); });
+  EXPECT_EQ(reason, "charged");
+  EXPECT_EQ(db->stored_balance(), 10'000 - 10);
+  EXPECT_EQ(balance_in_memory(l), 10'000 - 10);
 }
 
 TEST_F(LedgerFailures, AFailedBatchChargesNoneOfItsClicks) {

@@ -2,6 +2,7 @@
 // gathers units into commits, and that nothing it accepted is dropped when it
 // stops.
 #include "actors/system_setup.hpp"
+#include "storage/dashboard_statements.hpp"
 #include "storage/migrate.hpp"
 #include "storage/pg_actors.hpp"
 #include "storage/pg_connection.hpp"
@@ -65,6 +66,19 @@ protected:
         },
         [](const caf::error&) {});
     return out;
+  }
+
+  /// The MINUTE window's CLICKS of a campaign (-1: no row).
+  int64_t minute_clicks(int64_t campaign_id, int64_t minute_start) {
+    pg_rows rows;
+    EXPECT_EQ(conn.query(dashboard_rows(campaign_id, "MINUTE", minute_start, minute_start + 60,
+                                        100),
+                         rows),
+              "");
+    for (auto& row : rows)
+      if (row.at(1) == "CLICKS")
+        return to_int(row.at(2));
+    return -1;
   }
 
   bool advertiser_exists(int64_t id) {
@@ -160,6 +174,63 @@ TEST_F(PgWriter, UnitsWaitingForALingeringCommitAreWrittenWhenTheWriterStops) {
   ASSERT_EQ(ids.size(), 5u);
   for (auto id : ids)
     EXPECT_TRUE(advertiser_exists(id)) << id;
+}
+
+TEST_F(PgWriter, WindowsOfManyCampaignsCommitAsOneStatementAndAddUpExactly) {
+  // Campaign ids no other test uses (the table has no foreign key).
+  int64_t c1 = 8'000'000'000'000 + std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                        .count()
+                                      % 1'000'000'000'000;
+  int64_t c2 = c1 + 1;
+  int64_t minute = 1'765'000'020 - 1'765'000'020 % 60;
+  auto clicks = [&](int64_t n) {
+    metric_delta d;
+    d.window = time_window{minute, minute + 60, window_unit::minute};
+    d.type = metric::clicks;
+    d.value = n;
+    return std::vector<metric_delta>{d};
+  };
+  variant_delta v;
+  v.exp_key = "price";
+  v.exp_var = "B";
+  v.day = time_window{minute - minute % 86400, minute - minute % 86400 + 86400,
+                      window_unit::day};
+  v.type = metric::clicks;
+  v.value = 4;
+  auto w = start(500);
+  ASSERT_EQ(figure(w, "commits"), 0);
+  using handle = decltype(self->request(w, caf::infinite, write_atom::value,
+                                        std::vector<pg_statement>{}));
+  std::vector<handle> pending;
+  auto send = [&](std::vector<pg_statement> unit) {
+    pending.push_back(self->request(w, caf::infinite, write_atom::value, std::move(unit)));
+  };
+  send({dashboard_metrics_add(c2, clicks(3)), variant_metrics_add(c2, {v})});
+  send({dashboard_metrics_add(c1, clicks(2))});
+  // A window and its successor after passivation: one row, added up once each.
+  send({dashboard_metrics_add(c1, clicks(5)), variant_metrics_add(c1, {v})});
+  std::vector<size_t> shapes;
+  for (auto& h : pending)
+    h.receive([&](const pg_results& r) { shapes.push_back(r.size()); },
+              [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_EQ(shapes, (std::vector<size_t>{2, 1, 2}));
+  EXPECT_EQ(figure(w, "commits"), 1);
+  EXPECT_EQ(minute_clicks(c1, minute), 7);
+  EXPECT_EQ(minute_clicks(c2, minute), 3);
+  // Increments, never overwrites: a later commit adds to the rows.
+  auto more = self->request(w, caf::infinite, write_atom::value,
+                            std::vector<pg_statement>{dashboard_metrics_add(c1, clicks(1))});
+  more.receive([](const pg_results&) {},
+               [](const caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_EQ(minute_clicks(c1, minute), 8);
+  for (auto c : {c1, c2}) {
+    pg_rows rows;
+    ASSERT_EQ(conn.query(dashboard_variants(c, "price"), rows), "");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0], (pg_row{"B", "CLICKS", "4"}));
+  }
+  self->send_exit(w, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace

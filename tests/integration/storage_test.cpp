@@ -98,7 +98,7 @@ TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWoul
   for (auto& u : units)
     pointers.push_back(&u);
   std::vector<const idempotency_ticket*> tickets(units.size(), nullptr);
-  auto plan = merge_click_units(pointers, tickets);
+  auto plan = merge_units(pointers, tickets);
   ASSERT_EQ(plan.units.size(), 2u);
   ASSERT_EQ(conn.run_batch(plan.units, plan.tickets, out, err), batch_outcome::committed) << err;
   std::vector<bool> doubtful;
