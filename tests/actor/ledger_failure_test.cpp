@@ -7,6 +7,7 @@
 #include "actors/errors.hpp"
 #include "actors/ledger.hpp"
 #include "actors/system_setup.hpp"
+#include "tests/support/status_figure.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -272,16 +273,18 @@ protected:
     client->send(l, click_atom::value, click);
   }
 
-  int64_t ledger_figure(const ledger_actor& l, const std::string& name) {
-    int64_t out = -1;
-    self->request(l, caf::infinite, status_atom::value)
-      .receive(
-        [&](const status_record& r) {
-          for (auto& [k, v] : r.figures)
-            if (k == name)
-              out = v;
-        },
-        [](const caf::error&) {});
+  int64_t ledger_figure(const ledger_actor& a, const std::string& name) {
+    return adserver::testing::status_figure(self, a, name);
+  }
+
+  /// A click's outcome: "charged", the refusal reason, or the error.
+  std::string click_outcome(const ledger_actor& l, int n, int64_t price,
+                            const std::string& request_id = {}) {
+    caf::scoped_actor client{sys};
+    send_click(client, l, n, price, {}, request_id);
+    std::string out;
+    client->receive([&](const click_result& r) { out = r.charged ? "charged" : r.reason; },
+                    [&](const caf::error& err) { out = sys.render(err); });
     return out;
   }
 
@@ -514,18 +517,10 @@ TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHo
   // within the hour is a duplicate too, refused without a write.
   db->charged_at = epoch_seconds() - 600;
   db->script({outcome::duplicate});
-  caf::scoped_actor first{sys};
-  send_click(first, l, 1, 10);
-  std::string reason;
-  first->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
-                 [&](const caf::error& err) { reason = sys.render(err); });
-  ASSERT_EQ(reason, "DUPLICATE_CLICK");
+  ASSERT_EQ(click_outcome(l, 1, 10), "DUPLICATE_CLICK");
   await_charge_time(l);
   auto writes = db->click_batches.size();
-  caf::scoped_actor second{sys};
-  send_click(second, l, 1, 10, {}, "req-1-another-request");
-  second->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
-                  [&](const caf::error& err) { reason = sys.render(err); });
+  auto reason = click_outcome(l, 1, 10, "req-1-another-request");
   EXPECT_EQ(reason, "DUPLICATE_CLICK");
   EXPECT_EQ(db->click_batches.size(), writes);
   EXPECT_EQ(balance_in_memory(l), 10'000);
@@ -537,17 +532,9 @@ TEST_F(LedgerFailures, AnAdAndDeviceAnotherNodeChargedOverAnHourAgoMayBeChargedA
   // now. The pair's hour ran from that charge, so it is over.
   db->charged_at = epoch_seconds() - 3660;
   db->script({outcome::duplicate, outcome::commit});
-  caf::scoped_actor first{sys};
-  send_click(first, l, 1, 10);
-  std::string reason;
-  first->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
-                 [&](const caf::error& err) { reason = sys.render(err); });
-  ASSERT_EQ(reason, "DUPLICATE_CLICK");
+  ASSERT_EQ(click_outcome(l, 1, 10), "DUPLICATE_CLICK");
   await_charge_time(l);
-  caf::scoped_actor second{sys};
-  send_click(second, l, 1, 10, {}, "req-1-another-request");
-  second->receive([&](const click_result& r) { reason = r.charged ? "charged" : r.reason; },
-                  [&](const caf::error& err) { reason = sys.render(err); });
+  auto reason = click_outcome(l, 1, 10, "req-1-another-request");
   EXPECT_EQ(reason, "charged");
   EXPECT_EQ(db->stored_balance(), 10'000 - 10);
   EXPECT_EQ(balance_in_memory(l), 10'000 - 10);

@@ -8,6 +8,7 @@
 #include "storage/pg_connection.hpp"
 #include "storage/statements.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/status_figure.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -55,17 +56,8 @@ protected:
     return {advertiser_create(spec, "it")};
   }
 
-  int64_t figure(const pg_writer_actor& w, const std::string& name) {
-    int64_t out = -1;
-    self->request(w, caf::infinite, status_atom::value)
-      .receive(
-        [&](const status_record& r) {
-          for (auto& [k, v] : r.figures)
-            if (k == name)
-              out = v;
-        },
-        [](const caf::error&) {});
-    return out;
+  int64_t figure(const pg_writer_actor& a, const std::string& name) {
+    return adserver::testing::status_figure(self, a, name);
   }
 
   /// The MINUTE window's CLICKS of a campaign (-1: no row).

@@ -1,0 +1,29 @@
+#pragma once
+// One figure of an actor's answer to the shared `status` request, for tests
+// that wait on an actor's progress without knowing its insides.
+#include "actors/interfaces.hpp"
+#include "actors/types.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace adserver::testing {
+
+/// The figure `name` of `actor`'s status record; -1 when it has none.
+template <class Handle>
+int64_t status_figure(caf::scoped_actor& self, const Handle& actor, const std::string& name) {
+  int64_t out = -1;
+  self->request(actor, caf::infinite, status_atom::value)
+    .receive(
+      [&](const status_record& r) {
+        for (auto& [k, v] : r.figures)
+          if (k == name)
+            out = v;
+      },
+      [](const caf::error&) {});
+  return out;
+}
+
+}  // namespace adserver::testing
