@@ -33,8 +33,15 @@ void schedule_flush(window_ptr self) {
   if (st.flush_scheduled)
     return;
   st.flush_scheduled = true;
-  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(10, st.settings.flush_ms)),
-                     flush_atom::value);
+  // A stopping window writes what it holds at once: the node's stop waits
+  // for it (at most 5 s), and flush_ms may be as long. (A failed write of a
+  // stopping window ends it, so this never retries in a loop.)
+  if (st.stopping)
+    self->send(self, flush_atom::value);
+  else
+    self->delayed_send(self,
+                       std::chrono::milliseconds(std::max<int64_t>(10, st.settings.flush_ms)),
+                       flush_atom::value);
 }
 
 /// Appends an event or alert to the campaign's stream (the SSE source).
@@ -174,7 +181,9 @@ void flush(window_ptr self) {
   st.flush_scheduled = false;
   st.book.drop_closed(epoch_seconds());
   if (st.flush_in_flight) {
-    schedule_flush(self);
+    // Stopping, the write's answer flushes again (no busy wait here).
+    if (!st.stopping)
+      schedule_flush(self);
     return;
   }
   if (!st.book.has_pending()) {

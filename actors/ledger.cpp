@@ -432,27 +432,35 @@ namespace {
 /// The longest batch one statement carries.
 constexpr size_t max_click_batch = 512;
 
-/// Another node charged this click's token first. Its ad and device stay
-/// marked for the hour from that charge, not from when this node learned of
-/// it (up to a token lifetime later): a legitimate click an hour after the
-/// charge is not refused. Until the database answers, or if it cannot, the
-/// mark stays at `marked_at` (longer, in the direction of not charging).
-void mark_from_other_charge(self_ptr self, const std::string& key,
-                            const storage::click_write& row, int64_t marked_at) {
+/// Another node charged this click's token first: its ad and device stay
+/// marked for the hour from the pair's last charge, read back from the
+/// database (any node's, any token's, its age by the database's clock), not
+/// from when this node learned of it (up to a token lifetime later), so a
+/// legitimate click an hour after that charge is not refused. Until the
+/// answer, or if it cannot come, the mark stays at `marked_at` (longer, in
+/// the direction of not charging).
+void mark_from_last_charge(self_ptr self, const std::string& key,
+                           const storage::click_write& row, int64_t marked_at) {
   self->request(self->state.io.reader, caf::infinite, query_atom::value,
-                storage::click_charged_at(row.request_id, row.ad_id))
+                storage::pair_last_charge_age(row.device_id, row.ad_id,
+                                              duplicate_window_seconds))
     .then(
       [=](const pg_rows& rows) {
         auto& st = self->state;
-        if (rows.size() != 1 || rows[0].size() != 1)
+        if (rows.size() != 1 || rows[0].size() != 1 || rows[0][0].empty())
           return;
-        auto charged_at = storage::to_int(rows[0][0]);
         auto* at = st.recent_clicks.marked_at(key);
-        // Marked again since, or a time that cannot be: keep the mark.
-        if (!at || *at != marked_at || charged_at <= 0 || charged_at >= marked_at)
-          return;
-        st.recent_clicks.mark(key, charged_at);
+        if (!at || *at != marked_at)
+          return;  // marked again since: that mark stands
+        auto age = storage::to_int(rows[0][0]);
         ++st.others_charges_timed;
+        if (age < 0) {
+          st.recent_clicks.forget_mark(key, marked_at);  // no charge within the hour
+          return;
+        }
+        auto charged_at = epoch_seconds() - age;
+        if (charged_at < marked_at)
+          st.recent_clicks.mark(key, charged_at);
       },
       [](caf::error&) {});
 }
@@ -661,7 +669,7 @@ void write_clicks(self_ptr self) {
             // its ad for its device, so the pair's hour stays marked too.
             auto& q = batch.front();
             st.charged_tokens.mark(q->token, q->now);
-            mark_from_other_charge(self, q->key, q->row, q->now);
+            mark_from_last_charge(self, q->key, q->row, q->now);
             record_unbilled(self, q->click, "DUPLICATE_CLICK", q->promise);
             after_click_write(self, 1);
           } else if (view(err).code == ec::duplicate_click) {

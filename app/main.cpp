@@ -153,7 +153,7 @@ int run(const settings& cfg) {
   io_handles io;
   io.writer = sys.spawn<caf::detached>(storage::pg_writer, pg);
   // Its own connection for the counters flushed in bulk (dashboard windows
-  // every second, traffic every minute): a click's commit never queues
+  // every dashboards.flush_ms, traffic every minute): a click's commit never queues
   // behind a thousand campaigns' dashboard rows. Connected, like the others,
   // while the rest starts (readiness reports it).
   storage::pg_settings counters_pg = pg;

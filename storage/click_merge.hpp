@@ -45,7 +45,7 @@ struct merged_batch {
 /// The most clicks one merged statement carries.
 constexpr size_t max_merged_clicks = 4096;
 /// The most dashboard units one merged unit stands for.
-constexpr size_t max_merged_dashboard_units = 1024;
+constexpr size_t max_merged_dashboard_units = 256;
 
 /// Merges each run of consecutive click_charge units (a unit of that one
 /// statement, no Idempotency-Key) whose advertisers are distinct; any other

@@ -3,6 +3,7 @@
 #include "actors/business_time.hpp"
 #include "actors/errors.hpp"
 #include "storage/click_merge.hpp"
+#include "storage/dashboard_statements.hpp"
 #include "storage/io_health.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/statements.hpp"
@@ -139,12 +140,18 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
 }
 
 /// The order counters units take their row locks in: by first statement,
-/// then its first parameter (a campaign or placement id; shorter numbers are
-/// smaller).
+/// then its first parameter (a placement id; shorter numbers are smaller).
+/// Dashboard units sort together whatever their first statement: they become
+/// one statement (merge_units), which orders its own rows.
 bool in_lock_order(const pg_writer_state::pending& a, const pg_writer_state::pending& b) {
   static const pg_statement none;
   auto& x = a.unit.empty() ? none : a.unit.front();
   auto& y = b.unit.empty() ? none : b.unit.front();
+  bool dx = dashboard_unit_mergeable(a.unit), dy = dashboard_unit_mergeable(b.unit);
+  if (dx != dy)
+    return dx;  // dashboards first
+  if (dx)
+    return false;  // among themselves as they came
   if (x.name != y.name)
     return x.name < y.name;
   static const std::string no_param;

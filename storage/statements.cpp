@@ -204,10 +204,13 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    // A SEARCH auction reads the campaigns of its term only (GIN index of
    // migration 011), not every SEARCH campaign of the day.
    "   AND ($3 = '' OR c.target_keywords @> to_jsonb($3::text))"},
-  {"click_charged_at",
-   "SELECT floor(extract(epoch FROM clicked_at))::bigint FROM ad_clicks"
-   " WHERE request_id = $1 AND ad_id = $2 AND charged AND request_id <> ''"
-   " ORDER BY clicked_at LIMIT 1"},
+  {"pair_last_charge_age",
+   // clicked_at (a node's clock) only narrows the index range, with an hour
+   // to spare; the age is from created_at (the database's clock).
+   "SELECT coalesce(floor(extract(epoch FROM now() - max(created_at)))::bigint, -1)"
+   " FROM ad_clicks WHERE device_id = $1 AND ad_id = $2 AND charged"
+   "   AND clicked_at > now() - make_interval(secs => $3::bigint + 3600)"
+   "   AND created_at > now() - make_interval(secs => $3::bigint)"},
   {"click_charge",
    // One statement for a batch of one advertiser's clicks: the balance moves
    // once (compare-and-set on version and balance, version + count), spend
@@ -324,9 +327,6 @@ std::string str(int64_t x) {
   return std::to_string(x);
 }
 
-/// A PostgreSQL array literal of `items`: every element quoted, quotes and
-/// backslashes escaped (numbers, dates and timestamps read from it too).
-
 std::string bids_json(const placement_bids& bids) {
   nlohmann::json j = nlohmann::json::object();
   for (auto& [k, v] : bids)
@@ -356,6 +356,8 @@ audit_fields parse_audit(const pg_row& row, size_t at) {
 
 }  // namespace
 
+// Every element quoted, quotes and backslashes escaped (numbers, dates and
+// timestamps read from it too).
 std::string array_literal(const std::vector<std::string>& items) {
   std::string array = "{";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -609,8 +611,9 @@ pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_
            array_literal(exp_key), array_literal(exp_var), str(lease_epoch)}};
 }
 
-pg_statement click_charged_at(const std::string& request_id, const std::string& ad_id) {
-  return {"click_charged_at", {request_id, ad_id}};
+pg_statement pair_last_charge_age(const std::string& device_id, const std::string& ad_id,
+                                  int64_t seconds) {
+  return {"pair_last_charge_age", {device_id, ad_id, str(seconds)}};
 }
 
 pg_statement click_record(const click_write& c, const std::string& reason) {

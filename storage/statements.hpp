@@ -120,8 +120,11 @@ struct click_write {
 /// click, or no row when the compare-and-set missed.
 /// Refused (no row) unless the ledger lease's epoch is still `lease_epoch`.
 pg_statement click_charge(const std::vector<click_write>& clicks, int64_t lease_epoch);
-/// When a token was charged (one row: epoch seconds; none if it was not).
-pg_statement click_charged_at(const std::string& request_id, const std::string& ad_id);
+/// Seconds since the last charged click of an ad for a device within the last
+/// `seconds` (one row; -1: none), by the database's clock on both ends (its
+/// created_at), so that no node's clock skews it.
+pg_statement pair_last_charge_age(const std::string& device_id, const std::string& ad_id,
+                                  int64_t seconds);
 /// An unbilled click (duplicate, no money, no budget).
 pg_statement click_record(const click_write& c, const std::string& reason);
 /// (ad_id, device_id, epoch seconds) of an advertiser's charged clicks in the last hour.

@@ -44,7 +44,8 @@ struct fake_db {
   std::atomic<bool> hold_reads{false};  // answer reads only on release
   std::atomic<bool> hold_writes{false};  // answer click writes only on release
   std::vector<size_t> click_batches;     // clicks per click statement, in order
-  std::atomic<int64_t> charged_at{-1};   // click_charged_at's answer (-1: no row)
+  int64_t last_charge_age = 0;           // pair_last_charge_age's answer (-1: none)
+  std::vector<std::string> age_asked;    // its parameters
   void script(std::deque<outcome> writes) {
     std::lock_guard<std::mutex> g{mtx};
     next_writes = std::move(writes);
@@ -165,8 +166,10 @@ caf::behavior fake_reader(caf::event_based_actor* self, std::shared_ptr<fake_db>
       return pg_rows{{db->lease_node, std::to_string(db->lease_epoch)}};
     if (stmt.name == "advertiser_load")
       return pg_rows{advertiser_row(std::stoll(stmt.params.at(0)), db->balance, db->version)};
-    if (stmt.name == "click_charged_at")
-      return db->charged_at < 0 ? pg_rows{} : pg_rows{{std::to_string(db->charged_at.load())}};
+    if (stmt.name == "pair_last_charge_age") {
+      db->age_asked = stmt.params;
+      return pg_rows{{std::to_string(db->last_charge_age)}};
+    }
     if (stmt.name == "ledger_campaigns")  // campaign 70: serving, large budgets
       return pg_rows{{"70", "100000000", "100000000", "0", "0", "100", "ACTIVE", "", "",
                       "ACCELERATED"}};
@@ -512,13 +515,17 @@ TEST_F(LedgerFailures, ADuplicateInABatchIsFoundByWritingItsClicksAlone) {
 
 TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHour) {
   auto l = start();
-  // PostgreSQL says another node charged this token, ten minutes ago: that
-  // node charged ad_70 for device-1, so another token for the same pair
-  // within the hour is a duplicate too, refused without a write.
-  db->charged_at = epoch_seconds() - 600;
+  // PostgreSQL says another node charged this token: that node charged ad_70
+  // for device-1 ten minutes ago, so another token for the same pair within
+  // the hour is a duplicate too, refused without a write.
+  db->last_charge_age = 600;
   db->script({outcome::duplicate});
   ASSERT_EQ(click_outcome(l, 1, 10), "DUPLICATE_CLICK");
   await_charge_time(l);
+  {
+    std::lock_guard<std::mutex> g{db->mtx};
+    EXPECT_EQ(db->age_asked, (std::vector<std::string>{"device-1", "ad_70", "3600"}));
+  }
   auto writes = db->click_batches.size();
   auto reason = click_outcome(l, 1, 10, "req-1-another-request");
   EXPECT_EQ(reason, "DUPLICATE_CLICK");
@@ -528,12 +535,17 @@ TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHo
 
 TEST_F(LedgerFailures, AnAdAndDeviceAnotherNodeChargedOverAnHourAgoMayBeChargedAgain) {
   auto l = start();
-  // The other node's charge was 61 minutes ago; this node learns of it only
-  // now. The pair's hour ran from that charge, so it is over.
-  db->charged_at = epoch_seconds() - 3660;
+  // The other node's charge was over an hour ago (the database has no
+  // charge of the pair within the hour); this node learns of it only now.
+  // The pair's hour ran from that charge, so it is over.
+  db->last_charge_age = -1;
   db->script({outcome::duplicate, outcome::commit});
   ASSERT_EQ(click_outcome(l, 1, 10), "DUPLICATE_CLICK");
   await_charge_time(l);
+  {
+    std::lock_guard<std::mutex> g{db->mtx};
+    EXPECT_EQ(db->age_asked, (std::vector<std::string>{"device-1", "ad_70", "3600"}));
+  }
   auto reason = click_outcome(l, 1, 10, "req-1-another-request");
   EXPECT_EQ(reason, "charged");
   EXPECT_EQ(db->stored_balance(), 10'000 - 10);

@@ -488,3 +488,19 @@ TEST(Dashboards, AnUnreadableLastEventIdDoesNotStallOtherStreams) {
   ASSERT_TRUE(also.has_value());
   EXPECT_EQ(also->id, got->id);
 }
+
+TEST(Dashboards, AnOrderlyStopWritesTheCountsItHoldsWithoutWaitingForTheFlushInterval) {
+  auto flags = fast_flags();
+  flags["dashboards.flush_ms"] = "60000";  // far beyond the stop's 5 s wait
+  auto term = "dashstop" + unique_suffix();
+  server_process s(flags);
+  ASSERT_TRUE(s.start()) << s.output();
+  auto c = active_search_campaign(s, term);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(impression(s, serve(s, 6000 + i, term, c.campaign)).status, 200);
+  // A window's first write comes a flush interval after its first event.
+  EXPECT_EQ(stored(c.campaign, "DAY", "IMPRESSIONS"), 0);
+  ASSERT_TRUE(s.stop());
+  EXPECT_EQ(s.output().find("did not finish writing"), std::string::npos) << s.output();
+  EXPECT_EQ(stored(c.campaign, "DAY", "IMPRESSIONS"), 3);
+}

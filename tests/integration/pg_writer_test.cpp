@@ -198,7 +198,10 @@ TEST_F(PgWriter, WindowsOfManyCampaignsCommitAsOneStatementAndAddUpExactly) {
   auto send = [&](std::vector<pg_statement> unit) {
     pending.push_back(self->request(w, caf::infinite, write_atom::value, std::move(unit)));
   };
-  send({dashboard_metrics_add(c2, clicks(3)), variant_metrics_add(c2, {v})});
+  // Quotes, a backslash, a comma, braces, NULL and non-ASCII travel as text.
+  variant_delta odd = v;
+  odd.exp_var = "x\"y\\z,{NULL} \xeb\xb3\x80";
+  send({dashboard_metrics_add(c2, clicks(3)), variant_metrics_add(c2, {v, odd})});
   send({dashboard_metrics_add(c1, clicks(2))});
   // A window and its successor after passivation: one row, added up once each.
   send({dashboard_metrics_add(c1, clicks(5)), variant_metrics_add(c1, {v})});
@@ -219,8 +222,10 @@ TEST_F(PgWriter, WindowsOfManyCampaignsCommitAsOneStatementAndAddUpExactly) {
   for (auto c : {c1, c2}) {
     pg_rows rows;
     ASSERT_EQ(conn.query(dashboard_variants(c, "price"), rows), "");
-    ASSERT_EQ(rows.size(), 1u);
+    ASSERT_EQ(rows.size(), c == c1 ? 1u : 2u);
     EXPECT_EQ(rows[0], (pg_row{"B", "CLICKS", "4"}));
+    if (c == c2)
+      EXPECT_EQ(rows[1], (pg_row{odd.exp_var, "CLICKS", "4"}));
   }
   self->send_exit(w, caf::exit_reason::user_shutdown);
 }

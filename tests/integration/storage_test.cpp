@@ -1,4 +1,5 @@
 // The storage clients against the real PostgreSQL and Redis of tools/check.
+#include "actors/business_time.hpp"
 #include "storage/click_merge.hpp"
 #include "storage/migrate.hpp"
 #include "storage/pg_connection.hpp"
@@ -134,6 +135,40 @@ TEST_F(Storage, ManyAdvertisersClicksMergedIntoOneStatementWriteWhatEachUnitWoul
                 + std::to_string(900'000'000 + a) + "," + std::to_string(900'000'000 + b) + ","
                 + std::to_string(900'000'000 + c) + ")"),
             std::to_string(a) + ":30 " + std::to_string(b) + ":7");
+}
+
+TEST_F(Storage, APairsLastChargeAgeComesFromTheDatabasesClock) {
+  advertiser_spec spec{"age", adserver::testing::unique_business_number(), "a@x.example", "T",
+                       1000};
+  std::vector<pg_statement> create{advertiser_create(spec, "it")};
+  std::vector<pg_results> out;
+  std::string err;
+  ASSERT_EQ(conn.run_batch({&create}, out, err), batch_outcome::committed) << err;
+  click_write c;
+  c.advertiser_id = to_int(out[0][0][0][0]);
+  c.balance_before = 1000;
+  c.balance_after = 990;
+  c.campaign_id = 900'000'000 + c.advertiser_id;
+  c.amount = 10;
+  c.business_date = "2026-12-07";
+  c.ad_id = "ad_age";
+  c.device_id = "age-" + adserver::testing::unique_suffix();
+  c.request_id = "age-" + adserver::testing::unique_suffix();
+  // A node whose clock is 30 minutes slow: the age is still the database's.
+  c.clicked_at = iso8601(std::chrono::system_clock::now() - std::chrono::minutes(30));
+  std::vector<pg_statement> charge{click_charge({c}, 0)};
+  ASSERT_EQ(conn.run_batch({&charge}, out, err), batch_outcome::committed) << err;
+  ASSERT_EQ(out[0][0].size(), 1u);
+  auto age = [&](const std::string& device, const std::string& ad) {
+    pg_rows rows;
+    EXPECT_EQ(conn.query(pair_last_charge_age(device, ad, 3600), rows), "");
+    return rows.size() == 1 ? to_int(rows[0].at(0)) : -100;
+  };
+  auto now_age = age(c.device_id, "ad_age");
+  EXPECT_GE(now_age, 0);
+  EXPECT_LE(now_age, 5);
+  EXPECT_EQ(age(c.device_id, "ad_other"), -1);
+  EXPECT_EQ(age(c.device_id + "-other", "ad_age"), -1);
 }
 
 TEST_F(Storage, AFailingStatementRollsBackItsBatch) {
