@@ -141,7 +141,7 @@ merged_batch merge_units(const std::vector<const std::vector<pg_statement>*>& un
     auto* ticket = u < tickets.size() ? tickets[u] : nullptr;
     bool keyless = !ticket || ticket->key.empty();
     if (keyless && dashboard_unit_mergeable(*units[u])) {
-      if (run_of != run_kind::dashboards || run.size() >= max_merged_dashboard_units)
+      if (run_of != run_kind::dashboards)
         close_run();
       run_of = run_kind::dashboards;
       run.push_back(u);

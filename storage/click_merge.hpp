@@ -44,15 +44,15 @@ struct merged_batch {
 
 /// The most clicks one merged statement carries.
 constexpr size_t max_merged_clicks = 4096;
-/// The most dashboard units one merged unit stands for.
-constexpr size_t max_merged_dashboard_units = 256;
 
 /// Merges each run of consecutive click_charge units (a unit of that one
 /// statement, no Idempotency-Key) whose advertisers are distinct; any other
 /// unit, or an advertiser already in the run, ends the run. Order between a
 /// ledger's units is kept: merged units touch disjoint rows. Each run of
 /// consecutive dashboard units (dashboard_unit_mergeable, no key) becomes one
-/// unit too, up to max_merged_dashboard_units.
+/// unit too, however many (the writer's batch bounds them): one statement
+/// per table orders all of a commit's dashboard rows, so two nodes' commits
+/// take those locks in one order.
 merged_batch merge_units(const std::vector<const std::vector<pg_statement>*>& units,
                                const std::vector<const idempotency_ticket*>& tickets);
 

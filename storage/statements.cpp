@@ -205,11 +205,13 @@ const std::vector<std::pair<const char*, const char*>> statements = {
    // migration 011), not every SEARCH campaign of the day.
    "   AND ($3 = '' OR c.target_keywords @> to_jsonb($3::text))"},
   {"pair_last_charge_age",
-   // clicked_at (a node's clock) only narrows the index range, with an hour
-   // to spare; the age is from created_at (the database's clock).
-   "SELECT coalesce(floor(extract(epoch FROM now() - max(created_at)))::bigint, -1)"
+   // clicked_at (a node's clock) only narrows the index range, with a day
+   // to spare; the age is from created_at (the database's clock; never
+   // below 0, which would read as "none", if that clock stepped back).
+   "SELECT CASE WHEN max(created_at) IS NULL THEN -1"
+   "  ELSE greatest(0, floor(extract(epoch FROM now() - max(created_at))))::bigint END"
    " FROM ad_clicks WHERE device_id = $1 AND ad_id = $2 AND charged"
-   "   AND clicked_at > now() - make_interval(secs => $3::bigint + 3600)"
+   "   AND clicked_at > now() - make_interval(secs => $3::bigint + 86400)"
    "   AND created_at > now() - make_interval(secs => $3::bigint)"},
   {"click_charge",
    // One statement for a batch of one advertiser's clicks: the balance moves

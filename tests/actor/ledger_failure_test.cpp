@@ -533,6 +533,20 @@ TEST_F(LedgerFailures, ATokenAnotherNodeChargedKeepsItsAdAndDeviceMarkedForTheHo
   EXPECT_EQ(balance_in_memory(l), 10'000);
 }
 
+TEST_F(LedgerFailures, AnAdAndDeviceAnotherNodeChargedAreRefusedUntilAnHourAfterThatCharge) {
+  auto l = start();
+  // The other node's charge was 3,597 s ago: the pair's hour ends in 3 s,
+  // not an hour after this node learned of it.
+  db->last_charge_age = 3597;
+  db->script({outcome::duplicate, outcome::commit});
+  ASSERT_EQ(click_outcome(l, 1, 10), "DUPLICATE_CLICK");
+  await_charge_time(l);
+  EXPECT_EQ(click_outcome(l, 1, 10, "req-1-second"), "DUPLICATE_CLICK");
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(click_outcome(l, 1, 10, "req-1-third"), "charged");
+  EXPECT_EQ(db->stored_balance(), 10'000 - 10);
+}
+
 TEST_F(LedgerFailures, AnAdAndDeviceAnotherNodeChargedOverAnHourAgoMayBeChargedAgain) {
   auto l = start();
   // The other node's charge was over an hour ago (the database has no

@@ -154,11 +154,29 @@ TEST_F(Storage, APairsLastChargeAgeComesFromTheDatabasesClock) {
   c.ad_id = "ad_age";
   c.device_id = "age-" + adserver::testing::unique_suffix();
   c.request_id = "age-" + adserver::testing::unique_suffix();
-  // A node whose clock is 30 minutes slow: the age is still the database's.
-  c.clicked_at = iso8601(std::chrono::system_clock::now() - std::chrono::minutes(30));
+  // A node whose clock is 90 minutes slow: the age is still the database's.
+  c.clicked_at = iso8601(std::chrono::system_clock::now() - std::chrono::minutes(90));
   std::vector<pg_statement> charge{click_charge({c}, 0)};
   ASSERT_EQ(conn.run_batch({&charge}, out, err), batch_outcome::committed) << err;
   ASSERT_EQ(out[0][0].size(), 1u);
+  // An unbilled click of another device, and a charge of a third whose row
+  // the database wrote just over an hour ago: neither is a charge within it.
+  auto unbilled = c;
+  unbilled.device_id = c.device_id + "-unbilled";
+  unbilled.request_id = c.request_id + "-unbilled";
+  std::vector<pg_statement> record{click_record(unbilled, "DUPLICATE_CLICK")};
+  ASSERT_EQ(conn.run_batch({&record}, out, err), batch_outcome::committed) << err;
+  auto old = c;
+  old.device_id = c.device_id + "-old";
+  old.request_id = c.request_id + "-old";
+  old.expected_version = 1;
+  old.balance_before = 990;
+  old.balance_after = 980;
+  std::vector<pg_statement> old_charge{click_charge({old}, 0)};
+  ASSERT_EQ(conn.run_batch({&old_charge}, out, err), batch_outcome::committed) << err;
+  ASSERT_EQ(out[0][0].size(), 1u);
+  adserver::testing::sql_one("UPDATE ad_clicks SET created_at = now() - interval '3601 seconds'"
+                             " WHERE device_id = '" + old.device_id + "' RETURNING 1");
   auto age = [&](const std::string& device, const std::string& ad) {
     pg_rows rows;
     EXPECT_EQ(conn.query(pair_last_charge_age(device, ad, 3600), rows), "");
@@ -169,6 +187,8 @@ TEST_F(Storage, APairsLastChargeAgeComesFromTheDatabasesClock) {
   EXPECT_LE(now_age, 5);
   EXPECT_EQ(age(c.device_id, "ad_other"), -1);
   EXPECT_EQ(age(c.device_id + "-other", "ad_age"), -1);
+  EXPECT_EQ(age(unbilled.device_id, "ad_age"), -1);
+  EXPECT_EQ(age(old.device_id, "ad_age"), -1);
 }
 
 TEST_F(Storage, AFailingStatementRollsBackItsBatch) {
