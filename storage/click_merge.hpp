@@ -54,7 +54,7 @@ constexpr size_t max_merged_clicks = 4096;
 /// per table orders all of a commit's dashboard rows, so two nodes' commits
 /// take those locks in one order.
 merged_batch merge_units(const std::vector<const std::vector<pg_statement>*>& units,
-                               const std::vector<const idempotency_ticket*>& tickets);
+                         const std::vector<const idempotency_ticket*>& tickets);
 
 /// The batch's results per original unit, from the run-units' results: a
 /// merged statement's (advertiser, history id) rows go back to the unit of

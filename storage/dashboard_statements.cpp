@@ -247,13 +247,12 @@ pg_statement variant_metrics_add(int64_t campaign_id, const std::vector<variant_
 bool dashboard_unit_mergeable(const std::vector<pg_statement>& unit) {
   if (unit.empty() || unit.size() > 2)
     return false;
-  bool metrics = false, variants = false;
+  bool seen[2] = {false, false};  // dashboard_metrics_add, variant_metrics_add
   for (auto& s : unit) {
-    bool& seen = s.name == "dashboard_metrics_add" ? metrics : variants;
-    if ((s.name != "dashboard_metrics_add" && s.name != "variant_metrics_add") || seen
-        || s.params.size() != (s.name == "dashboard_metrics_add" ? 6u : 7u))
+    int kind = s.name == "dashboard_metrics_add" ? 0 : s.name == "variant_metrics_add" ? 1 : -1;
+    if (kind < 0 || seen[kind] || s.params.size() != (kind == 0 ? 6u : 7u))
       return false;
-    seen = true;
+    seen[kind] = true;
   }
   return true;
 }
@@ -262,19 +261,17 @@ std::vector<pg_statement> merge_dashboard_units(
   const std::vector<const std::vector<pg_statement>*>& units) {
   pg_statement metrics{"dashboard_metrics_add", std::vector<std::string>(6, "{}")};
   pg_statement variants{"variant_metrics_add", std::vector<std::string>(7, "{}")};
-  bool any_metrics = false, any_variants = false;
   for (auto* unit : units)
     for (auto& s : *unit) {
-      auto& into = s.name == "dashboard_metrics_add" ? metrics : variants;
-      (s.name == "dashboard_metrics_add" ? any_metrics : any_variants) = true;
+      auto& into = s.name == metrics.name ? metrics : variants;
       for (size_t k = 0; k < into.params.size() && k < s.params.size(); ++k)
         append_array_literal(into.params[k], s.params[k]);
     }
+  // A kind no unit had stays all "{}": left out, as its statement would do nothing.
   std::vector<pg_statement> merged;
-  if (any_metrics)
-    merged.push_back(std::move(metrics));
-  if (any_variants)
-    merged.push_back(std::move(variants));
+  for (auto* s : {&metrics, &variants})
+    if (s->params[0] != "{}")
+      merged.push_back(std::move(*s));
   return merged;
 }
 

@@ -179,9 +179,8 @@ void commit_next_batch(pg_writer_state& st) {
   }
   st.queue.erase(st.queue.begin(), st.queue.begin() + n);
   // Counters are increments of rows other nodes increment too: every node
-  // takes their row locks in one order (statement, then its first parameter,
-  // the campaign or placement), so two nodes' large batches wait for each
-  // other rather than deadlock.
+  // takes their row locks in one order (in_lock_order), so two nodes' large
+  // batches wait for each other rather than deadlock.
   if (st.settings.role == writer_role::counters)
     std::stable_sort(batch.begin(), batch.end(), in_lock_order);
   if (!batch.empty())
