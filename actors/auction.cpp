@@ -1,10 +1,10 @@
 #include "actors/auction.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/deadline.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/pacing.hpp"
 #include "actors/slate.hpp"
+#include "protocol/business_time.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

@@ -5,7 +5,7 @@
 // a change of a campaign it holds or may hold makes it load again.
 #include "actors/io_handles.hpp"
 #include "actors/ranking.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

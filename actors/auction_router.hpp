@@ -8,7 +8,7 @@
 #include "actors/auction_routes.hpp"
 #include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -4,8 +4,8 @@
 // whose auction runs goes straight to it, with no actor in between; one no
 // campaign can match is answered at once; only a request whose auction is not
 // running yet goes to the router, which spawns it.
-#include "actors/interfaces.hpp"
 #include "actors/targeting_index.hpp"
+#include "protocol/interfaces.hpp"
 
 #include <pthread.h>
 

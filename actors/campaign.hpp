@@ -4,7 +4,7 @@
 // message is looked at), then published as CAMPAIGN_UPDATED.
 #include "actors/expiring_set.hpp"
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

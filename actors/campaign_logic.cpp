@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
+#include "protocol/errors.hpp"
 
 namespace adserver {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Campaign status rules: PENDING -> ACTIVE (approve), ACTIVE <-> PAUSED,
 // anything but ENDED -> ENDED. ENDED is final.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/expected.hpp>
 

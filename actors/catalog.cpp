@@ -1,8 +1,8 @@
 #include "actors/catalog.hpp"
 
 #include "actors/deadline.hpp"
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

@@ -2,7 +2,7 @@
 // Product metadata (ad_products_meta): reference data that campaigns and ad
 // serving look up; cached after the first read.
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

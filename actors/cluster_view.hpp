@@ -2,8 +2,8 @@
 // This node's view of the cluster, written by the membership actor and read
 // by HTTP threads (which node owns an entity, where to forward). A mutex
 // guards a small snapshot; readers copy what they need.
-#include "actors/interfaces.hpp"
-#include "actors/types.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/typed_actor.hpp>
 

@@ -1,8 +1,8 @@
 #include "actors/conversion.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/deadline.hpp"
 #include "actors/events.hpp"
+#include "protocol/business_time.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

@@ -4,7 +4,7 @@
 // the original through the click), stores it once per (order, product) and
 // publishes conversion-events for what was new.
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

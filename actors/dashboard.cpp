@@ -1,8 +1,8 @@
 #include "actors/dashboard.hpp"
 
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/dashboard_statements.hpp"
 
 #include <caf/event_based_actor.hpp>

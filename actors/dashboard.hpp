@@ -1,9 +1,9 @@
 #pragma once
 // dashboard-window (one per campaign) and dashboards (their placement): see
-// actors/interfaces.hpp and docs/dashboards.md.
+// protocol/interfaces.hpp and docs/dashboards.md.
 #include "actors/dashboard_logic.hpp"
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>

@@ -1,7 +1,7 @@
 #include "actors/dashboard_logic.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/validation.hpp"
+#include "protocol/business_time.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,11 +13,6 @@
 namespace adserver {
 
 namespace {
-
-constexpr const char* unit_names[] = {"MINUTE", "HOUR", "DAY", "WEEK", "MONTH"};
-constexpr const char* metric_names[] = {
-  "EVENT_COUNT", "UNIQUE_USER_COUNT", "TOTAL_USER_COUNT", "IMPRESSIONS", "CLICKS",
-  "CHARGED_CLICKS", "CONVERSIONS", "SPEND", "REVENUE"};
 
 std::tm local(int64_t t) {
   std::time_t secs = static_cast<std::time_t>(t);
@@ -56,28 +51,6 @@ std::string iso(int64_t ms) {
 }
 
 }  // namespace
-
-const char* unit_name(window_unit u) {
-  return unit_names[static_cast<int>(u)];
-}
-
-std::optional<window_unit> parse_unit(const std::string& name) {
-  for (int i = 0; i < 5; ++i)
-    if (name == unit_names[i])
-      return static_cast<window_unit>(i);
-  return std::nullopt;
-}
-
-const char* metric_name(metric m) {
-  return metric_names[static_cast<int>(m)];
-}
-
-std::optional<metric> parse_metric(const std::string& name) {
-  for (size_t i = 0; i < metric_count; ++i)
-    if (name == metric_names[i])
-      return static_cast<metric>(i);
-  return std::nullopt;
-}
 
 time_window window_of(int64_t t, window_unit unit) {
   time_window w;

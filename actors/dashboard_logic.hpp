@@ -3,7 +3,8 @@
 // alone: which MINUTE/HOUR/DAY/WEEK/MONTH window a moment falls in (in the
 // business time zone), what an event adds to each metric, and the pending
 // increments a dashboard-window actor flushes.
-#include "actors/types.hpp"
+#include "protocol/dashboard_windows.hpp"
+#include "protocol/records.hpp"
 
 #include <array>
 #include <cstdint>
@@ -17,42 +18,8 @@
 
 namespace adserver {
 
-enum class window_unit { minute, hour, day, week, month };
-
-const char* unit_name(window_unit u);
-std::optional<window_unit> parse_unit(const std::string& name);
-
-/// [start, end) in Unix seconds, aligned to local time of the business zone:
-/// minutes and hours as the clock shows them, days from local midnight,
-/// weeks from Monday, months from the 1st.
-struct time_window {
-  int64_t start = 0;
-  int64_t end = 0;
-  window_unit unit = window_unit::minute;
-  bool operator<(const time_window& o) const {
-    return std::tie(unit, start, end) < std::tie(o.unit, o.start, o.end);
-  }
-  bool operator==(const time_window& o) const {
-    return unit == o.unit && start == o.start && end == o.end;
-  }
-};
+/// The window of `unit` that a moment falls in (business time zone).
 time_window window_of(int64_t unix_seconds, window_unit unit);
-
-/// The stored metrics (metric_type), seed 004's three first.
-enum class metric {
-  event_count,
-  unique_user_count,
-  total_user_count,
-  impressions,
-  clicks,
-  charged_clicks,
-  conversions,
-  spend,
-  revenue,
-};
-constexpr size_t metric_count = 9;
-const char* metric_name(metric m);
-std::optional<metric> parse_metric(const std::string& name);
 
 /// The increment of every metric an event brings (unique users excluded:
 /// they depend on what the window saw before).
@@ -69,32 +36,6 @@ struct derived_metrics {
   double roas = 0;  // revenue / spend
 };
 derived_metrics derive(const std::array<int64_t, metric_count>& v);
-
-/// One pending increment of the campaign_dashboard_metrics table.
-struct metric_delta {
-  time_window window;
-  metric type = metric::event_count;
-  int64_t value = 0;
-};
-
-/// One pending increment of the variant table (per business day).
-struct variant_delta {
-  std::string exp_key;
-  std::string exp_var;
-  time_window day;
-  metric type = metric::event_count;
-  int64_t value = 0;
-};
-
-/// An alert a rule fired (alert_type SPEND_PER_HOUR, CTR_BELOW,
-/// NO_IMPRESSIONS or CLICK_ANOMALY), once per rule and window.
-struct fired_alert {
-  std::string type;
-  std::string message;
-  double observed = 0;
-  double threshold = 0;
-  int64_t window_start = 0;  // Unix seconds
-};
 
 /// What the alert rules are judged on.
 struct alert_inputs {

@@ -1,9 +1,9 @@
 #pragma once
 // Request deadlines in the actors: work picked up past its deadline is
 // dropped with no effect (SPEC.md "Security": every request has a deadline).
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
-#include "actors/types.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/records.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,13 +1,13 @@
 #include "actors/directory.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/campaign.hpp"
 #include "actors/campaign_logic.hpp"
 #include "actors/deadline.hpp"
-#include "actors/errors.hpp"
 #include "actors/ledger.hpp"
 #include "actors/placement.hpp"
 #include "actors/validation.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/send.hpp>

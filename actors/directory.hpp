@@ -6,10 +6,10 @@
 // lives, so clustering can place entities on other nodes behind the same
 // interface. Auctions are the auction router's; creation is the registrar's.
 #include "actors/campaign.hpp"
-#include "actors/io_handles.hpp"
 #include "actors/cluster_view.hpp"
+#include "actors/io_handles.hpp"
 #include "actors/ledger.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>

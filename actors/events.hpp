@@ -1,7 +1,7 @@
 #pragma once
 // Event bodies for Kafka, field by field as in seed 000.
 #include "actors/tracking_token.hpp"
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 namespace adserver {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Price-experiment post-processing (seed 000 step 4), free of actors: which
 // mappings are in force, swapping product codes, the session's Redis value.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 namespace adserver {
 

@@ -3,7 +3,7 @@
 // for an original product under exp_key/exp_var between two dates.
 #include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -1,8 +1,9 @@
 #include "actors/integrity.hpp"
 
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
+#include "actors/integrity_logic.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/integrity_statements.hpp"
 
 namespace adserver {

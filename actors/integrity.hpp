@@ -2,8 +2,8 @@
 // integrity: runs the data integrity checks (actors/integrity_logic.hpp) one
 // statement at a time on a reporting reader, on a schedule and on demand;
 // keeps the last report, publishes counts to /metrics and logs each finding.
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-#include "actors/interfaces.hpp"
+#include "protocol/interfaces.hpp"
 
 #include <caf/typed_actor.hpp>
 

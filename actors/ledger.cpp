@@ -1,11 +1,11 @@
 #include "actors/ledger.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/deadline.hpp"
-#include "actors/errors.hpp"
 #include "actors/events.hpp"
 #include "actors/ledger_logic.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/send.hpp>
@@ -15,14 +15,6 @@
 #include <functional>
 
 namespace adserver {
-
-std::string balance_key(int64_t advertiser_id) {
-  return "balance:" + std::to_string(advertiser_id);
-}
-
-std::string daily_spent_key(int64_t campaign_id, const std::string& date) {
-  return "daily_spent:" + std::to_string(campaign_id) + ":" + date;
-}
 
 namespace {
 

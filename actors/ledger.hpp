@@ -7,7 +7,8 @@
 // round trip per change.
 #include "actors/io_handles.hpp"
 #include "actors/timed_marks.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/redis_keys.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -120,8 +121,5 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                                    directory_actor directory, auction_router_actor auctions,
                                    ledger_settings settings);
 
-/// Mirror keys (seed 000): balance:{advertiser_id}, daily_spent:{campaign_id}:{date}.
-std::string balance_key(int64_t advertiser_id);
-std::string daily_spent_key(int64_t campaign_id, const std::string& date);
 
 }  // namespace adserver

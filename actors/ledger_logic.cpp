@@ -1,7 +1,7 @@
 #include "actors/ledger_logic.hpp"
 
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
+#include "protocol/errors.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #pragma once
 // Ledger arithmetic, free of actors and I/O.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/expected.hpp>
 

@@ -1,7 +1,7 @@
 #include "actors/membership.hpp"
 
-#include "actors/business_time.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/io/middleman.hpp>

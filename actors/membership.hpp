@@ -5,8 +5,8 @@
 // A node whose row expired is dead to the others: its ledger leases may be
 // taken (docs/cluster.md).
 #include "actors/cluster_view.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -9,7 +9,7 @@
 //   allowance = daily_budget x pacing.allowance_percent / 100
 // ACCELERATED campaigns are never held back (target = daily budget).
 #include "actors/ranking.hpp"
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,14 +1,14 @@
 #include "actors/registrar.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/campaign.hpp"
 #include "actors/campaign_logic.hpp"
 #include "actors/deadline.hpp"
-#include "actors/errors.hpp"
 #include "actors/events.hpp"
 #include "actors/ledger.hpp"
 #include "actors/text_normalize.hpp"
 #include "actors/validation.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

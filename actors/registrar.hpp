@@ -5,7 +5,7 @@
 // entities themselves are activated by the directory on first use, from what
 // was written.
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/slate.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <chrono>

@@ -11,7 +11,7 @@
 // trip, and unknown exp_key/exp_var pairs cost neither a query nor memory.
 #include "actors/cluster_view.hpp"
 #include "actors/io_handles.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

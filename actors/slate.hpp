@@ -2,7 +2,7 @@
 // From a ranked list to what one ad request is served: the top ads as token
 // claims (the auction price fixed in them), then signed. Plain functions.
 #include "actors/ranking.hpp"
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 namespace adserver {
 

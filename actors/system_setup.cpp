@@ -1,6 +1,6 @@
 #include "actors/system_setup.hpp"
 
-#include "actors/interfaces.hpp"
+#include "protocol/interfaces.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/typed_actor.hpp>

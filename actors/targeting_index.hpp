@@ -4,7 +4,7 @@
 // auction or reading the database (random search terms must not become
 // actors and queries). A superset: it only grows (paused or deleted
 // campaigns' terms stay; they just get an empty auction).
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <set>
 #include <string>

@@ -3,7 +3,7 @@
 // verifies a token, so this is a small reader of exactly what sign_token
 // writes (one flat object of strings and whole numbers, keys in any order)
 // instead of a general JSON document.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <string_view>
 

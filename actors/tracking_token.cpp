@@ -1,8 +1,8 @@
 #include "actors/tracking_token.hpp"
 
-#include "actors/errors.hpp"
 #include "actors/token_payload.hpp"
 #include "actors/validation.hpp"
+#include "protocol/errors.hpp"
 
 #include <charconv>
 #include <cstdint>

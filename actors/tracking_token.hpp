@@ -2,7 +2,7 @@
 // The signed tracking token returned with each ad. The auction price travels
 // inside it, so impression/click/conversion calls cannot forge a click or
 // change its price. Format: base64url(JSON claims) "." base64url(HMAC-SHA256).
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/expected.hpp>
 

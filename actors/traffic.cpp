@@ -1,8 +1,8 @@
 #include "actors/traffic.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

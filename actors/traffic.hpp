@@ -4,8 +4,8 @@
 // that STANDARD budget pacing spreads daily budgets over (actors/pacing.hpp).
 // Statistics, not money: a write that fails is retried with the next one;
 // one whose commit is unknown may count a minute twice.
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -1,8 +1,8 @@
 #include "actors/validation.hpp"
 
-#include "actors/errors.hpp"
 #include "actors/pacing.hpp"
 #include "actors/text_normalize.hpp"
+#include "protocol/errors.hpp"
 
 #include <cctype>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // Input rules of the admin API (seed 000 §5-7), as plain functions.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/error.hpp>
 

@@ -1,13 +1,13 @@
 // Ad serving and tracking (public, token-checked): JSON -> actor message -> JSON.
 #include "actors/auction_routes.hpp"
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/events.hpp"
-#include "actors/telemetry.hpp"
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
 #include "net/body_fields.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>

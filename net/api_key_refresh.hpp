@@ -3,9 +3,9 @@
 // re-reads it every `interval` (keys issued or revoked on another node, or by
 // hand), and at once on `keys_atom` (a peer issued or revoked one). The admin
 // routes also update it at once after their own commits.
-#include "actors/interfaces.hpp"
 #include "net/api_keys.hpp"
 #include "net/app_context.hpp"
+#include "protocol/interfaces.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

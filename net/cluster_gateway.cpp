@@ -1,14 +1,14 @@
 #include "net/cluster_gateway.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/cluster_view.hpp"
-#include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/text_normalize.hpp"
 #include "actors/tracking_token.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
 #include "net/json_codec.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/actor_system.hpp>

@@ -1,17 +1,17 @@
 // Campaign dashboards (seed 004, camelCase), alerts, the advertiser
 // dashboard and advertiser API keys. Reads go to pg-reader; counts come from
 // the dashboard-window actors' flushes (docs/dashboards.md).
-#include "actors/business_time.hpp"
 #include "actors/dashboard.hpp"
 #include "actors/dashboard_logic.hpp"
-#include "actors/errors.hpp"
 #include "actors/pacing.hpp"
-#include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 #include "net/api_key_refresh.hpp"
 #include "net/api_keys.hpp"
 #include "net/ask.hpp"
 #include "net/event_stream.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/telemetry.hpp"
 #include "storage/dashboard_statements.hpp"
 #include "storage/statements.hpp"
 

@@ -1,8 +1,8 @@
 #include "net/idempotency.hpp"
 
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
+#include "protocol/errors.hpp"
 #include "storage/statements.hpp"
 
 #include <nlohmann/json.hpp>

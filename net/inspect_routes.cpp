@@ -1,12 +1,12 @@
 // Inspection (/admin/v1/inspect/...): what the actors hold, through the
 // common status protocol and a few read-only messages; what adctl shows.
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/experiment_logic.hpp"
 #include "actors/reconcile_logic.hpp"
-#include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 #include "net/ask.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/telemetry.hpp"
 #include "storage/integrity_statements.hpp"
 #include "storage/statements.hpp"
 

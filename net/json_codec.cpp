@@ -1,9 +1,9 @@
 #include "net/json_codec.hpp"
 
-#include "actors/errors.hpp"
-#include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
 #include "net/body_fields.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <nlohmann/json.hpp>
 

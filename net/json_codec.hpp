@@ -1,8 +1,8 @@
 #pragma once
 // JSON in and out of the HTTP API: strict field readers that name the field
 // they reject, and record -> JSON writers. Field names are SPEC.md's.
-#include "actors/types.hpp"
 #include "net/router.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/error.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -50,7 +50,7 @@ nlohmann::json to_json(const status_record& x);
 nlohmann::json to_json(const experiment_mapping& x);
 
 http_reply json_reply(int status, const nlohmann::json& body);
-/// The error body and status for an error value (codes mapped once, in actors/errors).
+/// The error body and status for an error value (codes mapped once, in protocol/errors).
 http_reply error_reply(const caf::error& err);
 
 }  // namespace adserver::net

@@ -1,13 +1,13 @@
 // GET /admin/v1/monitoring/realtime (seed 000: under 100 ms): the last
 // minute from counters in memory, no actor round trip and no query; and the
 // data integrity check's report.
-#include "actors/business_time.hpp"
-#include "actors/telemetry.hpp"
 #include "actors/cluster_view.hpp"
 #include "net/ask.hpp"
 #include "net/metrics.hpp"
 #include "net/node_metrics.hpp"
 #include "net/telemetry_window.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/sec.hpp>
 

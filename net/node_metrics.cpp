@@ -1,9 +1,9 @@
 #include "net/node_metrics.hpp"
 
-#include "actors/business_time.hpp"
 #include "actors/integrity_logic.hpp"
-#include "actors/telemetry.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <algorithm>
 #include <cstdio>

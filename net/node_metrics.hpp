@@ -1,5 +1,5 @@
 #pragma once
-// The node's own figures (actors/telemetry.hpp) as Prometheus families.
+// The node's own figures (protocol/telemetry.hpp) as Prometheus families.
 #include "net/metrics.hpp"
 
 namespace adserver::net {

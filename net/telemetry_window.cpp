@@ -1,6 +1,6 @@
 #include "net/telemetry_window.hpp"
 
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 namespace adserver::net {
 

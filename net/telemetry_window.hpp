@@ -1,5 +1,5 @@
 #pragma once
-// The node's counters (actors/telemetry.hpp) over the last minute: a thread
+// The node's counters (protocol/telemetry.hpp) over the last minute: a thread
 // copies them once a second into a ring, so the realtime view reports
 // rates without any actor round trip.
 #include <array>

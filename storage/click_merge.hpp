@@ -7,7 +7,7 @@
 // per unit: the same rows, the same compare-and-set per advertiser, one
 // statement. In the same way the dashboard windows' increments (one unit per
 // campaign and flush) go as one statement per commit.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <cstddef>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // Start-up: enter this node in cluster_members before it serves. Blocking
 // (libpq); runs once, before the actor system starts.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,5 @@
 #include "storage/dashboard_statements.hpp"
 
-#include "actors/validation.hpp"
 #include "storage/statements.hpp"
 
 namespace adserver::storage {

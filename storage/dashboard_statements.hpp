@@ -1,8 +1,8 @@
 #pragma once
 // The SQL of dashboards, alerts and advertiser API keys (named prepared
 // statements like storage/statements.hpp; registered through it).
-#include "actors/dashboard_logic.hpp"
-#include "actors/types.hpp"
+#include "protocol/dashboard_windows.hpp"
+#include "protocol/records.hpp"
 
 #include <string>
 #include <utility>

@@ -1,6 +1,5 @@
 #include "storage/integrity_statements.hpp"
 
-#include "actors/integrity_logic.hpp"
 
 #include <string>
 

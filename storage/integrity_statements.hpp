@@ -2,7 +2,7 @@
 // The SQL of the integrity checks (actors/integrity_logic.hpp): read-only,
 // each answering (id, detail, total) for at most integrity_samples rows.
 // Plain MVCC reads: they take no lock a writer waits for.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <string>
 #include <utility>

@@ -1,6 +1,6 @@
 #include "storage/kafka_actor.hpp"
 
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 #include "storage/kafka_spool.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 // Kafka: the embedded mock cluster (default) and the producer actor.
-#include "actors/interfaces.hpp"
+#include "protocol/interfaces.hpp"
 #include "storage/event_log_gauge.hpp"
 
 #include <caf/typed_event_based_actor.hpp>

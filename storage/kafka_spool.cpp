@@ -1,6 +1,6 @@
 #include "storage/kafka_spool.hpp"
 
-#include "actors/business_time.hpp"
+#include "protocol/business_time.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -20,7 +20,7 @@
 // its undelivered records are converted to version 1 at open.
 //
 // Every file is created with mode 0600 (events name devices and sessions).
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 #include "storage/loaders.hpp"
 
-#include "actors/business_time.hpp"
-#include "actors/ledger.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/redis_keys.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/statements.hpp"
 

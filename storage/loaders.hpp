@@ -1,6 +1,6 @@
 #pragma once
 // Start-up work against PostgreSQL that happens before actors serve.
-#include "actors/interfaces.hpp"
+#include "protocol/interfaces.hpp"
 
 #include <string>
 

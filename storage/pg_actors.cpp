@@ -1,7 +1,7 @@
 #include "storage/pg_actors.hpp"
 
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/click_merge.hpp"
 #include "storage/dashboard_statements.hpp"
 #include "storage/io_health.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // The PostgreSQL I/O actors. Spawn them detached: they block in libpq.
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 // One libpq connection with the named statements prepared. Blocking: use it
 // only inside a dedicated I/O actor (or at start-up).
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <cstdint>
 #include <string>

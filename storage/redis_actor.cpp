@@ -1,8 +1,8 @@
 #include "storage/redis_actor.hpp"
 
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "config/log.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "storage/io_health.hpp"
 #include "storage/redis_connection.hpp"
 

@@ -2,8 +2,8 @@
 // The Redis mirror writer (detached: blocks in hiredis). Redis is a mirror,
 // never the source of truth: while it is down the server keeps working and
 // this actor keeps the newest value per key to write once it returns.
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -2,8 +2,8 @@
 // The SQL adserver runs, as named prepared statements (parameters only, never
 // string-built SQL). Builders return pg_statement values for the I/O actors;
 // parsers turn result rows back into records.
-#include "actors/ranking.hpp"
-#include "actors/types.hpp"
+#include "protocol/candidate.hpp"
+#include "protocol/records.hpp"
 
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 #pragma once
-// The dashboard stream reader (actors/interfaces.hpp): detached, owns one
+// The dashboard stream reader (protocol/interfaces.hpp): detached, owns one
 // blocking Redis connection.
-#include "actors/interfaces.hpp"
-#include "actors/telemetry.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

@@ -2,8 +2,8 @@
 // once, and the published auction table routes requests, answers the ones no
 // campaign can match, and never lets a retirement overtake a routed request.
 #include "actors/auction_routes.hpp"
-#include "actors/errors.hpp"
 #include "actors/system_setup.hpp"
+#include "protocol/errors.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

@@ -3,10 +3,10 @@
 // in-memory table of balance and version that commits behave on), so every
 // write failure, compare-and-set miss, parked request and deadline is
 // exactly the case under test.
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/ledger.hpp"
 #include "actors/system_setup.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 #include "tests/support/status_figure.hpp"
 
 #include <caf/actor_system.hpp>

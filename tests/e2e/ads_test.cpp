@@ -1,7 +1,7 @@
 // Ad serving and impressions through HTTP: auctions, second price, signed
 // tokens, targeting, re-ranking on changes, IMPRESSION events in Kafka.
-#include "actors/errors.hpp"
 #include "actors/tracking_token.hpp"
+#include "protocol/errors.hpp"
 #include "storage/redis_connection.hpp"
 #include "tests/support/server_process.hpp"
 

@@ -1,14 +1,14 @@
 // libFuzzer: every decoder a request body or query string meets. None may
 // crash, hang or overflow the stack, whatever the bytes.
-#include "actors/business_time.hpp"
-#include "actors/errors.hpp"
 #include "actors/dashboard_logic.hpp"
 #include "actors/text_normalize.hpp"
-#include "net/api_keys.hpp"
 #include "actors/validation.hpp"
+#include "net/api_keys.hpp"
 #include "net/body_fields.hpp"
 #include "net/json_codec.hpp"
 #include "net/router.hpp"
+#include "protocol/business_time.hpp"
+#include "protocol/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

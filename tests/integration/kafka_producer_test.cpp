@@ -3,8 +3,8 @@
 // hold up the events behind them (published directly or replayed from the
 // spool); retriable failures stay spooled and are replayed in order; the
 // spool cap dead-letters and raises the gauge the HTTP layer reads.
-#include "actors/interfaces.hpp"
 #include "actors/system_setup.hpp"
+#include "protocol/interfaces.hpp"
 #include "storage/kafka_actor.hpp"
 #include "storage/kafka_spool.hpp"
 #include "tests/support/server_process.hpp"

@@ -1,5 +1,5 @@
 // The storage clients against the real PostgreSQL and Redis of tools/check.
-#include "actors/business_time.hpp"
+#include "protocol/business_time.hpp"
 #include "storage/click_merge.hpp"
 #include "storage/migrate.hpp"
 #include "storage/pg_connection.hpp"

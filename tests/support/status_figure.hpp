@@ -1,8 +1,8 @@
 #pragma once
 // One figure of an actor's answer to the shared `status` request, for tests
 // that wait on an actor's progress without knowing its insides.
-#include "actors/interfaces.hpp"
-#include "actors/types.hpp"
+#include "protocol/interfaces.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/scoped_actor.hpp>
 

@@ -1,9 +1,9 @@
 // The DOM-free body reader must accept, refuse and read exactly what
 // parse_object + read_string/read_int do: compared on bodies chosen for
 // each rule (the fuzz target compares them on any bytes).
-#include "actors/errors.hpp"
 #include "net/body_fields.hpp"
 #include "net/json_codec.hpp"
+#include "protocol/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "actors/business_time.hpp"
+#include "protocol/business_time.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The dashboard window model: window boundaries in the business time zone
 // (local midnight, a month end, a week start, a DST day) and what a
 // window_book counts and flushes.
-#include "actors/business_time.hpp"
 #include "actors/dashboard_logic.hpp"
+#include "protocol/business_time.hpp"
 
 #include <gtest/gtest.h>
 

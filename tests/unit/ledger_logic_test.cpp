@@ -1,5 +1,5 @@
-#include "actors/errors.hpp"
 #include "actors/ledger_logic.hpp"
+#include "protocol/errors.hpp"
 
 #include <gtest/gtest.h>
 

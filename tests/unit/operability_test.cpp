@@ -3,10 +3,10 @@
 // the exposition of families, masked configuration and request ids.
 #include "actors/integrity_logic.hpp"
 #include "actors/reconcile_logic.hpp"
-#include "actors/telemetry.hpp"
 #include "config/settings.hpp"
 #include "net/metrics.hpp"
 #include "net/router.hpp"
+#include "protocol/telemetry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -117,9 +117,9 @@ TEST(ClusterView, PlacesOverLiveMembersThatTakePeers) {
 
 }  // namespace
 
-#include "net/cluster_gateway.hpp"
-#include "actors/business_time.hpp"
 #include "actors/tracking_token.hpp"
+#include "net/cluster_gateway.hpp"
+#include "protocol/business_time.hpp"
 
 namespace {
 

@@ -1,11 +1,11 @@
 // The router and JSON codec under hostile input: HEAD and OPTIONS, error
 // bodies that stay valid JSON whatever the path, nesting and NUL refused.
-#include "actors/errors.hpp"
 #include "actors/validation.hpp"
+#include "net/api_keys.hpp"
 #include "net/json_codec.hpp"
 #include "net/rate_limiter.hpp"
-#include "net/api_keys.hpp"
 #include "net/router.hpp"
+#include "protocol/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-#include "actors/errors.hpp"
 #include "actors/tracking_token.hpp"
+#include "protocol/errors.hpp"
 
 #include <gtest/gtest.h>
 

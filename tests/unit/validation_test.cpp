@@ -1,7 +1,7 @@
 #include "actors/campaign_logic.hpp"
-#include "actors/errors.hpp"
 #include "actors/text_normalize.hpp"
 #include "actors/validation.hpp"
+#include "protocol/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

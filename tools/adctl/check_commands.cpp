@@ -1,6 +1,6 @@
 // adctl reconcile and integrity: money and reference checks. Both exit 1 when
 // they find something, so scripts and cron can act on the status alone.
-#include "actors/business_time.hpp"
+#include "protocol/business_time.hpp"
 #include "tools/adctl/admin_api.hpp"
 #include "tools/adctl/commands.hpp"
 #include "tools/adctl/output.hpp"

@@ -1,66 +1,28 @@
 #pragma once
 // Every actor interface of adserver, one line of doc per message. Lean on
 // purpose (no actor_system, no behaviors): include it anywhere.
-#include "actors/integrity_logic.hpp"
-#include "actors/serve_reply.hpp"
-#include "actors/types.hpp"
+#include "protocol/atoms.hpp"
+#include "protocol/integrity_report.hpp"
+#include "protocol/records.hpp"
+#include "protocol/serve_reply.hpp"
 
-#include <caf/atom.hpp>
-#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
 
 #include <chrono>
 
 namespace adserver {
 
-// -- atoms (at most 10 characters) ------------------------------------------
-using get_atom = caf::atom_constant<caf::atom("get")>;
-using create_atom = caf::atom_constant<caf::atom("create")>;
-using delete_atom = caf::atom_constant<caf::atom("delete")>;
-using balance_atom = caf::atom_constant<caf::atom("balance")>;
-using budget_atom = caf::atom_constant<caf::atom("budget")>;
-using bids_atom = caf::atom_constant<caf::atom("bids")>;
-using transition_atom = caf::atom_constant<caf::atom("transition")>;
-using status_atom = caf::atom_constant<caf::atom("status")>;
-using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
-using campaign_atom = caf::atom_constant<caf::atom("campaign")>;
-using product_atom = caf::atom_constant<caf::atom("product")>;
-using write_atom = caf::atom_constant<caf::atom("write")>;
-using query_atom = caf::atom_constant<caf::atom("query")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using set_atom = caf::atom_constant<caf::atom("set")>;
-using publish_atom = caf::atom_constant<caf::atom("publish")>;
-using poll_atom = caf::atom_constant<caf::atom("poll")>;
-using reload_atom = caf::atom_constant<caf::atom("reload")>;
-using serve_atom = caf::atom_constant<caf::atom("serve")>;
-using click_atom = caf::atom_constant<caf::atom("click")>;
-using convert_atom = caf::atom_constant<caf::atom("convert")>;
-using track_atom = caf::atom_constant<caf::atom("track")>;
-using zset_atom = caf::atom_constant<caf::atom("zset")>;
-using list_atom = caf::atom_constant<caf::atom("list")>;
-using experiment_atom = caf::atom_constant<caf::atom("experiment")>;
-using money_atom = caf::atom_constant<caf::atom("money")>;
-using idle_atom = caf::atom_constant<caf::atom("idle")>;
-using retire_atom = caf::atom_constant<caf::atom("retire")>;
-using watch_atom = caf::atom_constant<caf::atom("watch")>;
-using impression_atom = caf::atom_constant<caf::atom("impression")>;
-using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
-using alert_atom = caf::atom_constant<caf::atom("alert")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
-using check_atom = caf::atom_constant<caf::atom("check")>;
-using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
-using traffic_atom = caf::atom_constant<caf::atom("traffic")>;
-using delivery_atom = caf::atom_constant<caf::atom("delivery")>;
-using activate_atom = caf::atom_constant<caf::atom("activate")>;
-using forward_atom = caf::atom_constant<caf::atom("forward")>;
-using answer_atom = caf::atom_constant<caf::atom("answer")>;
-using peer_atom = caf::atom_constant<caf::atom("peer")>;
-using keys_atom = caf::atom_constant<caf::atom("keys")>;
+/// What every actor kind answers: its kind, key and a few figures (a small
+/// JSON-able record that monitoring and adctl read without knowing the
+/// actor's insides). Every interface below extends it.
+using status_client_actor = caf::typed_actor<
+  caf::replies_to<status_atom>::with<status_record>>;
 
 // -- storage I/O actors (storage/) --------------------------------------------
 
 /// PostgreSQL writer: the only connection that changes data; group commit.
-using pg_writer_actor = caf::typed_actor<
+using pg_writer_actor = status_client_actor::extend<
   // Run a unit of statements; committed (with others) before the reply.
   caf::replies_to<write_atom, std::vector<pg_statement>>::with<pg_results>,
   // The same for a request: dropped unrun once its deadline passed; the
@@ -70,20 +32,18 @@ using pg_writer_actor = caf::typed_actor<
   // Internal: reconnect while down; check an idle connection.
   caf::reacts_to<poll_atom>,
   // Internal: commit what has queued up since the last batch.
-  caf::reacts_to<flush_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<flush_atom>>;
 
 /// PostgreSQL reader: read-only queries off the write path.
-using pg_reader_actor = caf::typed_actor<
+using pg_reader_actor = status_client_actor::extend<
   // Run one read statement.
   caf::replies_to<query_atom, pg_statement>::with<pg_rows>,
   // Internal: reconnect while down; check an idle connection.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// Redis mirror writer: pipelined SETs; remembers what it could not write and
 /// replays it when Redis returns. Also reads reference values (never money).
-using redis_actor = caf::typed_actor<
+using redis_actor = status_client_actor::extend<
   // MGET: values aligned with the keys, "" where missing; UNAVAILABLE while down.
   caf::replies_to<get_atom, std::vector<std::string>>::with<std::vector<std::string>>,
   // SET key value [EX ttl_seconds when > 0]; last value per key wins.
@@ -99,33 +59,30 @@ using redis_actor = caf::typed_actor<
   // Internal: send what has queued up.
   caf::reacts_to<flush_atom>,
   // Internal: reconnect and replay while Redis is down.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// Dashboard stream reader: follows campaigns' Redis Streams for SSE clients
 /// on one blocking connection (XREAD BLOCK over every followed key), so a
 /// stream costs no thread. Keeps subscribers while Redis is down and resumes
 /// from each one's last delivered id.
-using stream_reader_actor = caf::typed_actor<
+using stream_reader_actor = status_client_actor::extend<
   // Follow a stream: entries after the subscriber's id, in order, once each.
   caf::reacts_to<watch_atom, stream_subscriber>,
   // Internal: read what arrived (blocks at most ~250 ms); reconnect when down.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// Kafka producer: idempotent; spools to disk while brokers are unreachable.
-using kafka_actor = caf::typed_actor<
+using kafka_actor = status_client_actor::extend<
   // Publish one event (fire and forget; spooled while brokers are away;
   // what Kafka refuses for good is dead-lettered, never silently dropped).
   caf::reacts_to<publish_atom, kafka_event>,
   // Internal: serve delivery reports, replay the spool.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 // -- state owners (actors/) -----------------------------------------------------
 
 /// advertiser-ledger, one per advertiser: the single writer of its money.
-using ledger_actor = caf::typed_actor<
+using ledger_actor = status_client_actor::extend<
   // The advertiser with its current balance.
   caf::replies_to<get_atom>::with<advertiser_record>,
   // Charge or deduct; durable in PostgreSQL before the reply. Fails at once
@@ -153,8 +110,7 @@ using ledger_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   // The directory forgot this idle ledger: finish what is in flight and stop
   // (all its state is in PostgreSQL; the next use activates a new one).
-  caf::reacts_to<retire_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<retire_atom>>;
 
 /// The ledgers a directory holds in memory.
 struct held_ledgers {
@@ -167,7 +123,7 @@ typename Inspector::result_type inspect(Inspector& f, held_ledgers& x) {
 }
 
 /// campaign, one per campaign: configuration, status, bids, budgets.
-using campaign_actor = caf::typed_actor<
+using campaign_actor = status_client_actor::extend<
   // The campaign with bids and targeting.
   caf::replies_to<get_atom>::with<campaign_record>,
   // Change status (ACTIVE, PAUSED, ENDED) along the allowed transitions.
@@ -190,20 +146,18 @@ using campaign_actor = caf::typed_actor<
   // Internal: tell the directory when idle for entities.idle_seconds.
   caf::reacts_to<poll_atom>,
   // The directory forgot this idle campaign: write its statistics and stop.
-  caf::reacts_to<retire_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<retire_atom>>;
 
 /// Product metadata (ad_products_meta), cached.
-using catalog_actor = caf::typed_actor<
+using catalog_actor = status_client_actor::extend<
   // Create a product.
   caf::replies_to<create_atom, product_record, request_meta>::with<product_record>,
   // Read a product by product_id.
-  caf::replies_to<get_atom, std::string>::with<product_record>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<get_atom, std::string>::with<product_record>>;
 
 /// session-experiment, sharded by session id: price-experiment post-processing
 /// of served slates and each session's experiment codes (24 h).
-using session_experiment_actor = caf::typed_actor<
+using session_experiment_actor = status_client_actor::extend<
   // Swap in the experiment codes in force for the request's exp_key/exp_var,
   // remember them for the session (Redis experiment:mapping:{session_id}),
   // sign, answer the reply.
@@ -216,12 +170,11 @@ using session_experiment_actor = caf::typed_actor<
   // Mappings were created or deleted: re-read them on next use.
   caf::reacts_to<reload_atom>,
   // Internal: forget sessions past their 24 h.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// auction, one per placement:category (SEARCH: per normalized keyword): the
 /// ranked, priced candidate list, served from memory.
-using auction_actor = caf::typed_actor<
+using auction_actor = status_client_actor::extend<
   // The best eligible ads for a request, ranked and priced, with tokens, to
   // the reply (experiment requests: finished by their session's shard).
   caf::reacts_to<serve_atom, ad_request, serve_reply>,
@@ -237,30 +190,27 @@ using auction_actor = caf::typed_actor<
   // Internal: tell the router when idle for ads.auction_idle_seconds.
   caf::reacts_to<poll_atom>,
   // Internal: a new business day began; reload today's spend.
-  caf::reacts_to<reload_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<reload_atom>>;
 
 /// Conversions: attribution to the device's last click, counted once per order.
-using conversion_actor = caf::typed_actor<
+using conversion_actor = status_client_actor::extend<
   // Attribute, store (once per order and product), publish to conversion-events.
-  caf::replies_to<convert_atom, conversion_request>::with<conversion_lines>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<convert_atom, conversion_request>::with<conversion_lines>>;
 
 /// Experiment mappings (experiment_mapping): original -> experiment product code
 /// per exp_key/exp_var and date range.
-using experiments_actor = caf::typed_actor<
+using experiments_actor = status_client_actor::extend<
   // Create a mapping.
   caf::replies_to<create_atom, experiment_mapping, request_meta>::with<experiment_mapping>,
   // Active mappings, all or of one exp_key ("" = all).
   caf::replies_to<list_atom, std::string>::with<experiment_mappings>,
   // Soft delete a mapping.
-  caf::replies_to<delete_atom, int64_t, request_meta>::with<experiment_mapping>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<delete_atom, int64_t, request_meta>::with<experiment_mapping>>;
 
 /// dashboard-window, one per campaign: MINUTE/HOUR/DAY windows of its events
 /// (actors/dashboard_logic.hpp), flushed additively to PostgreSQL; every
 /// event appended to Redis Stream campaign:dashboard:stream:{id}; alert rules.
-using dashboard_window_actor = caf::typed_actor<
+using dashboard_window_actor = status_client_actor::extend<
   // An impression, click or attributed conversion of this campaign.
   caf::reacts_to<track_atom, dashboard_event>,
   // Its alert thresholds were set (all rules off: none).
@@ -273,12 +223,11 @@ using dashboard_window_actor = caf::typed_actor<
   // (retrying while PostgreSQL is away), then stop.
   caf::reacts_to<retire_atom>,
   // The node stops: one last write of what it holds, then stop.
-  caf::reacts_to<stop_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<stop_atom>>;
 
 /// dashboards: places dashboard-window actors, one per campaign, activated on
 /// first use and passivated when idle (kept while the campaign has alerts).
-using dashboards_actor = caf::typed_actor<
+using dashboards_actor = status_client_actor::extend<
   // An event for a campaign's window (activated on first use).
   caf::reacts_to<track_atom, dashboard_event>,
   // A campaign's alert rules changed.
@@ -292,38 +241,35 @@ using dashboards_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   // The node stops: every window writes what it holds and stops; true once
   // all have (before pg-writer may stop).
-  caf::replies_to<stop_atom>::with<bool>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<stop_atom>::with<bool>>;
 
 /// integrity: the data integrity check of seed 000 §12 (orphan and
 /// inconsistent rows; there are no foreign keys), every
 /// integrity.interval_seconds and on demand, on a reporting reader.
-using integrity_actor = caf::typed_actor<
+using integrity_actor = status_client_actor::extend<
   // Run every check now (a run under way is joined); its report.
   caf::replies_to<check_atom>::with<integrity_report>,
   // The last report; NOT_FOUND before the first run.
   caf::replies_to<get_atom>::with<integrity_report>,
   // Internal: the scheduled run.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// traffic: the node's ad requests per placement and business hour, added to
 /// ad_traffic_hourly every minute, and the hourly curves of the last 7
 /// business days that STANDARD pacing spreads daily budgets over.
-using traffic_actor = caf::typed_actor<
+using traffic_actor = status_client_actor::extend<
   // The curves per placement (cached; refreshed every 10 minutes and daily).
   caf::replies_to<traffic_atom>::with<traffic_curves>,
   // Internal: write the counts since the last write; refresh the curves.
   caf::reacts_to<poll_atom>,
   // The node stops: write what is counted; true once written (or failed).
-  caf::replies_to<stop_atom>::with<bool>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<stop_atom>::with<bool>>;
 
 /// auction-router: the node's auctions (spawned on first use, retired when
 /// idle) and what campaigns target, published for the I/O threads
 /// (actors/auction_routes.hpp), which send a request straight to its running
 /// auction; money and campaign changes passed on to the auctions they concern.
-using auction_router_actor = caf::typed_actor<
+using auction_router_actor = status_client_actor::extend<
   // Serve an ad request whose auction is not running: spawned, then served.
   caf::reacts_to<serve_atom, ad_request, serve_reply>,
   // The ranked list of the auction that would serve this request.
@@ -352,12 +298,11 @@ using auction_router_actor = caf::typed_actor<
   // the gateways): passed to this node's auctions, not sent on again.
   caf::reacts_to<peer_atom, advertiser_money>,
   // A campaign changed (false) or was created (true) on another node.
-  caf::reacts_to<peer_atom, campaign_record, bool>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<peer_atom, campaign_record, bool>>;
 
 /// node-gateway: what a node's peers may send it over the middleman (the
 /// one actor each node publishes on cluster.actor_port).
-using node_gateway_actor = caf::typed_actor<
+using node_gateway_actor = status_client_actor::extend<
   // An HTTP request another node received for an entity this node owns:
   // answered as if it had come here.
   caf::replies_to<forward_atom, forwarded_request>::with<forwarded_reply>,
@@ -377,8 +322,7 @@ using node_gateway_actor = caf::typed_actor<
   // The experiment codes the sending node served to a session this node
   // owns: remembered by the session's shard here (one record, one writer of
   // its Redis mirror).
-  caf::reacts_to<experiment_atom, session_mapping>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<experiment_atom, session_mapping>>;
 
 /// How long a state owner waits for the auction router to take a change
 /// before answering its client anyway (the change is committed by then).
@@ -386,7 +330,7 @@ constexpr std::chrono::seconds change_ack_timeout{1};
 
 /// directory: places and activates (from PostgreSQL) the node's entity
 /// actors, advertiser ledgers and campaigns, and passes work on to them.
-using directory_actor = caf::typed_actor<
+using directory_actor = status_client_actor::extend<
   // The ledger of an advertiser, activated on first use.
   caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
   // The actor of a campaign, activated on first use.
@@ -412,13 +356,12 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<activate_atom, int64_t, int64_t>,
   // Internal: retire the entities another node owns since the members
   // changed.
-  caf::reacts_to<poll_atom>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::reacts_to<poll_atom>>;
 
 /// membership: renews this node's row in cluster_members every
 /// cluster.heartbeat_ms on a connection of its own (heartbeats never queue
 /// behind money), and reads the members back into the cluster view.
-using membership_actor = caf::typed_actor<
+using membership_actor = status_client_actor::extend<
   // Internal: the next heartbeat.
   caf::reacts_to<poll_atom>,
   // This node's HTTP base URL, once it listens (written to its row).
@@ -427,19 +370,17 @@ using membership_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<std::vector<cluster_member>>,
   // Leave: delete this node's row (orderly stop; its leases become free);
   // true once written.
-  caf::replies_to<stop_atom>::with<bool>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<stop_atom>::with<bool>>;
 
 /// registrar: creates advertisers and campaigns (references checked by the
 /// application, written, their owners told), so creation never queues in
 /// front of serving or activation.
-using registrar_actor = caf::typed_actor<
+using registrar_actor = status_client_actor::extend<
   // Register an advertiser (unique business number); the ticket's
   // Idempotency-Key is recorded with it.
   caf::replies_to<create_atom, advertiser_spec, request_meta>::with<advertiser_record>,
   // Create a campaign (PENDING) after checking its references; the ticket's
   // Idempotency-Key is recorded with it.
-  caf::replies_to<create_atom, campaign_record, request_meta>::with<campaign_record>,
-  caf::replies_to<status_atom>::with<status_record>>;
+  caf::replies_to<create_atom, campaign_record, request_meta>::with<campaign_record>>;
 
 }  // namespace adserver

@@ -1,4 +1,4 @@
-#include "actors/errors.hpp"
+#include "protocol/errors.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/make_message.hpp>

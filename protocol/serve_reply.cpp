@@ -1,6 +1,6 @@
-#include "actors/serve_reply.hpp"
+#include "protocol/serve_reply.hpp"
 
-#include "actors/errors.hpp"
+#include "protocol/errors.hpp"
 
 #include <atomic>
 

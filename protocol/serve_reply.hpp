@@ -4,7 +4,7 @@
 // request) calls it on its own thread, so a request crosses two threads (I/O
 // thread -> auction -> I/O thread) instead of passing a bridge actor and the
 // directory as well. Local only: never sent to another node.
-#include "actors/types.hpp"
+#include "protocol/records.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>

@@ -1,4 +1,4 @@
-#include "actors/telemetry.hpp"
+#include "protocol/telemetry.hpp"
 
 namespace adserver {
 
