@@ -1,8 +1,9 @@
 #pragma once
 // The dashboard window model (seed 004), free of actors so it can be tested
 // alone: which MINUTE/HOUR/DAY/WEEK/MONTH window a moment falls in (in the
-// business time zone), what an event adds to each metric, and the pending
-// increments a dashboard-window actor flushes.
+// business time zone), what an event adds to each metric, the window book
+// that gathers a campaign's pending increments, and the alert rules. The
+// records themselves are protocol/dashboard_windows.hpp's.
 #include "protocol/dashboard_windows.hpp"
 #include "protocol/records.hpp"
 

@@ -1,7 +1,8 @@
 #pragma once
-// Request deadlines in the actors: work picked up past its deadline is
-// dropped with no effect (SPEC.md "Security": every request has a deadline).
+// Request deadlines in the actors: answering before a deadline, waiting for
+// acknowledgements no longer than it allows (protocol/deadline.hpp: passed).
 #include "protocol/business_time.hpp"
+#include "protocol/deadline.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/records.hpp"
 
@@ -11,11 +12,6 @@
 #include <utility>
 
 namespace adserver {
-
-/// True once `d` (not "none") has passed.
-inline bool passed(const deadline& d) {
-  return d.at_ms != 0 && epoch_millis() >= d.at_ms;
-}
 
 /// The answer for work dropped at its deadline (the client has its 503).
 inline caf::error deadline_passed() {

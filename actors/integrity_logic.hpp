@@ -13,8 +13,6 @@
 
 namespace adserver {
 
-constexpr int64_t integrity_samples = 10;
-
 /// The check's name (stable: metrics label, report, adctl).
 const char* integrity_check_name(size_t check);
 /// The table whose rows the check's samples name.

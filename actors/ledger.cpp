@@ -6,6 +6,7 @@
 #include "config/log.hpp"
 #include "protocol/business_time.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/redis_keys.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/send.hpp>

@@ -7,7 +7,6 @@
 // round trip per change.
 #include "actors/io_handles.hpp"
 #include "actors/timed_marks.hpp"
-#include "protocol/redis_keys.hpp"
 #include "protocol/telemetry.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -120,6 +119,5 @@ ledger_actor::behavior_type ledger(ledger_actor::stateful_pointer<ledger_state> 
                                    ledger_init init, io_handles io,
                                    directory_actor directory, auction_router_actor auctions,
                                    ledger_settings settings);
-
 
 }  // namespace adserver

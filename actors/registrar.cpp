@@ -9,6 +9,7 @@
 #include "actors/validation.hpp"
 #include "protocol/business_time.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/redis_keys.hpp"
 #include "storage/statements.hpp"
 
 #include <caf/typed_response_promise.hpp>

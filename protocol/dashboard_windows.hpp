@@ -1,8 +1,8 @@
 #pragma once
 // The dashboard window records (seed 004) that the dashboard-window actors
-// build and storage/dashboard_statements writes: window units, metrics and
-// the pending increments of a flush, the alerts a window fired. Which window a moment falls in is
-// actors/dashboard_logic's.
+// build and storage/dashboard_statements writes: window units, metrics, the
+// pending increments of a flush and the alerts a window fired. Which window
+// a moment falls in is actors/dashboard_logic's.
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -3,11 +3,18 @@
 // the integrity actor answers it: a message record of the actor protocol.
 #include <caf/meta/type_name.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace adserver {
+
+/// The checks (actors/integrity_logic.cpp names them; storage/
+/// integrity_statements.cpp holds their SQL, one statement each).
+constexpr size_t integrity_check_count = 7;
+/// Examples reported per check (the statements' LIMIT).
+constexpr int64_t integrity_samples = 10;
 
 struct integrity_finding {
   std::string table;

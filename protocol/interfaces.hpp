@@ -6,7 +6,7 @@
 #include "protocol/records.hpp"
 #include "protocol/serve_reply.hpp"
 
-#include <caf/typed_actor.hpp>
+#include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 
 #include <chrono>
@@ -19,10 +19,22 @@ namespace adserver {
 using status_client_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<status_record>>;
 
+/// `Base::extend<Sigs...>` (the same type) from caf/fwd.hpp alone: CAF's own
+/// member needs the whole typed_actor header, which would add a second to
+/// every file that includes this one.
+template <class Base, class... Sigs>
+struct extend_interface;
+template <class... Base, class... Sigs>
+struct extend_interface<caf::typed_actor<Base...>, Sigs...> {
+  using type = caf::typed_actor<Base..., Sigs...>;
+};
+template <class Base, class... Sigs>
+using extend_interface_t = typename extend_interface<Base, Sigs...>::type;
+
 // -- storage I/O actors (storage/) --------------------------------------------
 
 /// PostgreSQL writer: the only connection that changes data; group commit.
-using pg_writer_actor = status_client_actor::extend<
+using pg_writer_actor = extend_interface_t<status_client_actor,
   // Run a unit of statements; committed (with others) before the reply.
   caf::replies_to<write_atom, std::vector<pg_statement>>::with<pg_results>,
   // The same for a request: dropped unrun once its deadline passed; the
@@ -35,7 +47,7 @@ using pg_writer_actor = status_client_actor::extend<
   caf::reacts_to<flush_atom>>;
 
 /// PostgreSQL reader: read-only queries off the write path.
-using pg_reader_actor = status_client_actor::extend<
+using pg_reader_actor = extend_interface_t<status_client_actor,
   // Run one read statement.
   caf::replies_to<query_atom, pg_statement>::with<pg_rows>,
   // Internal: reconnect while down; check an idle connection.
@@ -43,7 +55,7 @@ using pg_reader_actor = status_client_actor::extend<
 
 /// Redis mirror writer: pipelined SETs; remembers what it could not write and
 /// replays it when Redis returns. Also reads reference values (never money).
-using redis_actor = status_client_actor::extend<
+using redis_actor = extend_interface_t<status_client_actor,
   // MGET: values aligned with the keys, "" where missing; UNAVAILABLE while down.
   caf::replies_to<get_atom, std::vector<std::string>>::with<std::vector<std::string>>,
   // SET key value [EX ttl_seconds when > 0]; last value per key wins.
@@ -65,14 +77,14 @@ using redis_actor = status_client_actor::extend<
 /// on one blocking connection (XREAD BLOCK over every followed key), so a
 /// stream costs no thread. Keeps subscribers while Redis is down and resumes
 /// from each one's last delivered id.
-using stream_reader_actor = status_client_actor::extend<
+using stream_reader_actor = extend_interface_t<status_client_actor,
   // Follow a stream: entries after the subscriber's id, in order, once each.
   caf::reacts_to<watch_atom, stream_subscriber>,
   // Internal: read what arrived (blocks at most ~250 ms); reconnect when down.
   caf::reacts_to<poll_atom>>;
 
 /// Kafka producer: idempotent; spools to disk while brokers are unreachable.
-using kafka_actor = status_client_actor::extend<
+using kafka_actor = extend_interface_t<status_client_actor,
   // Publish one event (fire and forget; spooled while brokers are away;
   // what Kafka refuses for good is dead-lettered, never silently dropped).
   caf::reacts_to<publish_atom, kafka_event>,
@@ -82,7 +94,7 @@ using kafka_actor = status_client_actor::extend<
 // -- state owners (actors/) -----------------------------------------------------
 
 /// advertiser-ledger, one per advertiser: the single writer of its money.
-using ledger_actor = status_client_actor::extend<
+using ledger_actor = extend_interface_t<status_client_actor,
   // The advertiser with its current balance.
   caf::replies_to<get_atom>::with<advertiser_record>,
   // Charge or deduct; durable in PostgreSQL before the reply. Fails at once
@@ -123,7 +135,7 @@ typename Inspector::result_type inspect(Inspector& f, held_ledgers& x) {
 }
 
 /// campaign, one per campaign: configuration, status, bids, budgets.
-using campaign_actor = status_client_actor::extend<
+using campaign_actor = extend_interface_t<status_client_actor,
   // The campaign with bids and targeting.
   caf::replies_to<get_atom>::with<campaign_record>,
   // Change status (ACTIVE, PAUSED, ENDED) along the allowed transitions.
@@ -149,7 +161,7 @@ using campaign_actor = status_client_actor::extend<
   caf::reacts_to<retire_atom>>;
 
 /// Product metadata (ad_products_meta), cached.
-using catalog_actor = status_client_actor::extend<
+using catalog_actor = extend_interface_t<status_client_actor,
   // Create a product.
   caf::replies_to<create_atom, product_record, request_meta>::with<product_record>,
   // Read a product by product_id.
@@ -157,7 +169,7 @@ using catalog_actor = status_client_actor::extend<
 
 /// session-experiment, sharded by session id: price-experiment post-processing
 /// of served slates and each session's experiment codes (24 h).
-using session_experiment_actor = status_client_actor::extend<
+using session_experiment_actor = extend_interface_t<status_client_actor,
   // Swap in the experiment codes in force for the request's exp_key/exp_var,
   // remember them for the session (Redis experiment:mapping:{session_id}),
   // sign, answer the reply.
@@ -174,7 +186,7 @@ using session_experiment_actor = status_client_actor::extend<
 
 /// auction, one per placement:category (SEARCH: per normalized keyword): the
 /// ranked, priced candidate list, served from memory.
-using auction_actor = status_client_actor::extend<
+using auction_actor = extend_interface_t<status_client_actor,
   // The best eligible ads for a request, ranked and priced, with tokens, to
   // the reply (experiment requests: finished by their session's shard).
   caf::reacts_to<serve_atom, ad_request, serve_reply>,
@@ -193,13 +205,13 @@ using auction_actor = status_client_actor::extend<
   caf::reacts_to<reload_atom>>;
 
 /// Conversions: attribution to the device's last click, counted once per order.
-using conversion_actor = status_client_actor::extend<
+using conversion_actor = extend_interface_t<status_client_actor,
   // Attribute, store (once per order and product), publish to conversion-events.
   caf::replies_to<convert_atom, conversion_request>::with<conversion_lines>>;
 
 /// Experiment mappings (experiment_mapping): original -> experiment product code
 /// per exp_key/exp_var and date range.
-using experiments_actor = status_client_actor::extend<
+using experiments_actor = extend_interface_t<status_client_actor,
   // Create a mapping.
   caf::replies_to<create_atom, experiment_mapping, request_meta>::with<experiment_mapping>,
   // Active mappings, all or of one exp_key ("" = all).
@@ -208,9 +220,9 @@ using experiments_actor = status_client_actor::extend<
   caf::replies_to<delete_atom, int64_t, request_meta>::with<experiment_mapping>>;
 
 /// dashboard-window, one per campaign: MINUTE/HOUR/DAY windows of its events
-/// (actors/dashboard_logic.hpp), flushed additively to PostgreSQL; every
+/// (protocol/dashboard_windows.hpp, actors/dashboard_logic.hpp), flushed additively to PostgreSQL; every
 /// event appended to Redis Stream campaign:dashboard:stream:{id}; alert rules.
-using dashboard_window_actor = status_client_actor::extend<
+using dashboard_window_actor = extend_interface_t<status_client_actor,
   // An impression, click or attributed conversion of this campaign.
   caf::reacts_to<track_atom, dashboard_event>,
   // Its alert thresholds were set (all rules off: none).
@@ -227,7 +239,7 @@ using dashboard_window_actor = status_client_actor::extend<
 
 /// dashboards: places dashboard-window actors, one per campaign, activated on
 /// first use and passivated when idle (kept while the campaign has alerts).
-using dashboards_actor = status_client_actor::extend<
+using dashboards_actor = extend_interface_t<status_client_actor,
   // An event for a campaign's window (activated on first use).
   caf::reacts_to<track_atom, dashboard_event>,
   // A campaign's alert rules changed.
@@ -246,7 +258,7 @@ using dashboards_actor = status_client_actor::extend<
 /// integrity: the data integrity check of seed 000 §12 (orphan and
 /// inconsistent rows; there are no foreign keys), every
 /// integrity.interval_seconds and on demand, on a reporting reader.
-using integrity_actor = status_client_actor::extend<
+using integrity_actor = extend_interface_t<status_client_actor,
   // Run every check now (a run under way is joined); its report.
   caf::replies_to<check_atom>::with<integrity_report>,
   // The last report; NOT_FOUND before the first run.
@@ -257,7 +269,7 @@ using integrity_actor = status_client_actor::extend<
 /// traffic: the node's ad requests per placement and business hour, added to
 /// ad_traffic_hourly every minute, and the hourly curves of the last 7
 /// business days that STANDARD pacing spreads daily budgets over.
-using traffic_actor = status_client_actor::extend<
+using traffic_actor = extend_interface_t<status_client_actor,
   // The curves per placement (cached; refreshed every 10 minutes and daily).
   caf::replies_to<traffic_atom>::with<traffic_curves>,
   // Internal: write the counts since the last write; refresh the curves.
@@ -269,7 +281,7 @@ using traffic_actor = status_client_actor::extend<
 /// idle) and what campaigns target, published for the I/O threads
 /// (actors/auction_routes.hpp), which send a request straight to its running
 /// auction; money and campaign changes passed on to the auctions they concern.
-using auction_router_actor = status_client_actor::extend<
+using auction_router_actor = extend_interface_t<status_client_actor,
   // Serve an ad request whose auction is not running: spawned, then served.
   caf::reacts_to<serve_atom, ad_request, serve_reply>,
   // The ranked list of the auction that would serve this request.
@@ -302,7 +314,7 @@ using auction_router_actor = status_client_actor::extend<
 
 /// node-gateway: what a node's peers may send it over the middleman (the
 /// one actor each node publishes on cluster.actor_port).
-using node_gateway_actor = status_client_actor::extend<
+using node_gateway_actor = extend_interface_t<status_client_actor,
   // An HTTP request another node received for an entity this node owns:
   // answered as if it had come here.
   caf::replies_to<forward_atom, forwarded_request>::with<forwarded_reply>,
@@ -330,7 +342,7 @@ constexpr std::chrono::seconds change_ack_timeout{1};
 
 /// directory: places and activates (from PostgreSQL) the node's entity
 /// actors, advertiser ledgers and campaigns, and passes work on to them.
-using directory_actor = status_client_actor::extend<
+using directory_actor = extend_interface_t<status_client_actor,
   // The ledger of an advertiser, activated on first use.
   caf::replies_to<ledger_atom, int64_t>::with<ledger_actor>,
   // The actor of a campaign, activated on first use.
@@ -361,7 +373,7 @@ using directory_actor = status_client_actor::extend<
 /// membership: renews this node's row in cluster_members every
 /// cluster.heartbeat_ms on a connection of its own (heartbeats never queue
 /// behind money), and reads the members back into the cluster view.
-using membership_actor = status_client_actor::extend<
+using membership_actor = extend_interface_t<status_client_actor,
   // Internal: the next heartbeat.
   caf::reacts_to<poll_atom>,
   // This node's HTTP base URL, once it listens (written to its row).
@@ -375,7 +387,7 @@ using membership_actor = status_client_actor::extend<
 /// registrar: creates advertisers and campaigns (references checked by the
 /// application, written, their owners told), so creation never queues in
 /// front of serving or activation.
-using registrar_actor = status_client_actor::extend<
+using registrar_actor = extend_interface_t<status_client_actor,
   // Register an advertiser (unique business number); the ticket's
   // Idempotency-Key is recorded with it.
   caf::replies_to<create_atom, advertiser_spec, request_meta>::with<advertiser_record>,

@@ -4,6 +4,8 @@
 // census (how many are alive, how many messages wait in their mailboxes).
 // Reading is O(kinds), never O(actors): every actor keeps its own share of
 // a kind's figures up to date (census_entry, gauge_share).
+#include "protocol/integrity_report.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -58,8 +60,6 @@ enum class reference_table : uint8_t { advertisers, campaigns, products, experim
 constexpr size_t reference_table_count = static_cast<size_t>(reference_table::count_);
 const char* table_name(reference_table t);
 
-/// The integrity checks (actors/integrity_logic.hpp), by index.
-constexpr size_t integrity_check_count = 7;
 
 using counter = std::atomic<int64_t>;
 

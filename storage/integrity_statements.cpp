@@ -1,5 +1,6 @@
 #include "storage/integrity_statements.hpp"
 
+#include "protocol/integrity_report.hpp"
 
 #include <string>
 
@@ -9,6 +10,7 @@ namespace {
 
 // Every check: the offending rows as (id, detail); wrapped below to the
 // total and the first samples by id.
+static_assert(integrity_samples == 10, "INTEGRITY_CHECK's LIMIT is integrity_samples");
 #define INTEGRITY_CHECK(inner)                                                 \
   "SELECT id, detail, count(*) OVER () FROM (" inner ") q ORDER BY id LIMIT 10"
 
@@ -92,6 +94,8 @@ const std::vector<std::pair<const char*, const char*>> statements = {
 };
 
 #undef INTEGRITY_CHECK
+
+static_assert(integrity_check_count == 7, "one statement per integrity check");
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "storage/pg_actors.hpp"
 
 #include "protocol/business_time.hpp"
+#include "protocol/deadline.hpp"
 #include "protocol/errors.hpp"
 #include "storage/click_merge.hpp"
 #include "storage/dashboard_statements.hpp"
@@ -112,7 +113,7 @@ void commit_batch(pg_writer_state& st, std::vector<pg_writer_state::pending>& ba
   for (auto& p : batch) {
     // The failed batch took time: what is past its deadline now is dropped
     // unrun (its client has its 503), never committed on the retry.
-    if (p.due.at_ms != 0 && epoch_millis() >= p.due.at_ms) {
+    if (passed(p.due)) {
       ++st.units_expired;
       p.promise.deliver(expired_error());
       continue;
@@ -170,7 +171,7 @@ void commit_next_batch(pg_writer_state& st) {
   auto now = epoch_millis();
   for (size_t i = 0; i < n; ++i) {
     auto& p = st.queue[i];
-    if (p.due.at_ms != 0 && now >= p.due.at_ms) {
+    if (passed(p.due, now)) {
       ++st.units_expired;
       p.promise.deliver(expired_error());
     } else {
@@ -323,7 +324,7 @@ pg_writer(pg_writer_actor::stateful_pointer<pg_writer_state> self, pg_settings s
     },
     [=](write_atom, std::vector<pg_statement>& unit, deadline due,
         idempotency_ticket& ticket) -> caf::result<pg_results> {
-      if (due.at_ms != 0 && epoch_millis() >= due.at_ms) {
+      if (passed(due)) {
         ++self->state.units_expired;
         return expired_error();
       }

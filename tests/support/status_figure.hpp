@@ -11,9 +11,10 @@
 
 namespace adserver::testing {
 
-/// The figure `name` of `actor`'s status record; -1 when it has none.
-template <class Handle>
-int64_t status_figure(caf::scoped_actor& self, const Handle& actor, const std::string& name) {
+/// The figure `name` of `actor`'s status record (any actor kind: every
+/// interface extends status_client_actor); -1 when it has none.
+inline int64_t status_figure(caf::scoped_actor& self, const status_client_actor& actor,
+                             const std::string& name) {
   int64_t out = -1;
   self->request(actor, caf::infinite, status_atom::value)
     .receive(
