@@ -1,6 +1,6 @@
 #include "actors/integrity_logic.hpp"
 
-#include <array>
+#include <iterator>
 
 namespace adserver {
 
@@ -11,7 +11,7 @@ struct check_names {
   const char* table;
 };
 
-constexpr std::array<check_names, integrity_check_count> checks = {{
+constexpr check_names checks[] = {
   {"campaigns_of_missing_advertiser", "ad_campaigns"},
   {"campaigns_of_inactive_advertiser", "ad_campaigns"},
   {"bids_of_missing_campaign", "ad_placement_bids"},
@@ -19,7 +19,9 @@ constexpr std::array<check_names, integrity_check_count> checks = {{
   {"balance_differs_from_history", "ad_balances"},
   {"spend_differs_from_clicks", "ad_campaign_spend"},
   {"missing_common_fields", "*"},
-}};
+};
+// One name per check: a check added to the count without a name fails here.
+static_assert(std::size(checks) == integrity_check_count, "one name per integrity check");
 
 int64_t number(const std::string& s) {
   try {
@@ -32,11 +34,11 @@ int64_t number(const std::string& s) {
 }  // namespace
 
 const char* integrity_check_name(size_t check) {
-  return check < checks.size() ? checks[check].name : "unknown";
+  return check < std::size(checks) ? checks[check].name : "unknown";
 }
 
 const char* integrity_check_table(size_t check) {
-  return check < checks.size() ? checks[check].table : "unknown";
+  return check < std::size(checks) ? checks[check].table : "unknown";
 }
 
 integrity_check_result read_check(size_t check,

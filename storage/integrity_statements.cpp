@@ -2,7 +2,10 @@
 
 #include "protocol/integrity_report.hpp"
 
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace adserver::storage {
 
@@ -10,11 +13,15 @@ namespace {
 
 // Every check: the offending rows as (id, detail); wrapped below to the
 // total and the first samples by id.
-static_assert(integrity_samples == 10, "INTEGRITY_CHECK's LIMIT is integrity_samples");
+#define INTEGRITY_LIMIT 10
+#define INTEGRITY_TEXT(x) #x
+#define INTEGRITY_STRING(x) INTEGRITY_TEXT(x)
+static_assert(integrity_samples == INTEGRITY_LIMIT, "the checks' LIMIT is integrity_samples");
 #define INTEGRITY_CHECK(inner)                                                 \
-  "SELECT id, detail, count(*) OVER () FROM (" inner ") q ORDER BY id LIMIT 10"
+  "SELECT id, detail, count(*) OVER () FROM (" inner ") q ORDER BY id LIMIT " \
+  INTEGRITY_STRING(INTEGRITY_LIMIT)
 
-const std::vector<std::pair<const char*, const char*>> statements = {
+constexpr std::pair<const char*, const char*> statements[] = {
   {"integrity_check_0",
    INTEGRITY_CHECK("SELECT c.id, 'advertiser ' || c.advertiser_id || ' does not exist' AS detail"
                    " FROM ad_campaigns c WHERE c.activated = 1 AND NOT EXISTS"
@@ -94,13 +101,21 @@ const std::vector<std::pair<const char*, const char*>> statements = {
 };
 
 #undef INTEGRITY_CHECK
+#undef INTEGRITY_STRING
+#undef INTEGRITY_TEXT
+#undef INTEGRITY_LIMIT
 
-static_assert(integrity_check_count == 7, "one statement per integrity check");
+// integrity_check_0 .. integrity_check_{count - 1}, then the two reconcile
+// statements: a check added without its statement (or the reverse) fails here.
+static_assert(std::size(statements) == integrity_check_count + 2,
+              "one statement per integrity check");
 
 }  // namespace
 
 const std::vector<std::pair<const char*, const char*>>& integrity_named_statements() {
-  return statements;
+  static const std::vector<std::pair<const char*, const char*>> all{std::begin(statements),
+                                                                    std::end(statements)};
+  return all;
 }
 
 pg_statement integrity_check(size_t check) {

@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -16,6 +19,7 @@ namespace {
 
 /// Each layer and the layers of this project it may include besides itself.
 const std::map<std::string, std::set<std::string>> allowed = {
+  {"config", {}},
   {"protocol", {}},
   {"storage", {"protocol", "config"}},
   {"actors", {"storage", "protocol", "config"}},
@@ -25,22 +29,17 @@ const std::map<std::string, std::set<std::string>> allowed = {
 const std::set<std::string> project_dirs = {"protocol", "storage", "actors", "net", "config",
                                             "app", "tools", "tests", "bench"};
 
-/// `#include "dir/..."` lines of a file: (line number, dir).
+/// The include lines of a file that name a project directory, in any
+/// spelling (`# include`, <...>, "../dir/"): (line number, dir).
 std::vector<std::pair<int, std::string>> project_includes(const fs::path& file) {
+  static const std::regex include{R"(^\s*#\s*include\s*[<"](?:\.\./)*([A-Za-z_]+)/)"};
   std::vector<std::pair<int, std::string>> out;
   std::ifstream in{file};
   std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    const std::string prefix = "#include \"";
-    if (line.compare(0, prefix.size(), prefix) != 0)
-      continue;
-    auto slash = line.find('/', prefix.size());
-    if (slash == std::string::npos)
-      continue;
-    auto dir = line.substr(prefix.size(), slash - prefix.size());
-    if (project_dirs.count(dir) > 0)
-      out.emplace_back(n, dir);
-  }
+  std::smatch m;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (std::regex_search(line, m, include) && project_dirs.count(m[1].str()) > 0)
+      out.emplace_back(n, m[1].str());
   return out;
 }
 
@@ -69,13 +68,17 @@ TEST(Layering, EachLayerIncludesOnlyTheLayersBelowIt) {
 }
 
 TEST(Layering, TheCheckSeesAnIncludeAgainstTheDirection) {
-  auto file = fs::temp_directory_path() / "adserver_layering_probe.cpp";
+  auto file = fs::temp_directory_path()
+              / ("adserver_layering_probe_" + std::to_string(::getpid()) + ".cpp");
   std::ofstream{file} << "#include \"storage/statements.hpp\"\n"
                       << "#include <string>\n"
-                      << "#include \"actors/ledger.hpp\"\n";
+                      << "  #  include  <actors/ledger.hpp>\n"
+                      << "#include \"../net/router.hpp\"\n"
+                      << "// #include \"net/router.hpp\" in a comment\n";
   auto found = project_includes(file);
   fs::remove(file);
-  ASSERT_EQ(found.size(), 2u);
+  ASSERT_EQ(found.size(), 3u);
   EXPECT_EQ(found[0], std::make_pair(1, std::string{"storage"}));
   EXPECT_EQ(found[1], std::make_pair(3, std::string{"actors"}));
+  EXPECT_EQ(found[2], std::make_pair(4, std::string{"net"}));
 }
