@@ -7,14 +7,15 @@
 
 namespace adserver {
 
-/// True once `d` (not "none") has passed.
-inline bool passed(const deadline& d) {
-  return d.at_ms != 0 && epoch_millis() >= d.at_ms;
-}
-
-/// The same against a moment already read (one clock read for a batch).
+/// True once `d` (not "none") has passed by `now_ms` (a batch reads the
+/// clock once for all its units).
 inline bool passed(const deadline& d, int64_t now_ms) {
   return d.at_ms != 0 && now_ms >= d.at_ms;
+}
+
+/// True once `d` (not "none") has passed.
+inline bool passed(const deadline& d) {
+  return passed(d, epoch_millis());
 }
 
 }  // namespace adserver
