@@ -116,7 +116,12 @@ std::string pg_connection::set_up() {
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+'))
       return "bad time zone name";
   auto timeout = std::to_string(timeout_ms_ > 0 ? timeout_ms_ : 30000);
+  // A transaction of ours sends its statements back to back: one left idle
+  // that long means its process stopped (paused, or hung) with row locks
+  // held. The database ends that session, so the others' writes (another
+  // node that took the advertiser over) do not wait on it for good.
   if (auto err = exec("SET TIME ZONE '" + zone + "'; SET statement_timeout = " + timeout
+                      + "; SET idle_in_transaction_session_timeout = " + timeout
                       + (generic_plans_ ? "; SET plan_cache_mode = force_generic_plan" : ""));
       !err.empty())
     return err;
